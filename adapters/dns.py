@@ -1,0 +1,198 @@
+"""DNS records of a domain (and its SPF and DMARC policies), or the PTR name of an IP."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from typing import Any
+
+import dns.asyncresolver
+import dns.exception
+import dns.nameserver
+import dns.rdatatype
+import dns.resolver
+from pydantic import Field, field_validator
+
+from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, NotFound, Target, TargetKind
+
+DOMAIN_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "CAA")
+
+
+class DnsOptions(AdapterOptions):
+    nameservers: list[str] = Field(
+        default_factory=list,
+        description="Servers as 'IP', 'IP:PORT' or '[IPv6]:PORT'; empty: the system's resolver configuration.",
+    )
+    tcp: bool = Field(False, description="Ask over TCP instead of UDP.")
+
+    @field_validator("nameservers")
+    @classmethod
+    def _check(cls, servers: list[str]) -> list[str]:
+        for server in servers:
+            split_server(server)
+        return servers
+
+
+def split_server(text: str) -> tuple[str, int]:
+    """'1.1.1.1' -> ('1.1.1.1', 53); '127.0.0.1:5353'; '[::1]:5353'; '::1'."""
+    host, port = text.strip(), "53"
+    if host.startswith("["):
+        host, _, rest = host[1:].partition("]")
+        port = rest.removeprefix(":") or "53"
+    elif host.count(":") == 1:
+        host, port = host.split(":")
+    try:
+        ipaddress.ip_address(host)
+        number = int(port)
+    except ValueError:
+        raise ValueError(f"nameserver {text!r} is not an IP address with an optional :PORT") from None
+    if not 0 < number < 65536:
+        raise ValueError(f"nameserver {text!r}: port out of range")
+    return host, number
+
+
+class DnsAdapter(Adapter[DnsOptions]):
+    name = "dns"
+    description = "DNS records (A, AAAA, CNAME, MX, NS, TXT, SOA, CAA, SPF, DMARC), or an IP's PTR name"
+    kinds = frozenset({TargetKind.DOMAIN, TargetKind.IPV4, TargetKind.IPV6})
+    default_timeout_s = 5.0
+    Options = DnsOptions
+
+    async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
+        resolver = self._resolver()
+        lifetime = max(0.05, ctx.time_left() - 0.15)  # answer before the core's timeout
+        if target.is_ip:
+            return await self._reverse(resolver, target.value, lifetime)
+        names = [(target.value, rdtype) for rdtype in DOMAIN_TYPES] + [(f"_dmarc.{target.value}", "TXT")]
+        answers = await asyncio.gather(*(self._ask(resolver, n, t, lifetime) for n, t in names))
+        records: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        nxdomain = False
+        for (_name, rdtype), (values, problem) in zip(names[:-1], answers[:-1], strict=True):
+            if problem == "nxdomain":
+                nxdomain = True
+            elif problem:
+                errors[rdtype] = problem
+            elif values:
+                records[rdtype] = values
+        if nxdomain and not records:
+            raise NotFound(f"{target.value}: NXDOMAIN")
+        if not records and errors:
+            _raise_for(errors, self._servers(resolver), lifetime)
+        dmarc_values, dmarc_problem = answers[-1]
+        if dmarc_problem not in (None, "nxdomain"):
+            errors["DMARC"] = dmarc_problem
+        return {
+            "name": target.value,
+            "records": records,
+            "spf": _first(records.get("TXT", []), "v=spf1"),
+            "dmarc": _first(dmarc_values, "v=dmarc1"),
+            "errors": errors,
+            "nameservers": self._servers(resolver),
+        }
+
+    def summarize(self, data: dict[str, Any]) -> str:
+        if "ptr" in data:
+            return "PTR " + (", ".join(data["ptr"]) or "none")
+        records = data.get("records", {})
+        parts = []
+        if records.get("A"):
+            first = records["A"][0]
+            parts.append(f"A {first}" + (f" (+{len(records['A']) - 1})" if len(records["A"]) > 1 else ""))
+        parts += [f"{len(records[t])} {t}" for t in ("AAAA", "MX", "NS", "TXT", "CAA") if records.get(t)]
+        if records.get("CNAME"):
+            parts.append(f"CNAME {records['CNAME'][0]}")
+        parts += [label for label, key in (("SPF", "spf"), ("DMARC", "dmarc")) if data.get(key)]
+        if data.get("errors"):
+            parts.append("failed: " + ", ".join(data["errors"]))
+        return ", ".join(parts) or "no records"
+
+    def _resolver(self) -> dns.asyncresolver.Resolver:
+        servers = self.options.nameservers
+        try:
+            resolver = dns.asyncresolver.Resolver(configure=not servers)
+        except dns.resolver.NoResolverConfiguration as exc:
+            raise AdapterError("config", f"no system resolver configuration ({exc}); set nameservers") from None
+        if servers:
+            resolver.nameservers = [dns.nameserver.Do53Nameserver(*split_server(s)) for s in servers]
+        return resolver
+
+    async def _reverse(self, resolver: dns.asyncresolver.Resolver, address: str, lifetime: float) -> dict[str, Any]:
+        name = dns.reversename.from_address(address).to_text()
+        values, problem = await self._ask(resolver, name, "PTR", lifetime)
+        if problem == "nxdomain":
+            raise NotFound(f"no PTR record for {address}")
+        if problem:
+            _raise_for({"PTR": problem}, self._servers(resolver), lifetime)
+        if not values:
+            raise NotFound(f"no PTR record for {address}")
+        return {"address": address, "ptr": values, "nameservers": self._servers(resolver)}
+
+    async def _ask(
+        self, resolver: dns.asyncresolver.Resolver, name: str, rdtype: str, lifetime: float
+    ) -> tuple[list[Any], str | None]:
+        """(values, None), or ([], a short problem: nxdomain, servfail, timeout, ...)."""
+        try:
+            answer = await resolver.resolve(
+                name, rdtype, tcp=self.options.tcp, lifetime=lifetime, search=False, raise_on_no_answer=False
+            )
+        except dns.resolver.NXDOMAIN:
+            return [], "nxdomain"
+        except dns.resolver.NoNameservers:
+            return [], "servfail"
+        except dns.exception.Timeout:
+            return [], "timeout"
+        except dns.exception.DNSException as exc:
+            return [], f"{type(exc).__name__}"
+        if answer.rrset is None:
+            return [], None
+        return [_value(rdata) for rdata in answer.rrset], None
+
+    @staticmethod
+    def _servers(resolver: dns.asyncresolver.Resolver) -> list[str]:
+        return [
+            f"{getattr(ns, 'address', ns)}:{getattr(ns, 'port', 53)}" if not isinstance(ns, str) else f"{ns}:53"
+            for ns in resolver.nameservers
+        ]
+
+
+def _value(rdata: Any) -> Any:
+    rdtype = rdata.rdtype
+    if rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+        return rdata.address
+    if rdtype in (dns.rdatatype.CNAME, dns.rdatatype.NS, dns.rdatatype.PTR):
+        return rdata.target.to_text(omit_final_dot=True)
+    if rdtype == dns.rdatatype.MX:
+        return {"preference": rdata.preference, "exchange": rdata.exchange.to_text(omit_final_dot=True)}
+    if rdtype == dns.rdatatype.TXT:
+        return b"".join(rdata.strings).decode("utf-8", errors="backslashreplace")
+    if rdtype == dns.rdatatype.SOA:
+        return {
+            "mname": rdata.mname.to_text(omit_final_dot=True),
+            "rname": rdata.rname.to_text(omit_final_dot=True),
+            "serial": rdata.serial,
+            "refresh": rdata.refresh,
+            "retry": rdata.retry,
+            "expire": rdata.expire,
+            "minimum": rdata.minimum,
+        }
+    if rdtype == dns.rdatatype.CAA:
+        return {
+            "flags": rdata.flags,
+            "tag": rdata.tag.decode("ascii", "replace"),
+            "value": rdata.value.decode("utf-8", "replace"),
+        }
+    return rdata.to_text()
+
+
+def _first(texts: list[str], prefix: str) -> str | None:
+    return next((text for text in texts if text.lower().startswith(prefix)), None)
+
+
+def _raise_for(errors: dict[str, str], servers: list[str], lifetime: float) -> None:
+    where = ", ".join(servers) or "the system resolver"
+    if all(problem == "timeout" for problem in errors.values()):
+        raise TimeoutError(f"no answer from {where} within {lifetime:.1f} s")
+    if "servfail" in errors.values():
+        raise AdapterError("servfail", f"{where} failed to answer (SERVFAIL)")
+    raise AdapterError("dns", f"{where}: " + ", ".join(f"{t} {p}" for t, p in errors.items()))

@@ -1,0 +1,49 @@
+"""osint-fanout: ask many OSINT sources about a target at once.
+
+The public API is what an adapter plugin needs; see the README's "Writing an adapter".
+Names are imported on first use so that `osint-fanout --version` starts fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Adapter",
+    "AdapterError",
+    "AdapterOptions",
+    "Context",
+    "KeyPolicy",
+    "NotFound",
+    "Skip",
+    "Target",
+    "TargetKind",
+    "__version__",
+]
+
+_HOMES = {
+    "Adapter": "._adapter",
+    "AdapterOptions": "._adapter",
+    "Context": "._adapter",
+    "KeyPolicy": "._adapter",
+    "AdapterError": "._errors",
+    "NotFound": "._errors",
+    "Skip": "._errors",
+    "Target": "._targets",
+    "TargetKind": "._targets",
+}
+
+if TYPE_CHECKING:
+    from ._adapter import Adapter, AdapterOptions, Context, KeyPolicy
+    from ._errors import AdapterError, NotFound, Skip
+    from ._targets import Target, TargetKind
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'osint_fanout' has no attribute {name!r}")
+    return getattr(import_module(home, __name__), name)

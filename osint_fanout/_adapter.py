@@ -1,0 +1,206 @@
+"""The adapter contract: what a plugin declares, and the one method it implements."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from ._targets import Target, TargetKind
+
+if TYPE_CHECKING:
+    from ._http import Http
+
+__all__ = [
+    "Adapter",
+    "AdapterOptions",
+    "Budget",
+    "Context",
+    "KeyPolicy",
+    "RateLimit",
+    "metadata_problems",
+]
+
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|m|h|d)\s*$")
+_PERIOD_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+class KeyPolicy(StrEnum):
+    NONE = "none"
+    OPTIONAL = "optional"
+    REQUIRED = "required"
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `count` requests per `period_s`, spread evenly (no bursts)."""
+
+    count: float
+    period_s: float
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        match = _RATE.match(text)
+        if not match or float(match.group(1)) <= 0:
+            raise ValueError(f"rate limit {text!r} is not like '4/m' (a number per s, m, h or d)")
+        return cls(float(match.group(1)), _PERIOD_S[match.group(2)])
+
+    @property
+    def interval_s(self) -> float:
+        return self.period_s / self.count
+
+
+class AdapterOptions(BaseModel):
+    """The `[adapters.NAME]` section. Adapters subclass it to add their own options;
+    every field needs a default and a description (they are documented from here)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = Field(True, description="Run this adapter.")
+    timeout_s: float | None = Field(
+        None, gt=0, description="Timeout for one call; default: [run] timeout_s, else the adapter's."
+    )
+    api_key: SecretStr | None = Field(None, description="API key; the environment variable wins.")
+    max_body_bytes: int | None = Field(
+        None, gt=0, description="Largest response body read; default: [run] max_body_bytes."
+    )
+    rate_limit: str | dict[str, str] | None = Field(
+        None,
+        description="Requests per period ('4/m', '1/s', 'off'), or a table by upstream name; "
+        "shared by every target in the run. Default: the adapter's documented limits.",
+    )
+    max_concurrency: int | None = Field(
+        None, ge=1, description="Requests in flight to each upstream; default: no extra bound."
+    )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate(cls, value: str | dict[str, str] | None) -> str | dict[str, str] | None:
+        for text in [value] if isinstance(value, str) else (value or {}).values():
+            if text != "off":
+                RateLimit.parse(text)
+        return value
+
+
+OptionsT = TypeVar("OptionsT", bound=AdapterOptions)
+
+
+@dataclass
+class Budget:
+    """The time one call may take: its own timeout, stretched by the time spent waiting
+    for rate limits, but never past the target's hard deadline (monotonic seconds)."""
+
+    started: float
+    timeout_s: float
+    hard_deadline: float
+    waited_s: float = 0.0
+
+    def deadline(self) -> float:
+        return min(self.started + self.timeout_s + self.waited_s, self.hard_deadline)
+
+    def time_left(self) -> float:
+        return max(0.0, self.deadline() - time.monotonic())
+
+    def left_after_wait(self, wait_s: float) -> float:
+        """Time left once a wait of `wait_s` (which stretches the budget) is over."""
+        hard_left = self.hard_deadline - time.monotonic() - wait_s
+        return max(0.0, min(self.time_left(), hard_left))
+
+    @property
+    def clamped(self) -> bool:
+        """True when the hard deadline, not the call's own timeout, is the limit."""
+        return self.started + self.timeout_s + self.waited_s >= self.hard_deadline
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the core hands to each call: the shared HTTP client, the budget, a logger."""
+
+    http: Http
+    budget: Budget
+    log: logging.Logger
+
+    def time_left(self) -> float:
+        """Seconds left for this call; pass it on to anything that takes a timeout."""
+        return self.budget.time_left()
+
+
+class Adapter(ABC, Generic[OptionsT]):
+    """Subclass, fill in the class attributes, implement `lookup`.
+
+    `lookup` returns a JSON-able dict or raises: `NotFound` (status empty), `Skip`
+    (skipped), `AdapterError` (error with a type). Anything else is reported as a crash.
+    Timing, timeouts, retries, rate limits and error mapping are the core's job.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    kinds: ClassVar[frozenset[TargetKind]]
+    key: ClassVar[KeyPolicy] = KeyPolicy.NONE
+    key_env: ClassVar[str | None] = None
+    """Environment variable holding the API key, e.g. SHODAN_API_KEY."""
+    default_timeout_s: ClassVar[float] = 10.0
+    Options: ClassVar[type[AdapterOptions]] = AdapterOptions
+    rate_limits: ClassVar[dict[str, str]] = {}
+    """Default rate limit per upstream name, e.g. {"api": "1/s"}."""
+
+    def __init__(self, options: OptionsT) -> None:
+        self.options = options
+
+    @property
+    def api_key(self) -> str | None:
+        key = self.options.api_key
+        return key.get_secret_value() if key is not None else None
+
+    def skip_reason(self, target: Target) -> str | None:
+        """Why this adapter will not run for `target`, or None to run it."""
+        if target.kind not in self.kinds:
+            return f"does not handle {target.kind} targets"
+        if self.key is KeyPolicy.REQUIRED and not self.api_key:
+            where = f"set {self.key_env} or " if self.key_env else "set "
+            return f"no API key ({where}[adapters.{self.name}] api_key)"
+        return None
+
+    @abstractmethod
+    async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
+        """Ask the upstream about `target` and return what it knows."""
+
+    def summarize(self, data: dict[str, Any]) -> str:
+        """One short line for the table, e.g. '3 malicious / 94'."""
+        return ", ".join(sorted(data))[:80]
+
+
+def metadata_problems(cls: object) -> list[str]:
+    """What an adapter class is missing; empty when it is complete."""
+    if not (isinstance(cls, type) and issubclass(cls, Adapter)):
+        return ["is not a subclass of osint_fanout.Adapter"]
+    problems = []
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", name):
+        problems.append("name must be lowercase letters, digits or '_'")
+    if not isinstance(getattr(cls, "description", None), str) or not cls.description.strip():
+        problems.append("description is missing")
+    kinds = getattr(cls, "kinds", None)
+    if not kinds or not all(isinstance(kind, TargetKind) for kind in kinds):
+        problems.append("kinds must be a non-empty set of TargetKind")
+    if cls.key is not KeyPolicy.NONE and not cls.key_env:
+        problems.append("key_env is required when the adapter takes a key")
+    if not cls.default_timeout_s > 0:
+        problems.append("default_timeout_s must be positive")
+    if not (isinstance(cls.Options, type) and issubclass(cls.Options, AdapterOptions)):
+        problems.append("Options must subclass AdapterOptions")
+    else:
+        for field_name, field in cls.Options.model_fields.items():
+            if not field.description:
+                problems.append(f"option {field_name!r} has no description")
+            if field.is_required():
+                problems.append(f"option {field_name!r} has no default")
+    if getattr(cls, "__abstractmethods__", None):
+        problems.append("lookup() is not implemented")
+    return problems

@@ -1,0 +1,200 @@
+"""The Typer command line. Heavy modules are imported inside the commands that need them,
+so `--version` and `--help` start fast."""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from . import __version__
+
+__all__ = ["app", "main"]
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+STARTED = time.monotonic()
+"""When the command started: deadlines of the first targets count from here."""
+
+app = typer.Typer(
+    name="osint-fanout",
+    help="Ask DNS, WHOIS/RDAP, certificate transparency, Shodan and VirusTotal about a target, all at once.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    ndjson = "ndjson"
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class SchemaName(StrEnum):
+    json = "json"
+    ndjson = "ndjson"
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"osint-fanout {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Ask DNS, WHOIS/RDAP, certificate transparency, Shodan and VirusTotal about a target, all at once."""
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="TOML config file [default: $OSINT_FANOUT_CONFIG, else the user config dir].",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+
+
+@app.command(
+    epilog="Examples:  osint-fanout search example.com  |  osint-fanout search 198.51.100.7 -f json | jq .  |  "
+    "osint-fanout search -i domains.txt -f ndjson -o out.ndjson --resume",
+)
+def search(
+    targets: Annotated[
+        list[str] | None, typer.Argument(help="Domains, IP addresses or URLs.", show_default=False)
+    ] = None,
+    input_files: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="Read targets from FILE, one per line ('-' for stdin).", show_default=False),
+    ] = None,
+    config: ConfigOption = None,
+    adapters: Annotated[
+        str | None, typer.Option("--adapters", "-a", help="Only these adapters (comma-separated).")
+    ] = None,
+    exclude: Annotated[
+        str | None, typer.Option("--exclude", "-x", help="Skip these adapters (comma-separated).")
+    ] = None,
+    timeout: Annotated[float | None, typer.Option(help="Timeout per adapter call, seconds.")] = None,
+    deadline: Annotated[float | None, typer.Option(help="Overall deadline per target, seconds [default: 60].")] = None,
+    max_time: Annotated[float | None, typer.Option("--max-time", help="Bound on the whole run, seconds.")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Adapter calls in flight at once [default: 16].")] = None,
+    output_format: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format", "-f", help="table on a terminal, else json.", show_default=False, case_sensitive=False
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE (atomically; ndjson appends).", dir_okay=False)
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="With -o FILE (ndjson): skip targets already complete in FILE.")] = False,
+    summary: Annotated[bool, typer.Option(help='End ndjson output with a {"summary": ...} line.')] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, warnings or summary on stderr.")] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More logging on stderr (-vv: debug).")
+    ] = 0,
+) -> None:
+    """Investigate targets with every adapter at once and print the results as they arrive."""
+    for name, value in (("--timeout", timeout), ("--deadline", deadline), ("--max-time", max_time)):
+        if value is not None and not value > 0:
+            raise typer.BadParameter(f"must be a positive number of seconds, got {value}", param_hint=name)
+    if concurrency is not None and concurrency < 1:
+        raise typer.BadParameter(f"must be 1 or more, got {concurrency}", param_hint="--concurrency")
+    if resume and output is None:
+        raise typer.BadParameter("needs --output FILE", param_hint="--resume")
+    if not targets and not input_files:
+        raise typer.BadParameter("give at least one target, or --input FILE", param_hint="TARGETS")
+    from ._search import SearchRequest, run_search
+
+    request = SearchRequest(
+        targets=targets or [],
+        input_files=input_files or [],
+        config=config,
+        only=_names(adapters),
+        exclude=_names(exclude),
+        timeout_s=timeout,
+        deadline_s=deadline,
+        max_time_s=max_time,
+        concurrency=concurrency,
+        output_format=output_format.value if output_format else None,
+        output=output,
+        resume=resume,
+        summary=summary,
+        quiet=quiet,
+        verbose=verbose,
+        started=STARTED,
+    )
+    raise typer.Exit(run_search(request))
+
+
+@app.command("adapters")
+def list_adapters(
+    config: ConfigOption = None,
+    output_format: Annotated[ListFormat, typer.Option("--format", "-f", case_sensitive=False)] = ListFormat.table,
+) -> None:
+    """List the installed adapters, what they handle and whether a key is configured."""
+    from ._listing import show_adapters
+
+    raise typer.Exit(show_adapters(config, output_format.value))
+
+
+@app.command()
+def schema(
+    name: Annotated[
+        SchemaName, typer.Argument(help="json (one object per target) or ndjson (one line per result).")
+    ] = SchemaName.json,
+) -> None:
+    """Print the JSON Schema of the json or ndjson output."""
+    from importlib.resources import files
+
+    sys.stdout.write((files("osint_fanout") / "schemas" / f"{name.value}.schema.json").read_text("utf-8"))
+
+
+def _names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [part.strip().lower() for part in text.split(",") if part.strip()]
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Console-script entry point: one line per error, documented exit codes."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="osint-fanout", standalone_mode=False)
+    except typer.TyperException as exc:
+        hint = " (see --help)" if exc.exit_code == EXIT_USAGE else ""
+        _fail(f"error: {exc.format_message()}{hint}", exc.exit_code)
+    except typer.Abort:
+        _fail("aborted", 130)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Exception as exc:  # the last line of defence: no traceback, no key
+        from ._redact import one_line
+
+        _fail(f"internal error: {one_line(f'{type(exc).__name__}: {exc}')}", EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    from ._redact import terminal_safe
+
+    print(f"osint-fanout: {terminal_safe(message)}", file=sys.stderr)
+    sys.exit(code)

@@ -1,0 +1,233 @@
+"""The investigation engine: every adapter on every target, within budgets and deadlines."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ._adapter import Adapter, Budget, Context, RateLimit
+from ._errors import classify
+from ._http import Http, HttpPool
+from ._redact import one_line
+from ._results import ErrorInfo, Report, Result, Status
+from ._stream import Expired, bounded_map, call_with_deadline
+from ._targets import Target
+
+__all__ = ["Event", "Investigation", "ReadyAdapter"]
+
+log = logging.getLogger("osint_fanout.engine")
+
+Event = Result | Report
+"""The engine yields each Result as it arrives, and a Report when a target is complete."""
+
+
+@dataclass(frozen=True)
+class ReadyAdapter:
+    """An adapter instance with its settings resolved."""
+
+    adapter: Adapter[Any]
+    timeout_s: float
+    max_body_bytes: int
+    rates: dict[str, RateLimit | None]
+    max_concurrency: int | None
+
+    @property
+    def name(self) -> str:
+        return self.adapter.name
+
+
+@dataclass
+class _TargetRun:
+    target: Target
+    deadline: float
+    started_at: datetime
+    results: dict[str, Result] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    run: _TargetRun
+    ready: ReadyAdapter
+
+
+class Investigation:
+    """Fan targets out to adapters: a global bound on calls in flight, each call limited
+    to min(its adapter's timeout, time left before its target's deadline)."""
+
+    def __init__(
+        self,
+        adapters: list[ReadyAdapter],
+        *,
+        concurrency: int,
+        deadline_s: float,
+        on_start: Callable[[Target, str], None] | None = None,
+        clock_start: float | None = None,
+    ) -> None:
+        """`clock_start` (monotonic): when the command started. Targets taken up before
+        the first result arrives count their deadline from it, so that start-up time is
+        inside `--deadline`; later targets count from when they are taken up."""
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be 1 or more, got {concurrency}")
+        if deadline_s <= 0:
+            raise ValueError(f"deadline_s must be positive, got {deadline_s}")
+        self.adapters = adapters
+        self.deadline_s = deadline_s
+        self._pool: HttpPool | None = None
+        self._concurrency = concurrency
+        self.on_start = on_start
+        self._clock_start = clock_start
+        self._first_wave = True
+        self._open: dict[str, _TargetRun] = {}  # by target value
+        self._lock = threading.Lock()  # the watchdog thread reads _open
+
+    async def run(self, targets: Iterable[Target] | AsyncIterable[Target], *, pool: HttpPool) -> AsyncIterator[Event]:
+        """Yield results in completion order, and each target's Report once it is complete."""
+        self._pool = pool
+        async with bounded_map(self._call, self._jobs(targets), limit=self._concurrency) as outcomes:
+            async for outcome in outcomes:
+                self._first_wave = False
+                job = outcome.item
+                result = outcome.value
+                if result is None:  # _call catches everything; this is a bug guard
+                    result = self._result(
+                        job, Status.ERROR, 0.0, error=ErrorInfo(type="crash", message=repr(outcome.error))
+                    )
+                for event in self._record(result):
+                    yield event
+
+    def close_open(self, message: str) -> list[Event]:
+        """Report every unfinished (target, adapter) as cancelled; for interrupts and limits."""
+        events: list[Event] = []
+        with self._lock:
+            runs = list(self._open.values())
+        for run in runs:
+            for ready in self.adapters:
+                if ready.name not in run.results:
+                    error = ErrorInfo(type="cancelled", message=message)
+                    elapsed = time.monotonic() - (run.deadline - self.deadline_s)
+                    events.extend(self._record(self._result(_Job(run, ready), Status.CANCELLED, elapsed, error=error)))
+        return events
+
+    def earliest_deadline(self) -> float | None:
+        """The soonest hard deadline among unfinished targets (monotonic), for the watchdog."""
+        with self._lock:
+            return min((run.deadline for run in self._open.values()), default=None)
+
+    def _jobs(self, targets: Iterable[Target] | AsyncIterable[Target]) -> Any:
+        if isinstance(targets, AsyncIterable):
+            return self._ajobs(targets)
+        return (job for target in targets for job in self._expand(target))
+
+    async def _ajobs(self, targets: AsyncIterable[Target]) -> AsyncIterator[_Job]:
+        async for target in targets:
+            for job in self._expand(target):
+                yield job
+
+    def _expand(self, target: Target) -> Iterator[_Job]:
+        if target.value in self._open:  # the same target twice at once: ask once
+            return
+        begin = time.monotonic()
+        if self._first_wave and self._clock_start is not None:
+            begin = min(begin, self._clock_start)
+        run = _TargetRun(target, begin + self.deadline_s, datetime.now(UTC))
+        with self._lock:
+            self._open[target.value] = run
+        for ready in self.adapters:
+            yield _Job(run, ready)
+
+    async def _call(self, job: _Job) -> Result:
+        adapter, target = job.ready.adapter, job.run.target
+        started = time.monotonic()
+        reason = adapter.skip_reason(target)
+        if reason:
+            return self._result(job, Status.SKIPPED, 0.0, reason=reason)
+        if started >= job.run.deadline:
+            error = ErrorInfo(
+                type="cancelled", message=f"the {self.deadline_s:g} s deadline passed before it could start"
+            )
+            return self._result(job, Status.CANCELLED, 0.0, error=error)
+        if self.on_start:
+            self.on_start(target, adapter.name)
+        budget = Budget(started, job.ready.timeout_s, job.run.deadline)
+        assert self._pool is not None
+        http = Http(
+            pool=self._pool,
+            adapter=adapter.name,
+            budget=budget,
+            max_body_bytes=job.ready.max_body_bytes,
+            rates=job.ready.rates,
+            max_concurrency=job.ready.max_concurrency,
+            secret=adapter.api_key,
+        )
+        ctx = Context(http=http, budget=budget, log=logging.getLogger(f"osint_fanout.adapters.{adapter.name}"))
+        try:
+            data = await call_with_deadline(adapter.lookup, target, ctx, deadline=budget.deadline)
+        except Expired:
+            elapsed = time.monotonic() - started
+            if budget.clamped:
+                message = f"the {self.deadline_s:g} s deadline for {target.value} passed"
+                error = ErrorInfo(type="cancelled", message=message)
+                return self._result(job, Status.CANCELLED, elapsed, budget, error=error)
+            error = ErrorInfo(type="timeout", message=f"no answer within {job.ready.timeout_s:g} s")
+            return self._result(job, Status.TIMEOUT, elapsed, budget, error=error)
+        except Exception as exc:  # isolation: an adapter's failure is its own result
+            log.debug("%s failed on %s", adapter.name, target.value, exc_info=True)
+            status, error_info, skip = classify(exc)
+            return self._result(job, status, time.monotonic() - started, budget, error=error_info, reason=skip)
+        elapsed = time.monotonic() - started
+        if not isinstance(data, dict):
+            error = ErrorInfo(type="crash", message=f"lookup() returned {type(data).__name__}, not a dict")
+            return self._result(job, Status.ERROR, elapsed, budget, error=error)
+        return self._result(job, Status.OK, elapsed, budget, data=data, summary=_summarize(adapter, data))
+
+    def _result(
+        self,
+        job: _Job,
+        status: Status,
+        elapsed_s: float,
+        budget: Budget | None = None,
+        **fields: Any,
+    ) -> Result:
+        waited = budget.waited_s if budget else 0.0
+        return Result(
+            target=job.run.target,
+            adapter=job.ready.name,
+            status=status,
+            elapsed_ms=round(max(0.0, elapsed_s) * 1000),
+            waited_ms=round(waited * 1000),
+            **fields,
+        )
+
+    def _record(self, result: Result) -> list[Event]:
+        with self._lock:
+            run = self._open.get(result.target.value)
+            if run is None or result.adapter in run.results:
+                return []
+            run.results[result.adapter] = result
+            done = len(run.results) == len(self.adapters)
+            if done:
+                del self._open[result.target.value]
+        if not done:
+            return [result]
+        ordered = [run.results[ready.name] for ready in self.adapters]
+        report = Report(
+            target=run.target,
+            started_at=run.started_at,
+            finished_at=datetime.now(UTC),
+            deadline_s=self.deadline_s,
+            results=ordered,
+        )
+        return [result, report]
+
+
+def _summarize(adapter: Adapter[Any], data: dict[str, Any]) -> str:
+    try:
+        return one_line(adapter.summarize(data), 120)
+    except Exception as exc:  # a summary bug must not lose the data
+        log.debug("%s.summarize failed: %r", adapter.name, exc)
+        return ""

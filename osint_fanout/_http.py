@@ -1,0 +1,248 @@
+"""The one HTTP layer: a shared client, size caps, retries, rate limits, key safety.
+
+Adapters call `ctx.http.get(...)` and get an `HttpResponse` back, or an `AdapterError`
+whose type is one of: network, http, auth, rate_limited, parse, too_large, redirect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from aiolimiter import AsyncLimiter
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, retry_if_result
+
+from . import __version__
+from ._adapter import Budget, RateLimit
+from ._errors import AdapterError
+from ._redact import one_line
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "Http", "HttpPool", "HttpResponse"]
+
+log = logging.getLogger("osint_fanout.http")
+
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_ATTEMPTS = 4
+RETRY_AFTER_FLOOR_S = 1.0  # Shodan has been seen sending "Retry-After: 0"
+BACKOFF_BASE_S = 0.5
+BACKOFF_MAX_S = 8.0
+MAX_REDIRECTS = 5
+_RETRY_EXCEPTIONS = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    where: str
+    """Host and path, never the query: safe to show."""
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            raise AdapterError("parse", f"{self.where} did not answer JSON: {self.excerpt()}") from None
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def excerpt(self, limit: int = 120) -> str:
+        return one_line(self.text(), limit) or "(empty body)"
+
+    def raise_for_status(self, detail: str | None = None) -> None:
+        """Map a non-2xx answer to the core's error types."""
+        if self.status < 300:
+            return
+        detail = detail or self.excerpt()
+        if self.status in (401, 403):
+            kind = "auth"
+        elif self.status == 429:
+            kind = "rate_limited"
+        else:
+            kind = "http"
+        raise AdapterError(kind, f"HTTP {self.status} from {self.where}: {detail}")
+
+
+@dataclass
+class _Upstream:
+    limiter: AsyncLimiter | None
+    slots: asyncio.Semaphore | None
+
+
+class HttpPool:
+    """One per run: owns the client and the rate limits shared by every target."""
+
+    def __init__(self, *, max_connections: int = 100, verify: bool | str = True) -> None:
+        self.client = httpx.AsyncClient(
+            headers={"User-Agent": f"osint-fanout/{__version__} (+https://pypi.org/project/osint-fanout/)"},
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
+            follow_redirects=False,  # followed by hand, see Http._send
+            trust_env=True,
+            verify=verify,
+        )
+        self._upstreams: dict[tuple[str, str], _Upstream] = {}
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def upstream(self, adapter: str, name: str, rate: RateLimit | None, slots: int | None) -> _Upstream:
+        key = (adapter, name)
+        if key not in self._upstreams:
+            limiter = AsyncLimiter(1, rate.interval_s) if rate else None
+            self._upstreams[key] = _Upstream(limiter, asyncio.Semaphore(slots) if slots else None)
+        return self._upstreams[key]
+
+
+@dataclass
+class Http:
+    """One adapter call's view of the pool: its budget, caps, limits and key."""
+
+    pool: HttpPool
+    adapter: str
+    budget: Budget
+    max_body_bytes: int
+    rates: Mapping[str, RateLimit | None]
+    max_concurrency: int | None
+    secret: str | None
+
+    def time_left(self) -> float:
+        return self.budget.time_left()
+
+    async def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str | list[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        upstream: str = "api",
+    ) -> HttpResponse:
+        """GET with retries (429/502/503/504, connection errors) inside the budget.
+
+        Returns the final response whatever its status; call `raise_for_status()`.
+        """
+        retrying = AsyncRetrying(
+            retry=retry_if_result(lambda r: r.status in RETRY_STATUSES) | retry_if_exception_type(_RETRY_EXCEPTIONS),
+            wait=self._wait,
+            stop=self._stop,
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            return await retrying(self._send, url, params, headers, upstream)
+        except httpx.TimeoutException as exc:
+            raise AdapterError("network", f"{_where(httpx.URL(url))}: timed out ({type(exc).__name__})") from None
+        except httpx.HTTPError as exc:
+            raise AdapterError("network", f"{_where(httpx.URL(url))}: {type(exc).__name__}: {exc}") from None
+
+    async def _send(
+        self, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None, upstream: str
+    ) -> HttpResponse:
+        request = self.pool.client.build_request(
+            "GET", url, params=params, headers=headers, timeout=self.time_left() + 0.5
+        )
+        origin = request.url.copy_with(path="/", query=None, fragment=None)
+        carries_key = self._carries_key(request)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = await self._exchange(request, upstream)
+            if response.status not in (301, 302, 303, 307, 308) or "location" not in response.headers:
+                return response
+            target = request.url.join(response.headers["location"])
+            if carries_key and target.copy_with(path="/", query=None, fragment=None) != origin:
+                raise AdapterError(
+                    "redirect",
+                    f"refused to follow a redirect from {origin.host} to {target.host}: the request carries an API key",
+                )
+            request = self.pool.client.build_request("GET", target, headers=headers, timeout=self.time_left() + 0.5)
+        raise AdapterError("redirect", f"more than {MAX_REDIRECTS} redirects from {origin.host}")
+
+    async def _exchange(self, request: httpx.Request, upstream: str) -> HttpResponse:
+        rate = self.rates.get(upstream, self.rates.get("*"))
+        limits = self.pool.upstream(self.adapter, upstream, rate, self.max_concurrency)
+        if limits.slots:
+            await self._timed(limits.slots.acquire())
+        try:
+            if limits.limiter:
+                await self._timed(limits.limiter.acquire())
+            where = _where(request.url)
+            log.debug("GET %s (%s)", where, self.adapter)
+            response = await self.pool.client.send(request, stream=True)
+            try:
+                body = await self._read_capped(response, where)
+            finally:
+                await response.aclose()
+            log.debug("HTTP %s from %s, %d bytes", response.status_code, where, len(body))
+            return HttpResponse(response.status_code, response.headers, body, where)
+        finally:
+            if limits.slots:
+                limits.slots.release()
+
+    async def _read_capped(self, response: httpx.Response, where: str) -> bytes:
+        too_large = AdapterError("too_large", f"{where} sent more than {self.max_body_bytes} bytes")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _timed(self, awaitable: Any) -> None:
+        started = time.monotonic()
+        await awaitable
+        self.budget.waited_s += time.monotonic() - started
+
+    def _carries_key(self, request: httpx.Request) -> bool:
+        if not self.secret:
+            return False
+        return self.secret in str(request.url) or any(self.secret in v for v in request.headers.values())
+
+    def _wait(self, state: RetryCallState) -> float:
+        outcome = state.outcome
+        if outcome is not None and not outcome.failed:
+            after = _retry_after_s(outcome.result().headers.get("retry-after"))
+            if after is not None:
+                return max(after, RETRY_AFTER_FLOOR_S)
+        backoff = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (state.attempt_number - 1))
+        return backoff * random.uniform(0.5, 1.0)
+
+    def _stop(self, state: RetryCallState) -> bool:
+        # Stop when, after the wait, too little of the budget is left for a request.
+        return state.attempt_number >= MAX_ATTEMPTS or self.budget.left_after_wait(state.upcoming_sleep) < 0.2
+
+    async def _sleep(self, seconds: float) -> None:
+        log.debug("%s: retrying in %.1f s", self.adapter, seconds)
+        await self._timed(asyncio.sleep(seconds))
+
+
+def _where(url: httpx.URL) -> str:
+    """Host and path only: query strings may carry keys."""
+    port = f":{url.port}" if url.port else ""
+    return f"{url.host}{port}{url.path}"
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

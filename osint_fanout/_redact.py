@@ -1,0 +1,66 @@
+"""Scrub API keys and terminal-unsafe characters from text that leaves the process.
+
+Keys are registered once, process-wide, when settings are loaded. A global is deliberate:
+every path out of the process (output, logs, error lines, crash reports) must scrub the
+same keys, and passing a redactor through each of them is how one path gets missed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+__all__ = ["RedactingFilter", "one_line", "redact", "register_secret", "terminal_safe"]
+
+_MASK = "***"
+_MIN_SECRET_LEN = 4  # shorter values would mask ordinary text; no real key is that short
+_lock = threading.Lock()
+_secrets: frozenset[str] = frozenset()
+
+# C0/C1 controls, DEL, bidi overrides and isolates, zero-width characters, BOM.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def register_secret(secret: str | None) -> None:
+    global _secrets
+    if secret and len(secret) >= _MIN_SECRET_LEN:
+        with _lock:
+            _secrets = _secrets | {secret}
+
+
+def redact(text: str) -> str:
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, _MASK)
+    return text
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(text: str) -> str:
+    """Show escape sequences and invisible characters as inert `\\xNN` text."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Redacted, terminal-safe, single line, bounded: fit for an error message."""
+    flat = " ".join(redact(text).split())
+    flat = terminal_safe(flat)
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+class RedactingFilter(logging.Filter):
+    """Attach to a handler: it then scrubs records from every logger (httpx's included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        record.msg = terminal_safe(redact(message)).replace("\n", "\\n")
+        record.args = None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True

@@ -1,0 +1,79 @@
+"""The result record: one immutable value per (target, adapter), fed to every sink."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._targets import Target
+
+__all__ = ["AdapterResult", "ErrorInfo", "Report", "Result", "Status", "exit_code_for"]
+
+
+class Status(StrEnum):
+    OK = "ok"
+    """The upstream answered with data."""
+    EMPTY = "empty"
+    """The upstream answered and knows nothing (NXDOMAIN, 404)."""
+    SKIPPED = "skipped"
+    """Not run; `reason` says why (no API key, kind not supported)."""
+    ERROR = "error"
+    """Failed; `error.type` says how."""
+    TIMEOUT = "timeout"
+    """The adapter's own timeout passed."""
+    CANCELLED = "cancelled"
+    """Stopped by the overall deadline or an interrupt."""
+
+
+FAILED = frozenset({Status.ERROR, Status.TIMEOUT, Status.CANCELLED})
+
+
+class ErrorInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    type: str = Field(description="network, http, auth, rate_limited, parse, too_large, crash, ...")
+    message: str
+
+
+class AdapterResult(BaseModel):
+    """What one adapter found; `Result` adds the target (the `ndjson` line)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    adapter: str
+    status: Status
+    elapsed_ms: int = Field(ge=0)
+    waited_ms: int = Field(default=0, ge=0, description="Time spent waiting for rate limits.")
+    data: dict[str, Any] | None = None
+    error: ErrorInfo | None = None
+    reason: str | None = Field(default=None, description="Why the adapter was skipped.")
+    summary: str = Field(default="", description="One line for humans; the table shows it.")
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED
+
+
+class Result(AdapterResult):
+    target: Target
+
+
+class Report(BaseModel):
+    """Everything about one target: the `json` output format."""
+
+    model_config = ConfigDict(frozen=True)
+
+    target: Target
+    started_at: datetime
+    finished_at: datetime
+    deadline_s: float
+    results: list[AdapterResult]
+
+
+def exit_code_for(results: Iterable[AdapterResult]) -> int:
+    """0 when every adapter that ran ended ok/empty/skipped, else 1."""
+    return 1 if any(result.failed for result in results) else 0

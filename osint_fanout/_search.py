@@ -1,0 +1,141 @@
+"""The `search` command: settings, targets and sinks in, an exit code out."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from ._engine import Investigation
+from ._inputs import InputStats, completed_targets, open_inputs, target_stream
+from ._output import Destination, JsonSink, NdjsonSink, Sink
+from ._plugins import discover
+from ._redact import RedactingFilter
+from ._run import execute
+from ._settings import ConfigError, Overrides, load_settings, ready_adapters
+from ._stats import Stats
+from ._table import TableSink
+from ._targets import InvalidTarget, parse_target
+
+__all__ = ["SearchRequest", "run_search"]
+
+log = logging.getLogger("osint_fanout")
+EXIT_USAGE = 2
+_handler: logging.Handler | None = None
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    targets: list[str]
+    input_files: list[str]
+    config: Path | None
+    only: list[str] | None
+    exclude: list[str] | None
+    timeout_s: float | None
+    deadline_s: float | None
+    max_time_s: float | None
+    concurrency: int | None
+    output_format: str | None
+    output: Path | None
+    resume: bool
+    summary: bool
+    quiet: bool
+    verbose: int
+    started: float | None = None
+
+
+def run_search(request: SearchRequest) -> int:
+    setup_logging(request.verbose, request.quiet)
+    registry = discover()
+    for name, why in registry.failed.items():
+        log.warning("adapter plugin %r failed to load: %s", name, why)
+    flags = Overrides(
+        concurrency=request.concurrency,
+        timeout_s=request.timeout_s,
+        deadline_s=request.deadline_s,
+        only=request.only,
+        exclude=request.exclude,
+    )
+    fmt = request.output_format or ("json" if request.output or not sys.stdout.isatty() else "table")
+    try:
+        settings = load_settings(registry, request.config)
+        ready = ready_adapters(settings, registry, flags)
+        positional = [parse_target(text) for text in request.targets]
+        if request.resume and fmt != "ndjson":
+            raise ConfigError("--resume needs --format ndjson (results are appended line by line)")
+        names = [r.name for r in ready]
+        skip = completed_targets(request.output, names) if request.resume and request.output else set()
+        inputs = open_inputs(request.input_files)
+    except (ConfigError, InvalidTarget) as exc:
+        print(f"osint-fanout: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    engine = Investigation(
+        ready,
+        concurrency=request.concurrency or settings.run.concurrency,
+        deadline_s=request.deadline_s or settings.run.deadline_s,
+        clock_start=request.started,
+    )
+    stats = Stats(
+        names, console=None if request.quiet else Console(stderr=True), show_summary=bool(inputs) or len(positional) > 1
+    )
+    sinks = _sinks(request, fmt, names, stats)
+    sinks.append(stats)
+    input_stats = InputStats()
+    stats.inputs = input_stats
+    targets = target_stream(positional, inputs, stats=input_stats, skip=skip, on_invalid=log.warning)
+    code = execute(engine, targets, sinks, max_time_s=request.max_time_s)
+    if code in (130, 143) and not request.quiet:
+        print("osint-fanout: interrupted; unfinished adapters are reported as cancelled", file=sys.stderr)
+    return code
+
+
+def _sinks(request: SearchRequest, fmt: str, names: list[str], stats: Stats) -> list[Sink]:
+    append = fmt == "ndjson" and request.output is not None
+    destination = Destination(request.output, append=append)
+    sinks: list[Sink] = []
+    if fmt == "ndjson":
+        sinks.append(NdjsonSink(destination, summary=stats.as_dict if request.summary else None))
+    elif fmt == "json":
+        sinks.append(JsonSink(destination, indent=2 if destination.is_terminal() else None))
+    else:
+        console = Console(file=destination.stream, width=None if request.output is None else 160)
+        sinks.append(
+            _TableToFile(console, names, destination)
+            if request.output
+            else TableSink(console, names, live=console.is_terminal)
+        )
+    if request.output and fmt != "table" and sys.stdout.isatty() and not request.quiet:
+        sinks.append(TableSink(Console(), names, live=True))  # watch it while it is saved
+    return sinks
+
+
+class _TableToFile(TableSink):
+    def __init__(self, console: Console, names: list[str], destination: Destination) -> None:
+        super().__init__(console, names, live=False)
+        self.destination = destination
+
+    def finish(self) -> None:
+        super().finish()
+        self.destination.commit()
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    """stderr logging; every record passes the key-redacting filter."""
+    global _handler
+    root = logging.getLogger()
+    if _handler is not None:
+        root.removeHandler(_handler)
+    _handler = logging.StreamHandler(sys.stderr)
+    _handler.addFilter(RedactingFilter())
+    _handler.setFormatter(logging.Formatter("osint-fanout: %(levelname)s: %(message)s"))
+    root.addHandler(_handler)
+    root.setLevel(logging.WARNING)
+    level = (
+        logging.ERROR if quiet else (logging.WARNING, logging.INFO)[min(verbose, 1)] if verbose < 2 else logging.DEBUG
+    )
+    logging.getLogger("osint_fanout").setLevel(level)
+    for noisy in ("httpx", "httpcore", "hpack"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 3 else logging.WARNING)

@@ -1,0 +1,81 @@
+"""Run statistics: counts by adapter, status and error type; the end-of-run summary."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, defaultdict
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.text import Text
+
+from ._output import Sink
+from ._results import Report, Result
+
+if TYPE_CHECKING:
+    from ._inputs import InputStats
+
+__all__ = ["Stats"]
+
+
+class Stats(Sink):
+    def __init__(self, adapters: list[str], *, console: Console | None, show_summary: bool) -> None:
+        self.adapters = adapters
+        self.console = console
+        self.show_summary = show_summary
+        self.inputs: InputStats | None = None
+        self.began = time.monotonic()
+        self.targets_done = 0
+        self.by_adapter: dict[str, Counter[str]] = defaultdict(Counter)
+        self.errors: Counter[str] = Counter()
+        self.waited_ms: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def result(self, result: Result) -> None:
+        with self._lock:
+            self.by_adapter[result.adapter][result.status.value] += 1
+            if result.error is not None:
+                self.errors[result.error.type] += 1
+            self.waited_ms[result.adapter] += result.waited_ms
+
+    def report(self, report: Report) -> None:
+        with self._lock:
+            self.targets_done += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            statuses: Counter[str] = Counter()
+            for counts in self.by_adapter.values():
+                statuses.update(counts)
+            inputs = self.inputs
+            return {
+                "targets": self.targets_done,
+                "targets_read": inputs.read if inputs else self.targets_done,
+                "invalid_lines": inputs.invalid if inputs else 0,
+                "resumed": inputs.resumed if inputs else 0,
+                "results": dict(sorted(statuses.items())),
+                "by_adapter": {name: dict(sorted(self.by_adapter[name].items())) for name in self.adapters},
+                "errors": dict(sorted(self.errors.items())),
+                "waited_s": {name: round(self.waited_ms[name] / 1000, 3) for name in self.adapters},
+                "wall_s": round(time.monotonic() - self.began, 3),
+            }
+
+    def finish(self) -> None:
+        if self.console is None or not self.show_summary:
+            return
+        summary = self.as_dict()
+        lines = [
+            f"{summary['targets']} targets in {summary['wall_s']:.1f}s"
+            + (f", {summary['invalid_lines']} invalid lines skipped" if summary["invalid_lines"] else "")
+            + (f", {summary['resumed']} already done (--resume)" if summary["resumed"] else ""),
+            "results: " + (", ".join(f"{n} {s}" for s, n in summary["results"].items()) or "none"),
+        ]
+        for name, counts in summary["by_adapter"].items():
+            waited = summary["waited_s"][name]
+            extra = f" (waited {waited:.1f}s for rate limits)" if waited else ""
+            lines.append(f"  {name}: " + (", ".join(f"{n} {s}" for s, n in counts.items()) or "-") + extra)
+        if summary["errors"]:
+            lines.append("errors: " + ", ".join(f"{n} {t}" for t, n in summary["errors"].items()))
+        for line in lines:
+            self.console.print(Text(line), highlight=False)

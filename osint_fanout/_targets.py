@@ -1,0 +1,148 @@
+"""Target parsing: one validated, normalised value that every adapter receives."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+import idna
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["InvalidTarget", "Target", "TargetKind", "parse_target"]
+
+_MAX_NAME = 253
+_MAX_LABEL = 63
+# Letters, digits, hyphen, plus "_" because real DNS names use it (_dmarc, _sip._tcp).
+_ASCII_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+class TargetKind(StrEnum):
+    DOMAIN = "domain"
+    IPV4 = "ipv4"
+    IPV6 = "ipv6"
+
+
+class InvalidTarget(ValueError):
+    """The input is not a domain name or an IP address."""
+
+
+class Target(BaseModel):
+    """A parsed target. `value` is the canonical ASCII form adapters query."""
+
+    model_config = ConfigDict(frozen=True)
+
+    input: str
+    value: str
+    kind: TargetKind
+    unicode: str | None = None
+    """The internationalised form of an IDN domain, else None."""
+
+    @property
+    def is_ip(self) -> bool:
+        return self.kind is not TargetKind.DOMAIN
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def parse_target(text: str) -> Target:
+    """Parse a domain, an IP address or a URL (reduced to its host)."""
+    raw = text
+    text = text.strip()
+    shown = _printable(raw)
+    if not text:
+        raise InvalidTarget("empty target")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text):
+        raise InvalidTarget(f"invalid target {shown}: contains control or invisible characters")
+    if text.startswith("-"):
+        raise InvalidTarget(f"invalid target {shown}: starts with '-'")
+    if any(ch.isspace() for ch in text):
+        raise InvalidTarget(f"invalid target {shown}: contains spaces")
+    host = _host_of(text, shown)
+    ip = _as_ip(host)
+    if ip is not None:
+        kind = TargetKind.IPV4 if ip.version == 4 else TargetKind.IPV6
+        return Target(input=raw, value=ip.compressed, kind=kind)
+    value, unicode_form = _normalise_domain(host, shown)
+    return Target(input=raw, value=value, kind=TargetKind.DOMAIN, unicode=unicode_form)
+
+
+def _printable(text: str, limit: int = 80) -> str:
+    """Quote user input safely for an error line: escapes, bounded length."""
+    short = text if len(text) <= limit else text[:limit] + "..."
+    return ascii(short) if not short.isprintable() else repr(short)
+
+
+def _host_of(text: str, shown: str) -> str:
+    if _SCHEME.match(text):
+        try:
+            host = urlsplit(text).hostname
+        except ValueError as exc:
+            raise InvalidTarget(f"invalid target {shown}: {exc}") from None
+        if not host:
+            raise InvalidTarget(f"invalid target {shown}: the URL has no host")
+        return host
+    if text.startswith("[") and "]" in text:  # [2001:db8::1] or [2001:db8::1]:443
+        return text[1 : text.index("]")]
+    return text
+
+
+def _as_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0] if ":" in host else host)
+    except ValueError:
+        return None
+
+
+def _normalise_domain(host: str, shown: str) -> tuple[str, str | None]:
+    name = host.removesuffix(".")
+    if not name:
+        raise InvalidTarget(f"invalid target {shown}: empty name")
+    if ".." in name or name.startswith("."):
+        raise InvalidTarget(f"invalid target {shown}: empty label")
+    labels = [_ascii_label(label, shown) for label in name.split(".")]
+    value = ".".join(labels)
+    if len(value) > _MAX_NAME:
+        raise InvalidTarget(f"invalid target {shown}: name longer than {_MAX_NAME} characters")
+    if len(labels) < 2:
+        raise InvalidTarget(f"invalid target {shown}: not an IP address, and a domain needs a dot")
+    if labels[-1].isdigit():
+        raise InvalidTarget(f"invalid target {shown}: not a valid IP address or domain")
+    unicode_form = None
+    if any(label.startswith("xn--") for label in labels):
+        unicode_form = ".".join(_unicode_label(label) for label in labels)
+        if unicode_form == value:
+            unicode_form = None
+    return value, unicode_form
+
+
+def _ascii_label(label: str, shown: str) -> str:
+    if label.isascii():
+        lowered = label.lower()
+        if len(lowered) > _MAX_LABEL:
+            raise InvalidTarget(f"invalid target {shown}: label longer than {_MAX_LABEL} characters")
+        if not _ASCII_LABEL.match(lowered):
+            raise InvalidTarget(f"invalid target {shown}: bad label {lowered!r}")
+        if lowered.startswith("xn--"):
+            _unicode_label(lowered, shown)
+        return lowered
+    try:
+        encoded = idna.encode(label, uts46=True, transitional=False).decode("ascii")
+    except idna.IDNAError as exc:
+        raise InvalidTarget(f"invalid target {shown}: {exc}") from None
+    if len(encoded) > _MAX_LABEL:
+        raise InvalidTarget(f"invalid target {shown}: label longer than {_MAX_LABEL} characters")
+    return encoded
+
+
+def _unicode_label(label: str, shown: str | None = None) -> str:
+    if not label.startswith("xn--"):
+        return label
+    try:
+        return idna.decode(label)
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise InvalidTarget(f"invalid target {shown or repr(label)}: bad punycode label: {exc}") from None

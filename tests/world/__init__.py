@@ -1,0 +1,1 @@
+"""A loopback world for tests and benchmarks: servers that answer like the real upstreams."""
