@@ -47,7 +47,7 @@ class AdapterResult(BaseModel):
     adapter: str
     status: Status
     elapsed_ms: int = Field(ge=0)
-    waited_ms: int = Field(default=0, ge=0, description="Time spent waiting for rate limits.")
+    waited_ms: int = Field(default=0, ge=0, description="Time spent waiting for rate limits and retries.")
     data: dict[str, Any] | None = None
     error: ErrorInfo | None = None
     reason: str | None = Field(default=None, description="Why the adapter was skipped.")
