@@ -1,0 +1,236 @@
+"""The shared HTTP layer: retries, caps, redirects, rate limits, and keys kept in place."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from pydantic import Field
+
+from osint_fanout import Adapter, AdapterOptions, Context, KeyPolicy, NotFound, Target, TargetKind, __version__
+from osint_fanout._engine import Investigation, ReadyAdapter
+from osint_fanout._http import HttpPool
+from osint_fanout._results import Result, Status
+from osint_fanout._settings import Overrides, RunSettings, _ready
+from osint_fanout._targets import parse_target
+from tests.helpers import run_adapter
+
+BASE = "https://api.example.test"
+KEY = "test-key-0123456789"
+
+
+class EchoOptions(AdapterOptions):
+    base_url: str = Field(BASE, description="API base.")
+    key_in: str = Field("query", description="query or header.")
+
+
+class Echo(Adapter[EchoOptions]):
+    name = "echo"
+    description = "GETs {base_url}/d/{target} and returns the JSON"
+    kinds = frozenset({TargetKind.DOMAIN})
+    key = KeyPolicy.OPTIONAL
+    key_env = "ECHO_KEY"
+    Options = EchoOptions
+
+    async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
+        params, headers = {}, {}
+        if self.api_key and self.options.key_in == "query":
+            params["key"] = self.api_key
+        elif self.api_key:
+            headers["x-apikey"] = self.api_key
+        response = await ctx.http.get(f"{self.options.base_url}/d/{target.value}", params=params, headers=headers)
+        if response.status == 404:
+            raise NotFound()
+        response.raise_for_status()
+        return response.json()
+
+
+def url(name: str) -> str:
+    return f"{BASE}/d/{name}"
+
+
+@respx.mock
+def test_sends_a_user_agent_naming_the_tool() -> None:
+    route = respx.get(url("ua.com")).mock(return_value=httpx.Response(200, json={"ok": True}))
+    assert run_adapter(Echo, "ua.com").status is Status.OK
+    assert route.calls.last.request.headers["user-agent"].startswith(f"osint-fanout/{__version__}")
+
+
+@respx.mock
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+def test_retries_transient_statuses_then_succeeds(status: int) -> None:
+    route = respx.get(url("flaky.com")).mock(
+        side_effect=[httpx.Response(status, text="busy"), httpx.Response(200, json={"n": 1})]
+    )
+    result = run_adapter(Echo, "flaky.com")
+    assert result.status is Status.OK and result.data == {"n": 1}
+    assert route.call_count == 2
+    assert result.waited_ms > 0
+
+
+@respx.mock
+def test_retry_after_is_honoured_with_a_floor() -> None:
+    route = respx.get(url("zero.com")).mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200, json={})]
+    )
+    started = time.monotonic()
+    result = run_adapter(Echo, "zero.com")
+    assert result.status is Status.OK and route.call_count == 2
+    assert time.monotonic() - started >= 1.0  # "Retry-After: 0" still waits the 1 s floor
+
+
+@respx.mock
+def test_a_retry_after_longer_than_the_budget_ends_as_rate_limited_at_once() -> None:
+    route = respx.get(url("later.com")).mock(return_value=httpx.Response(429, headers={"Retry-After": "3600"}))
+    started = time.monotonic()
+    result = run_adapter(Echo, "later.com", timeout_s=5)
+    assert result.status is Status.ERROR and result.error and result.error.type == "rate_limited"
+    assert route.call_count == 1 and time.monotonic() - started < 1.0
+
+
+@respx.mock
+def test_persistent_failure_stops_after_a_bounded_number_of_attempts() -> None:
+    route = respx.get(url("down.com")).mock(return_value=httpx.Response(503, text="<html><b>down</b></html>"))
+    result = run_adapter(Echo, "down.com", timeout_s=20, deadline_s=30)
+    assert result.status is Status.ERROR and result.error and result.error.type == "http"
+    assert "HTTP 503 from api.example.test/d/down.com" in result.error.message
+    assert route.call_count == 4
+
+
+@respx.mock
+def test_connection_errors_are_retried_then_reported_as_network() -> None:
+    route = respx.get(url("refused.com")).mock(side_effect=httpx.ConnectError("connection refused"))
+    result = run_adapter(Echo, "refused.com", timeout_s=10)
+    assert result.status is Status.ERROR and result.error and result.error.type == "network"
+    assert route.call_count >= 2
+
+
+@respx.mock
+@pytest.mark.parametrize(("status", "error_type"), [(401, "auth"), (403, "auth"), (429, "rate_limited"), (500, "http")])
+def test_status_codes_map_to_error_types(status: int, error_type: str) -> None:
+    respx.get(url("code.com")).mock(return_value=httpx.Response(status, headers={"Retry-After": "9999"}))
+    result = run_adapter(Echo, "code.com")
+    assert result.error is not None and result.error.type == error_type
+
+
+@respx.mock
+def test_body_over_the_cap_is_too_large_by_header_or_while_streaming() -> None:
+    respx.get(url("declared.com")).mock(return_value=httpx.Response(200, content=b"x" * 5000))
+    result = run_adapter(Echo, "declared.com", max_body_bytes=1000)
+    assert result.error is not None and result.error.type == "too_large"
+
+    def endless(request: httpx.Request) -> httpx.Response:
+        async def chunks() -> Any:
+            while True:
+                yield b"[" * 1024
+
+        return httpx.Response(200, content=chunks())  # no Content-Length: streamed
+
+    respx.get(url("endless.com")).mock(side_effect=endless)
+    result = run_adapter(Echo, "endless.com", max_body_bytes=64 * 1024)
+    assert result.error is not None and result.error.type == "too_large"
+
+
+@respx.mock
+def test_not_json_is_a_parse_error_quoting_the_body_safely() -> None:
+    respx.get(url("html.com")).mock(return_value=httpx.Response(200, text="<html>\x1b[2J[bold]x</html>"))
+    result = run_adapter(Echo, "html.com")
+    assert result.error is not None and result.error.type == "parse"
+    assert "\x1b" not in result.error.message and "did not answer JSON" in result.error.message
+
+
+@respx.mock
+def test_same_host_redirects_are_followed_with_the_key() -> None:
+    respx.get(url("moved.com")).mock(return_value=httpx.Response(301, headers={"Location": "/d/new.com?key=" + KEY}))
+    final = respx.get(url("new.com")).mock(return_value=httpx.Response(200, json={"moved": True}))
+    result = run_adapter(Echo, "moved.com", api_key=KEY)
+    assert result.status is Status.OK and final.call_count == 1
+
+
+@respx.mock
+@pytest.mark.parametrize("key_in", ["query", "header"])
+def test_a_redirect_to_another_host_never_carries_the_key(key_in: str) -> None:
+    respx.get(url("trap.com")).mock(return_value=httpx.Response(302, headers={"Location": "https://trap.test/x"}))
+    trap = respx.get("https://trap.test/x").mock(return_value=httpx.Response(200, json={}))
+    result = run_adapter(Echo, "trap.com", api_key=KEY, key_in=key_in)
+    assert result.error is not None and result.error.type == "redirect"
+    assert "trap.test" in result.error.message
+    assert trap.call_count == 0
+
+
+@respx.mock
+def test_keyless_requests_follow_redirects_to_other_hosts() -> None:
+    respx.get(url("keyless.com")).mock(return_value=httpx.Response(302, headers={"Location": "https://other.test/y"}))
+    other = respx.get("https://other.test/y").mock(return_value=httpx.Response(200, json={"there": 1}))
+    result = run_adapter(Echo, "keyless.com")
+    assert result.status is Status.OK and other.call_count == 1
+
+
+@respx.mock
+def test_redirect_loops_end() -> None:
+    respx.get(url("loop.com")).mock(return_value=httpx.Response(302, headers={"Location": "/d/loop.com"}))
+    result = run_adapter(Echo, "loop.com")
+    assert result.error is not None and result.error.type == "redirect"
+
+
+@respx.mock
+def test_the_key_never_appears_in_results_or_messages() -> None:
+    respx.get(url("leak.com")).mock(return_value=httpx.Response(500, text=f"bad request for key={KEY}"))
+    respx.get(url("conn.com")).mock(side_effect=httpx.ConnectError(f"failed GET {BASE}/d/conn.com?key={KEY}"))
+    for target in ("leak.com", "conn.com"):
+        result = run_adapter(Echo, target, api_key=KEY, timeout_s=3)
+        assert result.status is Status.ERROR
+        assert KEY not in result.model_dump_json()
+
+
+def run_many(options: dict[str, Any], targets: list[str], concurrency: int = 8) -> list[Result]:
+    cls = Echo
+    ready: ReadyAdapter = _ready(cls, cls.Options.model_validate(options), RunSettings(), Overrides())
+    engine = Investigation([ready], concurrency=concurrency, deadline_s=20)
+
+    async def go() -> list[Result]:
+        pool = HttpPool()
+        try:
+            events = [e async for e in engine.run([parse_target(t) for t in targets], pool=pool)]
+        finally:
+            await pool.aclose()
+        return [e for e in events if isinstance(e, Result)]
+
+    return asyncio.run(go())
+
+
+@respx.mock
+def test_rate_limit_spaces_requests_across_targets() -> None:
+    times: list[float] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        times.append(time.monotonic())
+        return httpx.Response(200, json={})
+
+    respx.get(url__regex=rf"{BASE}/d/.*").mock(side_effect=record)
+    results = run_many({"rate_limit": "10/s"}, [f"t{n}.com" for n in range(6)])
+    assert all(r.status is Status.OK for r in results)
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= 0.09  # 10/s, evenly spaced
+    assert sum(r.waited_ms for r in results) > 0
+
+
+@respx.mock
+def test_max_concurrency_bounds_requests_in_flight_per_upstream() -> None:
+    state = {"now": 0, "peak": 0}
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        state["now"] += 1
+        state["peak"] = max(state["peak"], state["now"])
+        await asyncio.sleep(0.05)
+        state["now"] -= 1
+        return httpx.Response(200, json={})
+
+    respx.get(url__regex=rf"{BASE}/d/.*").mock(side_effect=slow)
+    results = run_many({"rate_limit": "off", "max_concurrency": 2}, [f"t{n}.com" for n in range(8)])
+    assert all(r.status is Status.OK for r in results)
+    assert state["peak"] == 2

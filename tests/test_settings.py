@@ -1,0 +1,170 @@
+"""Configuration: file, environment and flags; every mistake is one line naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import Field
+
+from osint_fanout import Adapter, AdapterOptions, Context, KeyPolicy, Target, TargetKind
+from osint_fanout._plugins import Registry
+from osint_fanout._redact import redact
+from osint_fanout._settings import ConfigError, Overrides, load_settings, ready_adapters
+
+
+class KeyedOptions(AdapterOptions):
+    base_url: str = Field("https://api.example.test", description="Where the API lives.")
+
+
+class Keyed(Adapter[KeyedOptions]):
+    name = "keyed"
+    description = "needs a key"
+    kinds = frozenset({TargetKind.DOMAIN})
+    key = KeyPolicy.REQUIRED
+    key_env = "KEYED_API_KEY"
+    default_timeout_s = 7.0
+    Options = KeyedOptions
+    rate_limits = {"api": "4/m", "other": "1/s"}
+
+    async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
+        return {}
+
+
+class Plain(Adapter[AdapterOptions]):
+    name = "plain"
+    description = "no key"
+    kinds = frozenset(TargetKind)
+
+    async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
+        return {}
+
+
+REGISTRY = Registry(adapters={"keyed": Keyed, "plain": Plain}, failed={"broken": "ImportError: x"})
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> Any:
+    return load_settings(REGISTRY, write(tmp_path, text), env=env or {})
+
+
+def test_no_file_anywhere_is_fine(tmp_path: Path) -> None:
+    env = {"XDG_CONFIG_HOME": str(tmp_path)}
+    settings = load_settings(REGISTRY, None, env=env)
+    assert settings.path is None
+    assert settings.run.deadline_s == 60 and settings.run.concurrency == 16
+
+
+def test_env_var_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[run]\nconcurrency = 3\n")
+    settings = load_settings(REGISTRY, None, env={"OSINT_FANOUT_CONFIG": str(path)})
+    assert settings.path == path and settings.run.concurrency == 3
+
+
+def test_explicit_path_beats_the_env_var(tmp_path: Path) -> None:
+    env_file = write(tmp_path, "[run]\nconcurrency = 3\n")
+    flag_file = tmp_path / "flag.toml"
+    flag_file.write_text("[run]\nconcurrency = 5\n")
+    settings = load_settings(REGISTRY, flag_file, env={"OSINT_FANOUT_CONFIG": str(env_file)})
+    assert settings.run.concurrency == 5
+
+
+def test_platform_config_dir_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    (tmp_path / "osint-fanout").mkdir()
+    (tmp_path / "osint-fanout" / "config.toml").write_text("[run]\ndeadline_s = 9\n")
+    assert load_settings(REGISTRY, None, env={}).run.deadline_s == 9
+
+
+def test_environment_key_beats_the_file_and_is_registered_for_redaction(tmp_path: Path) -> None:
+    settings = load(tmp_path, '[adapters.keyed]\napi_key = "file-key-123"\n', env={"KEYED_API_KEY": "env-key-456"})
+    assert settings.options["keyed"].api_key.get_secret_value() == "env-key-456"
+    assert redact("sent env-key-456 here") == "sent *** here"
+    assert "env-key-456" not in repr(settings.options["keyed"])
+
+
+def test_flags_beat_the_file(tmp_path: Path) -> None:
+    settings = load(tmp_path, "[run]\ntimeout_s = 3\n[adapters.keyed]\ntimeout_s = 2\n")
+    chosen = ready_adapters(settings, REGISTRY, Overrides(timeout_s=9))
+    assert {r.name: r.timeout_s for r in chosen} == {"keyed": 9, "plain": 9}
+    chosen = ready_adapters(settings, REGISTRY, Overrides())
+    assert {r.name: r.timeout_s for r in chosen} == {"keyed": 2, "plain": 3}
+
+
+def test_default_timeout_is_the_adapters_own(tmp_path: Path) -> None:
+    chosen = ready_adapters(load(tmp_path, ""), REGISTRY, Overrides())
+    assert {r.name: r.timeout_s for r in chosen} == {"keyed": 7.0, "plain": 10.0}
+
+
+def test_selection_with_only_exclude_and_enabled(tmp_path: Path) -> None:
+    settings = load(tmp_path, "[adapters.plain]\nenabled = false\n")
+    assert [r.name for r in ready_adapters(settings, REGISTRY, Overrides())] == ["keyed"]
+    assert [r.name for r in ready_adapters(settings, REGISTRY, Overrides(only=["plain"]))] == ["plain"]
+    with pytest.raises(ConfigError, match="no adapter left"):
+        ready_adapters(settings, REGISTRY, Overrides(exclude=["keyed"]))
+    with pytest.raises(ConfigError, match=r"--adapters: unknown adapter 'nope' \(installed: keyed, plain\)"):
+        ready_adapters(settings, REGISTRY, Overrides(only=["nope"]))
+
+
+def test_rate_limits_default_per_upstream_and_can_be_overridden(tmp_path: Path) -> None:
+    chosen = {r.name: r for r in ready_adapters(load(tmp_path, ""), REGISTRY, Overrides())}
+    rates = chosen["keyed"].rates
+    assert rates["api"] is not None and rates["api"].interval_s == 15.0
+    assert rates["other"] is not None and rates["other"].interval_s == 1.0
+    assert rates["*"] is None
+    settings = load(tmp_path, '[adapters.keyed]\nrate_limit = {api = "2/s"}\n')
+    rates = ready_adapters(settings, REGISTRY, Overrides(only=["keyed"]))[0].rates
+    assert rates["api"] is not None and rates["api"].interval_s == 0.5
+    assert rates["other"] is not None and rates["other"].interval_s == 1.0
+    settings = load(tmp_path, '[adapters.keyed]\nrate_limit = "off"\n')
+    assert set(ready_adapters(settings, REGISTRY, Overrides(only=["keyed"]))[0].rates.values()) == {None}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[run]\nconcurrency = 'x'", r"run.concurrency: Input should be a valid integer"),
+        ("[run]\nconcurrency = 0", r"run.concurrency: Input should be greater than or equal to 1 \(got 0\)"),
+        ("[run]\ndeadline_s = -1", r"run.deadline_s: Input should be greater than 0"),
+        ("[run]\nfoo = 1", r"unknown key 'run.foo' \(valid keys: concurrency, timeout_s, deadline_s"),
+        ("[runn]\n", r"unknown key 'runn' \(valid keys: run, adapters\)"),
+        ("run = 3", r"run: Input should be a valid dictionary"),
+        ("[adapters.nope]\n", r"unknown adapter \[adapters.nope\] \(installed: keyed, plain\)"),
+        ("[adapters.plain]\nbase_url = 'x'", r"\[adapters.plain\] unknown key 'base_url' \(valid keys: enabled,"),
+        ("[adapters.keyed]\ntimeout_s = 'soon'", r"\[adapters.keyed\] timeout_s: Input should be a valid number"),
+        ("[adapters.keyed]\nrate_limit = 'fast'", r"rate_limit: Value error, rate limit 'fast' is not like '4/m'"),
+        ("[adapters.keyed]\nrate_limit = {nope = '1/s'}", r"rate_limit: unknown upstream 'nope' \(known: api, other\)"),
+        ("[adapters.keyed]\napi_key = 42", r"\[adapters.keyed\] api_key: Input should be a valid string$"),
+        ("[run\nx", r"not valid TOML"),
+    ],
+)
+def test_mistakes_are_one_line_naming_the_key_and_the_file(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        load(tmp_path, text)
+    assert str(tmp_path / "config.toml") in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_failed_plugin_section_is_not_an_error(tmp_path: Path) -> None:
+    assert load(tmp_path, "[adapters.broken]\nenabled = true\n").path is not None
+
+
+def test_missing_explicit_file_and_unreadable_bytes(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_settings(REGISTRY, tmp_path / "missing.toml", env={})
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"\xff\xfe[run]")
+    with pytest.raises(ConfigError, match="cannot read it"):
+        load_settings(REGISTRY, bad, env={})
+
+
+def test_api_key_value_never_appears_in_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, '[adapters.keyed]\napi_key = "sekrit-value-1"\nbogus = 1\n')
+    assert "sekrit-value-1" not in str(info.value)
