@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -142,10 +143,8 @@ def test_deadline_holds_when_an_adapter_ignores_cancellation() -> None:
     async def stubborn(target: Target) -> dict[str, Any]:
         end = time.monotonic() + 1.5
         while time.monotonic() < end:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.sleep(0.05)
-            except asyncio.CancelledError:
-                pass
         return {}
 
     results, _, took = run([ready(fake("stubborn", stubborn), timeout_s=10)], ["example.com"], deadline_s=0.3)

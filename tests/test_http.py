@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from typing import Any
 
@@ -214,7 +215,7 @@ def test_rate_limit_spaces_requests_across_targets() -> None:
     respx.get(url__regex=rf"{BASE}/d/.*").mock(side_effect=record)
     results = run_many({"rate_limit": "10/s"}, [f"t{n}.com" for n in range(6)])
     assert all(r.status is Status.OK for r in results)
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.09  # 10/s, evenly spaced
     assert sum(r.waited_ms for r in results) > 0
 
