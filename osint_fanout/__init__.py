@@ -16,6 +16,7 @@ __all__ = [
     "AdapterError",
     "AdapterOptions",
     "Context",
+    "HttpResponse",
     "KeyPolicy",
     "NotFound",
     "Skip",
@@ -29,6 +30,7 @@ _HOMES = {
     "AdapterOptions": "._adapter",
     "Context": "._adapter",
     "KeyPolicy": "._adapter",
+    "HttpResponse": "._http",
     "AdapterError": "._errors",
     "NotFound": "._errors",
     "Skip": "._errors",
@@ -39,6 +41,7 @@ _HOMES = {
 if TYPE_CHECKING:
     from ._adapter import Adapter, AdapterOptions, Context, KeyPolicy
     from ._errors import AdapterError, NotFound, Skip
+    from ._http import HttpResponse
     from ._targets import Target, TargetKind
 
 

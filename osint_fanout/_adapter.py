@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from ._ratelimit import RateLimit
 from ._targets import Target, TargetKind
 
 if TYPE_CHECKING:
@@ -23,37 +24,14 @@ __all__ = [
     "Budget",
     "Context",
     "KeyPolicy",
-    "RateLimit",
     "metadata_problems",
 ]
-
-_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|m|h|d)\s*$")
-_PERIOD_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 class KeyPolicy(StrEnum):
     NONE = "none"
     OPTIONAL = "optional"
     REQUIRED = "required"
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """At most `count` requests per `period_s`, spread evenly (no bursts)."""
-
-    count: float
-    period_s: float
-
-    @classmethod
-    def parse(cls, text: str) -> RateLimit:
-        match = _RATE.match(text)
-        if not match or float(match.group(1)) <= 0:
-            raise ValueError(f"rate limit {text!r} is not like '4/m' (a number per s, m, h or d)")
-        return cls(float(match.group(1)), _PERIOD_S[match.group(2)])
-
-    @property
-    def interval_s(self) -> float:
-        return self.period_s / self.count
 
 
 class AdapterOptions(BaseModel):

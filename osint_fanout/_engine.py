@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ._adapter import Adapter, Budget, Context, RateLimit
+from ._adapter import Adapter, Budget, Context
 from ._errors import classify
 from ._http import Http, HttpPool
+from ._ratelimit import RateLimit
 from ._redact import one_line
 from ._results import ErrorInfo, Report, Result, Status
 from ._stream import Expired, bounded_map, call_with_deadline

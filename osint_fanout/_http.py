@@ -13,17 +13,19 @@ import logging
 import random
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from aiolimiter import AsyncLimiter
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, retry_if_result
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, retry_if_result, stop_after_attempt
 
 from . import __version__
-from ._adapter import Budget, RateLimit
+from ._adapter import Budget
 from ._errors import AdapterError
-from ._redact import one_line
+from ._ratelimit import MovingWindowLimiter, RateLimit
+from ._redact import one_line, secret_forms
+from ._stream import Expired, call_with_deadline
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "Http", "HttpPool", "HttpResponse"]
 
@@ -74,8 +76,16 @@ class HttpResponse:
 
 
 @dataclass
+class _Waits:
+    total: float = 0.0
+
+
+_CALL_WAITS: ContextVar[_Waits | None] = ContextVar("osint_fanout_call_waits", default=None)
+
+
+@dataclass
 class _Upstream:
-    limiter: AsyncLimiter | None
+    limiter: MovingWindowLimiter | None
     slots: asyncio.Semaphore | None
 
 
@@ -98,7 +108,7 @@ class HttpPool:
     def upstream(self, adapter: str, name: str, rate: RateLimit | None, slots: int | None) -> _Upstream:
         key = (adapter, name)
         if key not in self._upstreams:
-            limiter = AsyncLimiter(1, rate.interval_s) if rate else None
+            limiter = MovingWindowLimiter(rate) if rate else None
             self._upstreams[key] = _Upstream(limiter, asyncio.Semaphore(slots) if slots else None)
         return self._upstreams[key]
 
@@ -125,15 +135,45 @@ class Http:
         params: Mapping[str, str | list[str]] | None = None,
         headers: Mapping[str, str] | None = None,
         upstream: str = "api",
+        retry: bool = True,
+        timeout_s: float | None = None,
     ) -> HttpResponse:
-        """GET with retries (429/502/503/504, connection errors) inside the budget.
+        """GET inside the call's budget; returns the final response whatever its status
+        (call `raise_for_status()`).
 
-        Returns the final response whatever its status; call `raise_for_status()`.
+        `retry`: retry 429/502/503/504 and connection errors, with backoff and
+        Retry-After. `timeout_s`: give up on this request (all its attempts) after that
+        long, not counting rate-limit waits, with an AdapterError of type "timeout";
+        for an adapter that wants to keep time for a fallback source.
         """
+        if timeout_s is None:
+            return await self._get(url, params, headers, upstream, retry)
+        waits = _Waits()
+        started = time.monotonic()
+
+        async def tracked() -> HttpResponse:
+            _CALL_WAITS.set(waits)
+            return await self._get(url, params, headers, upstream, retry)
+
+        try:
+            return await call_with_deadline(
+                tracked, deadline=lambda: min(started + timeout_s + waits.total, self.budget.deadline())
+            )
+        except Expired:
+            raise AdapterError("timeout", f"{_where(httpx.URL(url))}: no answer within {timeout_s:g} s") from None
+
+    async def _get(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        upstream: str,
+        retry: bool,
+    ) -> HttpResponse:
         retrying = AsyncRetrying(
             retry=retry_if_result(lambda r: r.status in RETRY_STATUSES) | retry_if_exception_type(_RETRY_EXCEPTIONS),
             wait=self._wait,
-            stop=self._stop,
+            stop=self._stop if retry else stop_after_attempt(1),
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
             sleep=self._sleep,
             reraise=True,
@@ -204,12 +244,17 @@ class Http:
     async def _timed(self, awaitable: Any) -> None:
         started = time.monotonic()
         await awaitable
-        self.budget.waited_s += time.monotonic() - started
+        waited = time.monotonic() - started
+        self.budget.waited_s += waited
+        call = _CALL_WAITS.get()
+        if call is not None:
+            call.total += waited
 
     def _carries_key(self, request: httpx.Request) -> bool:
         if not self.secret:
             return False
-        return self.secret in str(request.url) or any(self.secret in v for v in request.headers.values())
+        where = [str(request.url), *request.headers.values()]
+        return any(form in text for form in secret_forms(self.secret) for text in where)
 
     def _wait(self, state: RetryCallState) -> float:
         outcome = state.outcome

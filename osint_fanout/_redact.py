@@ -7,11 +7,13 @@ same keys, and passing a redactor through each of them is how one path gets miss
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
+from urllib.parse import quote, quote_plus
 
-__all__ = ["RedactingFilter", "one_line", "redact", "register_secret", "terminal_safe"]
+__all__ = ["RedactingFilter", "one_line", "redact", "register_secret", "secret_forms", "terminal_safe"]
 
 _MASK = "***"
 _MIN_SECRET_LEN = 4  # shorter values would mask ordinary text; no real key is that short
@@ -23,14 +25,21 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u20
 
 
 def register_secret(secret: str | None) -> None:
+    """Scrub `secret` from now on, also as it looks percent-encoded or JSON-escaped."""
     global _secrets
     if secret and len(secret) >= _MIN_SECRET_LEN:
+        forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
         with _lock:
-            _secrets = _secrets | {secret}
+            _secrets = _secrets | forms
+
+
+def secret_forms(secret: str) -> set[str]:
+    """The ways a key can appear in a URL or a header."""
+    return {secret, quote(secret, safe=""), quote_plus(secret)}
 
 
 def redact(text: str) -> str:
-    for secret in _secrets:
+    for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, _MASK)
     return text

@@ -31,9 +31,10 @@ __all__ = ["RunOutcome", "execute"]
 
 log = logging.getLogger("osint_fanout.run")
 
-GRACE_S = 0.4
-"""How long past a deadline a stuck process may take before the watchdog ends it."""
-SIGNAL_GRACE_S = 0.8
+STUCK_S = 0.15
+"""A loop that has not ticked for this long, past a deadline, is stuck."""
+FAILSAFE_S = 0.8
+"""Past a deadline by this much, the watchdog ends the process even if the loop ticks."""
 EXIT_OUTPUT_CLOSED = 141
 
 
@@ -105,8 +106,7 @@ class _Run:
             return self.exit_code()
 
     def hard_limit(self) -> float | None:
-        limits = [t + GRACE_S for t in (self.engine.earliest_deadline(), self.stop_at) if t is not None]
-        return min(limits, default=None)
+        return min((t for t in (self.engine.earliest_deadline(), self.stop_at) if t is not None), default=None)
 
 
 def execute(
@@ -171,8 +171,8 @@ def _watch(run: _Run) -> None:
         now = time.monotonic()
         if limit is None or now < limit:
             continue
-        loop_stuck = now - run.heartbeat > GRACE_S / 2
-        if loop_stuck or now > limit + SIGNAL_GRACE_S:
+        loop_stuck = now - run.heartbeat > STUCK_S
+        if loop_stuck or now > limit + FAILSAFE_S:
             _emergency(run, run.stop_reason if run.signal else "the deadline passed and an adapter would not stop")
 
 

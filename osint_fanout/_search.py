@@ -130,7 +130,7 @@ def setup_logging(verbose: int, quiet: bool) -> None:
         root.removeHandler(_handler)
     _handler = logging.StreamHandler(sys.stderr)
     _handler.addFilter(RedactingFilter())
-    _handler.setFormatter(logging.Formatter("osint-fanout: %(levelname)s: %(message)s"))
+    _handler.setFormatter(_Formatter("osint-fanout: %(levelname)s: %(message)s"))
     root.addHandler(_handler)
     root.setLevel(logging.WARNING)
     level = (
@@ -139,3 +139,11 @@ def setup_logging(verbose: int, quiet: bool) -> None:
     logging.getLogger("osint_fanout").setLevel(level)
     for noisy in ("httpx", "httpcore", "hpack"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 3 else logging.WARNING)
+
+
+class _Formatter(logging.Formatter):
+    """`osint-fanout: warning: ...`, like the error lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.levelname = record.levelname.lower()
+        return super().format(record)

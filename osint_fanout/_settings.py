@@ -11,10 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from ._adapter import Adapter, AdapterOptions, RateLimit
+from ._adapter import Adapter, AdapterOptions
 from ._engine import ReadyAdapter
 from ._http import DEFAULT_MAX_BODY_BYTES
 from ._plugins import Registry
+from ._ratelimit import RateLimit
 from ._redact import one_line, register_secret
 
 __all__ = ["ConfigError", "Overrides", "RunSettings", "Settings", "default_config_path", "load_settings"]

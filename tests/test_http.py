@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from typing import Any
 
@@ -12,7 +11,17 @@ import pytest
 import respx
 from pydantic import Field
 
-from osint_fanout import Adapter, AdapterOptions, Context, KeyPolicy, NotFound, Target, TargetKind, __version__
+from osint_fanout import (
+    Adapter,
+    AdapterError,
+    AdapterOptions,
+    Context,
+    KeyPolicy,
+    NotFound,
+    Target,
+    TargetKind,
+    __version__,
+)
 from osint_fanout._engine import Investigation, ReadyAdapter
 from osint_fanout._http import HttpPool
 from osint_fanout._results import Result, Status
@@ -205,7 +214,7 @@ def run_many(options: dict[str, Any], targets: list[str], concurrency: int = 8) 
 
 
 @respx.mock
-def test_rate_limit_spaces_requests_across_targets() -> None:
+def test_rate_limit_is_shared_by_all_targets_and_never_exceeded() -> None:
     times: list[float] = []
 
     def record(request: httpx.Request) -> httpx.Response:
@@ -213,11 +222,50 @@ def test_rate_limit_spaces_requests_across_targets() -> None:
         return httpx.Response(200, json={})
 
     respx.get(url__regex=rf"{BASE}/d/.*").mock(side_effect=record)
-    results = run_many({"rate_limit": "10/s"}, [f"t{n}.com" for n in range(6)])
+    results = run_many({"rate_limit": "5/s"}, [f"t{n}.com" for n in range(8)])
     assert all(r.status is Status.OK for r in results)
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert min(gaps) >= 0.09  # 10/s, evenly spaced
-    assert sum(r.waited_ms for r in results) > 0
+    assert len(times) == 8
+    for first in range(len(times)):  # at most 5 in any one-second window
+        assert sum(1 for t in times if 0 <= t - times[first] < 1.0) <= 5
+    assert times[-1] - times[0] >= 1.0
+    assert sum(1 for r in results if r.waited_ms >= 900) == 3  # the wait is visible on the result
+
+
+@respx.mock
+def test_without_retry_a_503_is_returned_at_once() -> None:
+    route = respx.get(url("once.com")).mock(return_value=httpx.Response(503, text="ERROR"))
+
+    class Once(Echo):
+        async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
+            response = await ctx.http.get(url(target.value), retry=False)
+            return {"status": response.status}
+
+    result = run_adapter(Once, "once.com")
+    assert result.data == {"status": 503} and route.call_count == 1
+
+
+@respx.mock
+def test_a_request_timeout_leaves_time_for_a_fallback() -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return httpx.Response(200, json={})
+
+    respx.get(url("slow.com")).mock(side_effect=slow)
+    respx.get(url("fallback.com")).mock(return_value=httpx.Response(200, json={"from": "fallback"}))
+
+    class Fallback(Echo):
+        async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
+            try:
+                await ctx.http.get(url("slow.com"), timeout_s=0.3)
+            except AdapterError as exc:
+                first = f"{exc.type}: {exc.message}"
+            response = await ctx.http.get(url("fallback.com"))
+            return {"first": first, **response.json()}
+
+    started = time.monotonic()
+    result = run_adapter(Fallback, "slow.com", timeout_s=3)
+    assert time.monotonic() - started < 1.5
+    assert result.data == {"first": "timeout: api.example.test/d/slow.com: no answer within 0.3 s", "from": "fallback"}
 
 
 @respx.mock

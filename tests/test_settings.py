@@ -10,6 +10,7 @@ from pydantic import Field
 
 from osint_fanout import Adapter, AdapterOptions, Context, KeyPolicy, Target, TargetKind
 from osint_fanout._plugins import Registry
+from osint_fanout._ratelimit import RateLimit
 from osint_fanout._redact import redact
 from osint_fanout._settings import ConfigError, Overrides, load_settings, ready_adapters
 
@@ -115,13 +116,13 @@ def test_selection_with_only_exclude_and_enabled(tmp_path: Path) -> None:
 def test_rate_limits_default_per_upstream_and_can_be_overridden(tmp_path: Path) -> None:
     chosen = {r.name: r for r in ready_adapters(load(tmp_path, ""), REGISTRY, Overrides())}
     rates = chosen["keyed"].rates
-    assert rates["api"] is not None and rates["api"].interval_s == 15.0
-    assert rates["other"] is not None and rates["other"].interval_s == 1.0
+    assert rates["api"] == RateLimit(4, 60.0)
+    assert rates["other"] == RateLimit(1, 1.0)
     assert rates["*"] is None
     settings = load(tmp_path, '[adapters.keyed]\nrate_limit = {api = "2/s"}\n')
     rates = ready_adapters(settings, REGISTRY, Overrides(only=["keyed"]))[0].rates
-    assert rates["api"] is not None and rates["api"].interval_s == 0.5
-    assert rates["other"] is not None and rates["other"].interval_s == 1.0
+    assert rates["api"] == RateLimit(2, 1.0)
+    assert rates["other"] == RateLimit(1, 1.0)
     settings = load(tmp_path, '[adapters.keyed]\nrate_limit = "off"\n')
     assert set(ready_adapters(settings, REGISTRY, Overrides(only=["keyed"]))[0].rates.values()) == {None}
 

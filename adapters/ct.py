@@ -1,0 +1,204 @@
+"""Certificate transparency: the names in a domain's certificates, from crt.sh or Cert Spotter.
+
+crt.sh first (free, complete, often slow or failing); when it fails in any way, including
+running past its share of the budget, Cert Spotter's issuances API (unexpired certificates
+only; an optional key raises its quota). Every string from upstream is data, nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, KeyPolicy, NotFound, Target, TargetKind
+
+_HOSTNAME = re.compile(r"^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$")
+_MARGIN_S = 0.1  # answer a little before the core's own timeout, with both sources named
+
+
+class CtOptions(AdapterOptions):
+    crtsh_url: str = Field("https://crt.sh", description="Base URL of crt.sh.")
+    certspotter_url: str = Field(
+        "https://api.certspotter.com", description="Base URL of the Cert Spotter API (the fallback)."
+    )
+    max_certificates: int = Field(
+        100, ge=0, le=10_000, description="Most certificates listed in the output, newest first."
+    )
+    exclude_expired: bool = Field(
+        False, description="Ask crt.sh for unexpired certificates only (Cert Spotter lists only those anyway)."
+    )
+    crtsh_share: float = Field(
+        0.6, gt=0, lt=1, description="Share of the call's time crt.sh may take before Cert Spotter is asked."
+    )
+
+    @field_validator("crtsh_url", "certspotter_url")
+    @classmethod
+    def _check_url(cls, url: str) -> str:
+        if not re.match(r"^https?://[^/?#\s]+", url):
+            raise ValueError(f"{url!r} is not an http(s) URL like 'https://crt.sh'")
+        return url.rstrip("/")
+
+
+class _CrtshRow(BaseModel):  # one row of crt.sh's JSON output
+    model_config = ConfigDict(extra="ignore")
+    id: int | str
+    issuer_name: str | None = None
+    common_name: str | None = None
+    name_value: str | None = None
+    not_before: str | None = None
+    not_after: str | None = None
+    serial_number: str | None = None
+
+
+class _Issuer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str | None = None
+    friendly_name: str | None = None
+
+
+class _Issuance(BaseModel):  # one Cert Spotter issuance object, expanded with dns_names and issuer
+    model_config = ConfigDict(extra="ignore")
+    id: str | int
+    dns_names: list[str] = Field(default_factory=list)
+    issuer: _Issuer | None = None
+    not_before: str | None = None
+    not_after: str | None = None
+
+
+_CRTSH_ROWS = TypeAdapter(list[_CrtshRow])
+_ISSUANCES = TypeAdapter(list[_Issuance])
+
+
+@dataclass(frozen=True)
+class _Cert:
+    id: str
+    issuer: str | None
+    not_before: str | None
+    not_after: str | None
+    names: list[str]
+
+
+class CtAdapter(Adapter[CtOptions]):
+    name = "ct"
+    description = "Subdomains from certificate transparency (crt.sh, Cert Spotter as fallback)"
+    kinds = frozenset({TargetKind.DOMAIN})
+    key = KeyPolicy.OPTIONAL
+    key_env = "CERTSPOTTER_API_KEY"
+    default_timeout_s = 30.0
+    Options = CtOptions
+    rate_limits: ClassVar[dict[str, str]] = {"crtsh": "1/s", "certspotter": "100/h"}
+
+    async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
+        domain = target.value
+        share_s = ctx.time_left() * self.options.crtsh_share
+        certs: list[_Cert] = []
+        crtsh_error: str | None = None
+        try:
+            async with asyncio.timeout(share_s):  # leave Cert Spotter time to answer
+                certs = await self._crtsh(domain, ctx)
+        except AdapterError as exc:
+            crtsh_error = exc.message
+        except TimeoutError:
+            crtsh_error = f"no answer within {share_s:.1f} s, its share of the time"
+        if crtsh_error is not None:
+            ctx.log.debug("crt.sh failed (%s); asking Cert Spotter", crtsh_error)
+            certs = await self._fallback(domain, ctx, crtsh_error)
+        if not certs:
+            raise NotFound(f"no certificates for {domain}")
+        certs.sort(key=lambda cert: cert.not_before or "", reverse=True)  # newest first
+        names = sorted({name for cert in certs for name in _in_domain(cert.names, domain)})
+        shown = certs[: self.options.max_certificates]
+        return {
+            "source": "crtsh" if crtsh_error is None else "certspotter",
+            "domain": domain,
+            "names": names,
+            "subdomains": [name for name in names if name != domain],
+            "total_certificates": len(certs),
+            "truncated": len(shown) < len(certs),
+            "certificates": [vars(cert) for cert in shown],
+            "crtsh_error": crtsh_error,
+        }
+
+    def summarize(self, data: dict[str, Any]) -> str:
+        subs, total = len(data.get("subdomains", [])), data.get("total_certificates", 0)
+        source = "crt.sh" if data.get("source") == "crtsh" else "Cert Spotter"
+        return f"{_plural(subs, 'subdomain')} · {_plural(total, 'certificate')} ({source})"
+
+    async def _crtsh(self, domain: str, ctx: Context) -> list[_Cert]:
+        params = {"q": f"%.{domain}", "output": "json"}
+        if self.options.exclude_expired:
+            params["exclude"] = "expired"
+        response = await ctx.http.get(f"{self.options.crtsh_url}/", params=params, upstream="crtsh")
+        if response.status == 404:  # crt.sh's answer for no match
+            raise NotFound(f"crt.sh knows no certificate for {domain}")
+        response.raise_for_status()
+        rows = _validate(_CRTSH_ROWS, response.json(), response.where)
+        certs: dict[tuple[str, str], _Cert] = {}
+        for row in rows:
+            names = [*(row.name_value or "").split("\n"), row.common_name or ""]
+            cert = _Cert(str(row.id), row.issuer_name, row.not_before, row.not_after, _clean(names))
+            # A precertificate and its certificate share issuer and serial: count them once.
+            key = (row.issuer_name or "", row.serial_number) if row.serial_number else ("id", str(row.id))
+            certs.setdefault(key, cert)
+        return list(certs.values())
+
+    async def _fallback(self, domain: str, ctx: Context, crtsh_error: str) -> list[_Cert]:
+        """Cert Spotter, in the time left; when it fails too, one error naming both."""
+        try:
+            async with asyncio.timeout(max(0.05, ctx.time_left() - _MARGIN_S)):
+                return await self._certspotter(domain, ctx)
+        except AdapterError as exc:
+            raise AdapterError(exc.type, f"crt.sh: {crtsh_error}; Cert Spotter: {exc.message}") from None
+        except TimeoutError:
+            raise TimeoutError(f"crt.sh: {crtsh_error}; Cert Spotter: no answer in time") from None
+
+    async def _certspotter(self, domain: str, ctx: Context) -> list[_Cert]:
+        params = {"domain": domain, "include_subdomains": "true", "expand": ["dns_names", "issuer"]}
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else None
+        url = f"{self.options.certspotter_url}/v1/issuances"
+        response = await ctx.http.get(url, params=params, headers=headers, upstream="certspotter")
+        if response.status == 429 and not self.api_key:
+            response.raise_for_status(f"{response.excerpt()} (set {self.key_env} for a larger quota)")
+        response.raise_for_status()
+        issuances = _validate(_ISSUANCES, response.json(), response.where)
+        return [
+            _Cert(str(item.id), _issuer(item.issuer), item.not_before, item.not_after, _clean(item.dns_names))
+            for item in issuances
+        ]
+
+
+def _validate(adapter: TypeAdapter[Any], value: Any, where: str) -> Any:
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        at = ".".join(str(part) for part in first["loc"]) or "top level"
+        raise AdapterError("parse", f"{where}: unexpected JSON shape at {at}: {first['msg']}") from None
+
+
+def _issuer(issuer: _Issuer | None) -> str | None:
+    return (issuer.name or issuer.friendly_name) if issuer else None
+
+
+def _clean(names: list[str]) -> list[str]:
+    """Lowercased, unique, order kept; e-mail addresses and junk dropped, wildcards kept."""
+    found: dict[str, None] = {}
+    for raw in names:
+        name = raw.strip().lower().rstrip(".")
+        if _HOSTNAME.match(name.removeprefix("*.")):
+            found[name] = None
+    return list(found)
+
+
+def _in_domain(names: list[str], domain: str) -> list[str]:
+    """Wildcards reduced to their base; only the domain itself and names inside it."""
+    bases = (name.removeprefix("*.") for name in names)
+    return [name for name in bases if name == domain or name.endswith(f".{domain}")]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"

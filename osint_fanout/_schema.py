@@ -1,0 +1,46 @@
+"""The published JSON Schemas of the json and ndjson outputs.
+
+The files in osint_fanout/schemas/ are generated from the result models by
+`python -m osint_fanout._schema` and committed; a test fails when they drift, so that
+any change to the output format is a deliberate one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ._results import Report, Result
+
+__all__ = ["SCHEMA_DIR", "schemas"]
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+_BASE_ID = "https://github.com/osint-fanout/osint-fanout/schemas"
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    """File name -> schema, for `json` (one Report per target) and `ndjson` (one Result per line)."""
+    out = {}
+    for name, model, title in (
+        ("json", Report, "osint-fanout json output: one object per target"),
+        ("ndjson", Result, "osint-fanout ndjson output: one line per result"),
+    ):
+        schema = model.model_json_schema()
+        out[f"{name}.schema.json"] = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{_BASE_ID}/{name}.schema.json",
+            **schema,
+            "title": title,
+        }
+    return out
+
+
+def main() -> None:
+    SCHEMA_DIR.mkdir(exist_ok=True)
+    for file_name, schema in schemas().items():
+        (SCHEMA_DIR / file_name).write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Install test plugins the way pip would (a module plus a .dist-info with entry points),
+into a folder that a subprocess gets on PYTHONPATH."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+CLI = shutil.which("osint-fanout", path=str(Path(sys.executable).parent)) or "osint-fanout"
+KEY_VARS = ("SHODAN_API_KEY", "VT_API_KEY", "CERTSPOTTER_API_KEY", "OSINT_FANOUT_CONFIG")
+
+# Adapters that misbehave on purpose; each module defines one adapter class named Plugin.
+MISBEHAVING = {
+    "blocker": """
+        import time
+        from osint_fanout import Adapter, TargetKind
+
+        class Plugin(Adapter):
+            name = "blocker"
+            description = "blocks the event loop with time.sleep"
+            kinds = frozenset(TargetKind)
+            default_timeout_s = 30.0
+
+            async def lookup(self, target, ctx):
+                time.sleep(30)
+                return {}
+    """,
+    "stubborn": """
+        import asyncio
+        from osint_fanout import Adapter, TargetKind
+
+        class Plugin(Adapter):
+            name = "stubborn"
+            description = "ignores cancellation"
+            kinds = frozenset(TargetKind)
+            default_timeout_s = 30.0
+
+            async def lookup(self, target, ctx):
+                for _ in range(600):
+                    try:
+                        await asyncio.sleep(0.05)
+                    except asyncio.CancelledError:
+                        pass
+                return {}
+    """,
+    "sleeper": """
+        import asyncio
+        from osint_fanout import Adapter, TargetKind
+
+        class Plugin(Adapter):
+            name = "sleeper"
+            description = "answers after a while"
+            kinds = frozenset(TargetKind)
+            default_timeout_s = 30.0
+
+            async def lookup(self, target, ctx):
+                await asyncio.sleep(20)
+                return {"slept": True}
+    """,
+    "quick": """
+        from osint_fanout import Adapter, TargetKind
+
+        class Plugin(Adapter):
+            name = "quick"
+            description = "answers at once, with hostile text"
+            kinds = frozenset(TargetKind)
+
+            async def lookup(self, target, ctx):
+                return {"text": "[bold red]x[/] \\x1b[2J\\x1b]0;title\\x07 \\u202eevil", "target": target.value}
+
+            def summarize(self, data):
+                return data["text"]
+    """,
+    "broken": """
+        raise ImportError("this plugin is broken on purpose")
+    """,
+    "incomplete": """
+        from osint_fanout import Adapter
+
+        class Plugin(Adapter):
+            name = "incomplete"
+
+            async def lookup(self, target, ctx):
+                return {}
+    """,
+}
+
+
+def install_plugins(root: Path, names: list[str]) -> Path:
+    """Write the named misbehaving plugins into `root`, registered as entry points."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (root / f"ofp_{name}.py").write_text(textwrap.dedent(MISBEHAVING[name]), encoding="utf-8")
+        info = root / f"ofp_{name}-0.1.dist-info"
+        info.mkdir(exist_ok=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: ofp-{name}\nVersion: 0.1\n", encoding="utf-8")
+        (info / "entry_points.txt").write_text(
+            f"[osint_fanout.adapters]\n{name} = ofp_{name}:Plugin\n", encoding="utf-8"
+        )
+    return root
+
+
+def clean_env(tmp: Path, extra: dict[str, str] | None = None, pythonpath: Path | None = None) -> dict[str, str]:
+    """The environment a cron job might have: no keys, private config and cache dirs."""
+    env = {k: v for k, v in os.environ.items() if k not in KEY_VARS}
+    env.update({"HOME": str(tmp), "XDG_CONFIG_HOME": str(tmp / "config"), "XDG_CACHE_HOME": str(tmp / "cache")})
+    env.pop("NO_COLOR", None)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    env.update(extra or {})
+    return env
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], timeout: float = 30, stdin: str | None = None
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.monotonic()
+    proc = subprocess.run(
+        [CLI, *args], env=env, capture_output=True, text=True, timeout=timeout, input=stdin, check=False
+    )
+    return proc, time.monotonic() - started
