@@ -15,7 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, KeyPolicy, NotFound, Skip, Target, TargetKind
 
 if TYPE_CHECKING:
-    from osint_fanout._http import HttpResponse
+    from osint_fanout import HttpResponse
 
 PAID_PLAN = (
     "Shodan refused the key: the host and DNS APIs need a paid plan (membership or higher); "

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, KeyPolicy, NotFound, Skip, Target, TargetKind
 
 if TYPE_CHECKING:
-    from osint_fanout._http import HttpResponse
+    from osint_fanout import HttpResponse
 
 AUTH_CODES = frozenset({"WrongCredentialsError", "AuthenticationRequiredError", "ForbiddenError", "UserNotActiveError"})
 RATE_CODES = frozenset({"QuotaExceededError", "TooManyRequestsError"})

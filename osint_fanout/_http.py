@@ -160,7 +160,7 @@ class Http:
                 tracked, deadline=lambda: min(started + timeout_s + waits.total, self.budget.deadline())
             )
         except Expired:
-            raise AdapterError("timeout", f"{_where(httpx.URL(url))}: no answer within {timeout_s:g} s") from None
+            raise AdapterError("timeout", f"{_where(httpx.URL(url))}: no answer within {timeout_s:.1f} s") from None
 
     async def _get(
         self,
