@@ -146,7 +146,7 @@ class DnsAdapter(Adapter[DnsOptions]):
             return [], f"{type(exc).__name__}"
         if answer.rrset is None:
             return [], None
-        return [_value(rdata) for rdata in answer.rrset], None
+        return sorted((_value(rdata) for rdata in answer.rrset), key=_order), None  # stable output
 
     @staticmethod
     def _servers(resolver: dns.asyncresolver.Resolver) -> list[str]:
@@ -183,6 +183,12 @@ def _value(rdata: Any) -> Any:
             "value": rdata.value.decode("utf-8", "replace"),
         }
     return rdata.to_text()
+
+
+def _order(value: Any) -> tuple[Any, ...]:
+    if isinstance(value, dict):
+        return (value.get("preference", 0), str(sorted(value.items())))
+    return (0, str(value))
 
 
 def _first(texts: list[str], prefix: str) -> str | None:
