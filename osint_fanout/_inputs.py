@@ -14,7 +14,7 @@ from typing import IO
 from ._settings import ConfigError
 from ._targets import InvalidTarget, Target, parse_target
 
-__all__ = ["InputStats", "completed_targets", "open_inputs", "target_stream"]
+__all__ = ["InputStats", "completed_targets", "count_targets", "open_inputs", "target_stream"]
 
 
 class InputStats:
@@ -58,6 +58,19 @@ def completed_targets(path: Path, adapters: list[str]) -> set[str]:
                 seen.setdefault(value, set()).add(adapter)
     wanted = set(adapters)
     return {value for value, done in seen.items() if wanted <= done}
+
+
+def count_targets(positional: list[Target], inputs: list[tuple[str, IO[bytes]]]) -> int | None:
+    """How many targets there will be, for the ETA; None when an input is a pipe."""
+    total = len(positional)
+    for _, handle in inputs:
+        if handle is sys.stdin.buffer or not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        for raw in handle:
+            line = raw.strip()
+            total += bool(line) and not line.startswith(b"#")
+        handle.seek(0)
+    return total
 
 
 async def target_stream(

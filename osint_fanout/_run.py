@@ -99,7 +99,7 @@ class _Run:
                 with contextlib.suppress(OutputClosed):
                     for event in self.engine.close_open(message):
                         self.emit(event)
-            for sink in self.sinks:
+            for sink in reversed(self.sinks):  # displays stop before the summary is printed
                 with contextlib.suppress(Exception):
                     sink.finish()
             self.done.set()

@@ -10,9 +10,10 @@ from pathlib import Path
 from rich.console import Console
 
 from ._engine import Investigation
-from ._inputs import InputStats, completed_targets, open_inputs, target_stream
+from ._inputs import InputStats, completed_targets, count_targets, open_inputs, target_stream
 from ._output import Destination, JsonSink, NdjsonSink, Sink
 from ._plugins import discover
+from ._progress import ProgressSink
 from ._redact import RedactingFilter
 from ._run import execute
 from ._settings import ConfigError, Overrides, load_settings, ready_adapters
@@ -78,11 +79,14 @@ def run_search(request: SearchRequest) -> int:
         deadline_s=request.deadline_s or settings.run.deadline_s,
         clock_start=request.started,
     )
-    stats = Stats(
-        names, console=None if request.quiet else Console(stderr=True), show_summary=bool(inputs) or len(positional) > 1
-    )
-    sinks = _sinks(request, fmt, names, stats)
+    bulk = bool(inputs) or len(positional) > 1
+    stats = Stats(names, console=None if request.quiet else Console(stderr=True), show_summary=bulk)
+    sinks = _sinks(request, fmt, names, stats, watch=not bulk)
     sinks.append(stats)
+    live_table = any(isinstance(sink, TableSink) and sink.live for sink in sinks)
+    if bulk and not request.quiet and not live_table and sys.stderr.isatty():
+        total = None if request.resume else count_targets(positional, inputs)
+        sinks.append(ProgressSink(Console(stderr=True), stats, total))
     input_stats = InputStats()
     stats.inputs = input_stats
     targets = target_stream(positional, inputs, stats=input_stats, skip=skip, on_invalid=log.warning)
@@ -92,7 +96,7 @@ def run_search(request: SearchRequest) -> int:
     return code
 
 
-def _sinks(request: SearchRequest, fmt: str, names: list[str], stats: Stats) -> list[Sink]:
+def _sinks(request: SearchRequest, fmt: str, names: list[str], stats: Stats, *, watch: bool) -> list[Sink]:
     append = fmt == "ndjson" and request.output is not None
     destination = Destination(request.output, append=append)
     sinks: list[Sink] = []
@@ -107,7 +111,7 @@ def _sinks(request: SearchRequest, fmt: str, names: list[str], stats: Stats) -> 
             if request.output
             else TableSink(console, names, live=console.is_terminal)
         )
-    if request.output and fmt != "table" and sys.stdout.isatty() and not request.quiet:
+    if watch and request.output and fmt != "table" and sys.stdout.isatty() and not request.quiet:
         sinks.append(TableSink(Console(), names, live=True))  # watch it while it is saved
     return sinks
 
@@ -128,7 +132,7 @@ def setup_logging(verbose: int, quiet: bool) -> None:
     root = logging.getLogger()
     if _handler is not None:
         root.removeHandler(_handler)
-    _handler = logging.StreamHandler(sys.stderr)
+    _handler = _StderrHandler()
     _handler.addFilter(RedactingFilter())
     _handler.setFormatter(_Formatter("osint-fanout: %(levelname)s: %(message)s"))
     root.addHandler(_handler)
@@ -147,3 +151,14 @@ class _Formatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         record.levelname = record.levelname.lower()
         return super().format(record)
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to whatever sys.stderr is now, so Rich's live displays can take the lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:
+            self.handleError(record)

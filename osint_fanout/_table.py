@@ -92,6 +92,7 @@ class TableSink(Sink):
         self._open: dict[str, tuple[Target, dict[str, Row]]] = {}
         self._lock = threading.RLock()
         self._live: Live | None = None
+        self.live = live
         if live:
             self._live = Live(console=console, get_renderable=self._render_open, refresh_per_second=8)
             self._live.start()

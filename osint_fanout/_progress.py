@@ -1,0 +1,73 @@
+"""The bulk-run progress display on stderr: targets done, rate, ETA, counts per adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.console import Console, RenderableType
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from ._output import Sink
+from ._results import Report
+from ._stats import Stats
+
+__all__ = ["ProgressSink"]
+
+_SHOWN = ("ok", "empty", "skipped", "error", "timeout", "cancelled")
+
+
+class _Display(Progress):
+    """A progress bar with one line of counts per adapter under it."""
+
+    def __init__(self, stats: Stats, console: Console) -> None:
+        self.stats = stats  # before super().__init__, which may render already
+        super().__init__(
+            SpinnerColumn(),
+            TextColumn("targets"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            refresh_per_second=4,
+        )
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        summary = self.stats.as_dict()
+        for name, counts in summary["by_adapter"].items():
+            shown = ", ".join(f"{counts[s]} {s}" for s in _SHOWN if counts.get(s))
+            waited = summary["waited_s"].get(name, 0)
+            line = f"  {name:<12} {shown or '-'}" + (f" · waited {waited:.1f}s for rate limits" if waited else "")
+            yield Text(line, style="dim")
+
+
+class ProgressSink(Sink):
+    def __init__(self, console: Console, stats: Stats, total: int | None) -> None:
+        self.stats = stats
+        self.display = _Display(stats, console)
+        self.task = self.display.add_task("targets", total=total, rate="")
+        self.display.start()
+
+    def report(self, report: Report) -> None:
+        done = self.stats.targets_done  # Stats comes before this sink and has counted it
+        wall = max(self.stats.as_dict()["wall_s"], 1e-6)
+        self.display.update(self.task, completed=done, rate=f"{done / wall:.1f}/s")
+
+    def finish(self) -> None:
+        done = self.stats.targets_done
+        self.display.update(self.task, total=done, completed=done)  # invalid lines were counted too
+        self.display.stop()
