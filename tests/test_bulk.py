@@ -1,0 +1,226 @@
+"""Bulk and cron runs: many targets from files or stdin, resume, limits, summaries."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.plugin_kit import CLI, clean_env, install_plugins, run_cli
+from tests.world.dns_server import DnsServer
+
+COUNT = 300
+
+
+@pytest.fixture
+def dns() -> Iterator[DnsServer]:
+    zone = {f"host{n}.example.com": {"A": [f"192.0.2.{n % 250}"]} for n in range(COUNT)}
+    server = DnsServer(zone).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def config(tmp_path: Path, dns: DnsServer) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[run]\nconcurrency = 32\n[adapters.dns]\nnameservers = ["{dns.address}"]\n')
+    return path
+
+
+def targets_file(tmp_path: Path, count: int = COUNT) -> Path:
+    lines = ["# nightly list", ""]
+    lines += [f"host{n}.example.com" for n in range(count)]
+    lines.insert(10, "not a target")
+    lines.insert(20, "bad..name")
+    path = tmp_path / "targets.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def ndjson(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_a_few_hundred_targets_from_a_file(tmp_path: Path, config: Path) -> None:
+    listing = targets_file(tmp_path)
+    proc, _ = run_cli(
+        ["search", "-i", str(listing), "-a", "dns", "-c", str(config), "-f", "ndjson", "--summary"], clean_env(tmp_path)
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = ndjson(proc.stdout)
+    results, summary = lines[:-1], lines[-1]["summary"]
+    assert len(results) == COUNT
+    assert {r["status"] for r in results} == {"ok"}
+    assert {r["target"]["value"] for r in results} == {f"host{n}.example.com" for n in range(COUNT)}
+    assert summary["targets"] == COUNT and summary["invalid_lines"] == 2
+    assert summary["results"] == {"ok": COUNT}
+    assert summary["by_adapter"] == {"dns": {"ok": COUNT}}
+    warnings = [line for line in proc.stderr.splitlines() if "invalid target" in line]
+    assert warnings == [
+        f"osint-fanout: warning: {listing}:11: invalid target 'not a target': contains spaces",
+        f"osint-fanout: warning: {listing}:21: invalid target 'bad..name': empty label",
+    ]
+    assert f"{COUNT} targets in" in proc.stderr and "2 invalid lines skipped" in proc.stderr
+
+
+def test_stdin_and_positional_targets_combine(tmp_path: Path, config: Path) -> None:
+    stdin = "host1.example.com\n# comment\n\nhost2.example.com\n"
+    proc, _ = run_cli(
+        ["search", "host3.example.com", "-i", "-", "-a", "dns", "-c", str(config), "-f", "json"],
+        clean_env(tmp_path),
+        stdin=stdin,
+    )
+    assert proc.returncode == 0
+    values = [report["target"]["value"] for report in ndjson(proc.stdout)]
+    assert sorted(values) == ["host1.example.com", "host2.example.com", "host3.example.com"]
+
+
+def test_stdin_is_read_as_it_comes(tmp_path: Path, config: Path) -> None:
+    """A slow producer on a pipe does not hold back the results of what it already sent."""
+    proc = subprocess.Popen(
+        [CLI, "search", "-i", "-", "-a", "dns", "-c", str(config), "-f", "ndjson"],
+        env=clean_env(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("host7.example.com\n")
+    proc.stdin.flush()
+    first = json.loads(proc.stdout.readline())  # arrives while stdin is still open
+    assert first["target"]["value"] == "host7.example.com" and first["status"] == "ok"
+    proc.stdin.write("host8.example.com\n")
+    proc.stdin.close()
+    rest = proc.stdout.read()
+    assert proc.wait(timeout=10) == 0
+    assert json.loads(rest)["target"]["value"] == "host8.example.com"
+
+
+def test_resume_skips_targets_already_complete(tmp_path: Path, config: Path, dns: DnsServer) -> None:
+    out = tmp_path / "results.ndjson"
+    env = clean_env(tmp_path)
+    half = tmp_path / "half.txt"
+    half.write_text("".join(f"host{n}.example.com\n" for n in range(0, 100)))
+    proc, _ = run_cli(["search", "-i", str(half), "-a", "dns", "-c", str(config), "-f", "ndjson", "-o", str(out)], env)
+    assert proc.returncode == 0 and proc.stdout == ""
+    # a cancelled line from an interrupted run does not count as done; a torn last line is tolerated
+    with out.open("a") as handle:
+        handle.write(json.dumps({"target": {"value": "host150.example.com"}, "adapter": "dns", "status": "cancelled"}))
+        handle.write('\n{"target": {"value": "host151.exa')
+    asked_before = len(dns.queries)
+    full = tmp_path / "full.txt"
+    full.write_text("".join(f"host{n}.example.com\n" for n in range(0, 200)))
+    proc, _ = run_cli(
+        ["search", "-i", str(full), "-a", "dns", "-c", str(config), "-f", "ndjson", "-o", str(out), "--resume"], env
+    )
+    assert proc.returncode == 0
+    asked = {name for _, name, _ in dns.queries[asked_before:]}
+    assert "host5.example.com" not in asked and "host150.example.com" in asked
+    lines = out.read_text().splitlines()
+    parsed = [json.loads(line) for line in lines if line.endswith("}") and line.startswith("{") and "exa\n" not in line]
+    done = {r["target"]["value"] for r in parsed if r.get("status") == "ok"}
+    assert done == {f"host{n}.example.com" for n in range(200)}
+    assert "100 already done (--resume)" in proc.stderr
+
+
+def test_max_time_bounds_the_whole_run(tmp_path: Path, config: Path) -> None:
+    plugins = install_plugins(tmp_path / "plugins", ["sleeper"])
+    env = clean_env(tmp_path, pythonpath=plugins)
+    listing = targets_file(tmp_path, 50)
+    proc, took = run_cli(
+        [
+            "search",
+            "-i",
+            str(listing),
+            "-a",
+            "dns,sleeper",
+            "-c",
+            str(config),
+            "-f",
+            "ndjson",
+            "--max-time",
+            "1.5",
+            "--summary",
+        ],
+        env,
+    )
+    assert took < 2.5
+    assert proc.returncode == 1
+    lines = ndjson(proc.stdout)
+    results, summary = lines[:-1], lines[-1]["summary"]
+    cancelled = [r for r in results if r["status"] == "cancelled"]
+    assert cancelled and all(r["adapter"] == "sleeper" for r in cancelled)
+    assert all(r["error"]["message"] == "the run's --max-time passed" for r in cancelled)
+    assert summary["results"]["cancelled"] == len(cancelled)
+
+
+def test_ndjson_lines_are_complete_even_after_sigkill(tmp_path: Path, config: Path) -> None:
+    plugins = install_plugins(tmp_path / "plugins", ["sleeper"])
+    out = tmp_path / "out.ndjson"
+    proc = subprocess.Popen(
+        [
+            CLI,
+            "search",
+            "-i",
+            str(targets_file(tmp_path, 60)),
+            "-a",
+            "dns,sleeper",
+            "-c",
+            str(config),
+            "-f",
+            "ndjson",
+            "-o",
+            str(out),
+        ],
+        env=clean_env(tmp_path, pythonpath=plugins),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 10):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    text = out.read_text()
+    assert text.endswith("\n")
+    assert len([json.loads(line) for line in text.splitlines()]) >= 10
+
+
+def test_sigterm_during_a_bulk_run_flushes_and_summarises(tmp_path: Path, config: Path) -> None:
+    plugins = install_plugins(tmp_path / "plugins", ["sleeper"])
+    proc = subprocess.Popen(
+        [
+            CLI,
+            "search",
+            "-i",
+            str(targets_file(tmp_path, 60)),
+            "-a",
+            "dns,sleeper",
+            "-c",
+            str(config),
+            "-f",
+            "ndjson",
+            "--summary",
+        ],
+        env=clean_env(tmp_path, pythonpath=plugins),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=10)
+    assert time.monotonic() - sent < 1.0
+    assert proc.returncode == 143
+    lines = ndjson(stdout)
+    assert "summary" in lines[-1]
+    assert any(r.get("status") == "cancelled" for r in lines[:-1])
+    assert "targets in" in stderr and "Traceback" not in stderr
