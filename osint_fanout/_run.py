@@ -48,14 +48,14 @@ class RunOutcome:
 class _Run:
     """The state shared by the loop thread and the watchdog thread."""
 
-    def __init__(self, engine: Investigation, sinks: list[Sink], max_time_s: float | None) -> None:
+    def __init__(self, engine: Investigation, sinks: list[Sink], stop_at: float | None) -> None:
         self.engine = engine
         self.sinks = sinks
         self.lock = threading.RLock()
         self.done = threading.Event()
         self.heartbeat = time.monotonic()
         self.signal: int | None = None
-        self.stop_at: float | None = time.monotonic() + max_time_s if max_time_s else None
+        self.stop_at = stop_at
         self.stop_reason = "the run's --max-time passed"
         self.failed = False
         self.output_closed = False
@@ -115,9 +115,12 @@ def execute(
     sinks: list[Sink],
     *,
     max_time_s: float | None = None,
+    started: float | None = None,
 ) -> int:
-    """Run to the end and return the exit code (0, 1, 130, 143, 141)."""
-    run = _Run(engine, sinks, max_time_s)
+    """Run to the end and return the exit code (0, 1, 130, 143, 141). `max_time_s`
+    counts from `started` (monotonic; default now), the moment the command started."""
+    stop_at = (started or time.monotonic()) + max_time_s if max_time_s else None
+    run = _Run(engine, sinks, stop_at)
     engine.on_start = run.started
     loop = asyncio.new_event_loop()
     main = loop.create_task(_investigate(run, targets))

@@ -90,7 +90,7 @@ def run_search(request: SearchRequest) -> int:
     input_stats = InputStats()
     stats.inputs = input_stats
     targets = target_stream(positional, inputs, stats=input_stats, skip=skip, on_invalid=log.warning)
-    code = execute(engine, targets, sinks, max_time_s=request.max_time_s)
+    code = execute(engine, targets, sinks, max_time_s=request.max_time_s, started=request.started)
     if code in (130, 143) and not request.quiet:
         print("osint-fanout: interrupted; unfinished adapters are reported as cancelled", file=sys.stderr)
     return code
