@@ -29,7 +29,8 @@ def dns() -> Iterator[DnsServer]:
 @pytest.fixture
 def config(tmp_path: Path, dns: DnsServer) -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(f'[run]\nconcurrency = 32\n[adapters.dns]\nnameservers = ["{dns.address}"]\n')
+    # a generous timeout: this file tests bulk behaviour, not the DNS server's speed under load
+    path.write_text(f'[run]\nconcurrency = 32\n[adapters.dns]\ntimeout_s = 15\nnameservers = ["{dns.address}"]\n')
     return path
 
 
