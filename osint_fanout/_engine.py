@@ -179,6 +179,10 @@ class Investigation:
         except Exception as exc:  # isolation: an adapter's failure is its own result
             log.debug("%s failed on %s", adapter.name, target.value, exc_info=True)
             status, error_info, skip = classify(exc)
+            if status is Status.TIMEOUT and error_info and budget.clamped and budget.time_left() < 0.5:
+                # it gave up because the deadline, not its own timeout, cut its budget short
+                message = f"the {self.deadline_s:g} s deadline for {target.value} passed ({error_info.message})"
+                status, error_info = Status.CANCELLED, ErrorInfo(type="cancelled", message=message)
             return self._result(job, status, time.monotonic() - started, budget, error=error_info, reason=skip)
         elapsed = time.monotonic() - started
         if not isinstance(data, dict):

@@ -1,7 +1,9 @@
 """A real DNS server on loopback (UDP and TCP), built on dnspython's message classes.
 
-Each name in the zone maps record types to values in zone-file text; a name may instead
-have a behaviour: "servfail", "drop" (never answer), "refused", or "slow:SECONDS".
+Each name in the zone maps record types to values in zone-file text; names not in the
+zone go to `fallback` (None there is NXDOMAIN). A name (and its subdomains; "*" for every
+name) may have a behaviour: "servfail", "drop" (never answer), "refused", "nxdomain",
+or "slow:SECONDS".
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import contextlib
 import socket
 import struct
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dns.flags
@@ -20,7 +22,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-Zone = dict[str, dict[str, list[str]]]
+Records = dict[str, list[str]]
+Zone = dict[str, Records]
 
 
 @dataclass
@@ -30,20 +33,35 @@ class DnsServer:
     host: str = "127.0.0.1"
     queries: list[tuple[str, str, str]] = field(default_factory=list)
     """(transport, name, type) of every query received."""
+    fallback: Callable[[str], Records | None] | None = None
+    """Records for a name that is not in the zone."""
 
     def __post_init__(self) -> None:
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind((self.host, 0))
+        self.udp, self.tcp = self._bind_pair()
         self.port = self.udp.getsockname()[1]
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind((self.host, self.port))
-        self.tcp.listen(16)
+        self.tcp.listen(64)
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._serve_udp, daemon=True),
             threading.Thread(target=self._serve_tcp, daemon=True),
         ]
+
+    def _bind_pair(self) -> tuple[socket.socket, socket.socket]:
+        """A UDP and a TCP socket on the same free port (the UDP one may be taken for TCP)."""
+        for _ in range(50):
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)  # bursts of queries
+            udp.bind((self.host, 0))
+            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                tcp.bind((self.host, udp.getsockname()[1]))
+            except OSError:
+                udp.close()
+                tcp.close()
+                continue
+            return udp, tcp
+        raise OSError("no free port for both UDP and TCP")
 
     @property
     def address(self) -> str:
@@ -58,7 +76,11 @@ class DnsServer:
         self._stop.set()
         for sock in (self.udp, self.tcp):
             with contextlib.suppress(OSError):
-                sock.close()
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the threads blocked in recvfrom and accept
+            sock.close()
+        for thread in self._threads:
+            if thread.ident is not None:
+                thread.join(1.0)
 
     def _serve_udp(self) -> None:
         while not self._stop.is_set():
@@ -98,7 +120,7 @@ class DnsServer:
                         data += chunk
                     wire = self.answer(data, "tcp")
                     if wire is None:
-                        time.sleep(3600)
+                        self._stop.wait()
                         return
                     conn.sendall(struct.pack("!H", len(wire)) + wire)
             except OSError:
@@ -118,8 +140,8 @@ class DnsServer:
         behaviour = self._behaviour(name)
         if behaviour == "drop":
             return None
-        if behaviour.startswith("slow:"):
-            time.sleep(float(behaviour.split(":", 1)[1]))
+        if behaviour.startswith("slow:") and self._stop.wait(float(behaviour.split(":", 1)[1])):
+            return None
         if behaviour == "servfail":
             response.set_rcode(dns.rcode.SERVFAIL)
             return response.to_wire()
@@ -127,7 +149,9 @@ class DnsServer:
             response.set_rcode(dns.rcode.REFUSED)
             return response.to_wire()
         records = self.zone.get(name)
-        if records is None:
+        if records is None and self.fallback is not None:
+            records = self.fallback(name)
+        if records is None or behaviour == "nxdomain":
             response.set_rcode(dns.rcode.NXDOMAIN)
             return response.to_wire()
         values = records.get(rdtype, [])
@@ -141,7 +165,7 @@ class DnsServer:
         return wire
 
     def _behaviour(self, name: str) -> str:
-        for suffix, behaviour in self.behaviours.items():
-            if name == suffix or name.endswith("." + suffix):
-                return behaviour
-        return ""
+        """The behaviour of the longest matching suffix, else that of "*"."""
+        rules = list(self.behaviours.items())
+        matches = [(len(suffix), rule) for suffix, rule in rules if name == suffix or name.endswith("." + suffix)]
+        return max(matches)[1] if matches else self.behaviours.get("*", "")

@@ -1,0 +1,281 @@
+"""The upstreams, in their documented formats (see the README of tests/world for sources).
+
+Each answers for any target by templating the fixture data (templates.py). Services with
+keys check them against `keys` (a dict shared with the World, so tests may change it).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from .base import Request
+from .http_server import HTML_ERROR, Reply, Service
+from .templates import is_ip, render
+
+_REASONS = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}
+
+
+def _segments(path: str) -> list[str]:
+    return [part for part in path.split("/") if part]
+
+
+def _after(path: str, *names: str) -> str | None:
+    """The rest of the path after the last segment in `names`: /v1/domain/x -> x."""
+    parts = _segments(path)
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] in names and i + 1 < len(parts):
+            return "/".join(parts[i + 1 :])
+    return None
+
+
+class Shodan(Service):
+    """REST API: GET /shodan/host/{ip}?key=K and GET /dns/domain/{domain}?key=K."""
+
+    name = "shodan"
+
+    def __init__(self, keys: dict[str, str]) -> None:
+        self.keys = keys
+
+    def target(self, path: str, query: dict[str, list[str]]) -> str | None:
+        parts = _segments(path)
+        if len(parts) == 3 and parts[:2] in (["shodan", "host"], ["dns", "domain"]):
+            return parts[2]
+        return None
+
+    def answer(self, request: Request, replace: dict[str, str] | None) -> Reply:
+        if request.query.get("key", [""])[0] != self.keys.get(self.name):
+            return self.error(401, "Please provide a valid API key.")
+        fixture = "shodan/host.json" if request.path.startswith("/shodan/") else "shodan/dns_domain.json"
+        return Reply(200, render(fixture, request.target or "", replace))
+
+    def not_found(self, target: str) -> Reply:
+        return self.error(404, f"No information available for that {'IP' if is_ip(target) else 'domain'}.")
+
+    def unauthorized(self, status: int) -> Reply:
+        if status == 403:
+            return self.error(403, "Access denied (403 Forbidden)")
+        return self.error(status, "Please provide a valid API key.")
+
+    def rate_limited(self) -> Reply:
+        return self.error(429, "Request rate limit reached (1/second). Please wait a second before trying again.")
+
+    def wrong_shape(self, target: str) -> Reply:
+        if is_ip(target):
+            return Reply.json(200, {"ip_str": target, "ports": "22,443", "data": {"port": "ssh"}})
+        return Reply.json(200, {"domain": target, "subdomains": "www", "data": {"type": 1}})
+
+
+class InternetDb(Service):
+    """Keyless InternetDB: GET /{ip}."""
+
+    name = "internetdb"
+
+    def target(self, path: str, query: dict[str, list[str]]) -> str | None:
+        parts = _segments(path)
+        return parts[0] if len(parts) == 1 else None
+
+    def answer(self, request: Request, replace: dict[str, str] | None) -> Reply:
+        return Reply(200, render("shodan/internetdb.json", request.target or "", replace))
+
+    def error(self, status: int, message: str) -> Reply:
+        return Reply.json(status, {"detail": message})
+
+    def not_found(self, target: str) -> Reply:
+        return self.error(404, "No information available")
+
+    def wrong_shape(self, target: str) -> Reply:
+        return Reply.json(200, {"ip": target, "ports": "22", "vulns": {"CVE": 1}})
+
+
+class VirusTotal(Service):
+    """API v3: GET [/api/v3]/domains/{domain} and /ip_addresses/{ip}, key in x-apikey."""
+
+    name = "virustotal"
+    CODES = {
+        400: "BadRequestError",
+        401: "WrongCredentialsError",
+        403: "ForbiddenError",
+        404: "NotFoundError",
+        429: "QuotaExceededError",
+        503: "TransientError",
+    }
+
+    def __init__(self, keys: dict[str, str]) -> None:
+        self.keys = keys
+
+    def target(self, path: str, query: dict[str, list[str]]) -> str | None:
+        parts = _segments(path.removeprefix("/api/v3"))
+        return parts[1] if len(parts) == 2 and parts[0] in ("domains", "ip_addresses") else None
+
+    def answer(self, request: Request, replace: dict[str, str] | None) -> Reply:
+        key = request.headers.get("x-apikey")
+        if not key:
+            return self.error(401, "X-Apikey header is missing", "AuthenticationRequiredError")
+        if key != self.keys.get(self.name):
+            return self.error(401, "Wrong API key")
+        fixture = "virustotal/ip_address.json" if "/ip_addresses/" in request.path else "virustotal/domain.json"
+        return Reply(200, render(fixture, request.target or "", replace))
+
+    def error(self, status: int, message: str, code: str | None = None) -> Reply:
+        return Reply.json(status, {"error": {"code": code or self.CODES.get(status, "Error"), "message": message}})
+
+    def not_found(self, target: str) -> Reply:
+        kind = "IP address" if is_ip(target) else "Domain"
+        return self.error(404, f'{kind} "{target}" not found')
+
+    def unauthorized(self, status: int) -> Reply:
+        if status == 403:
+            return self.error(403, "You are not allowed to perform the requested operation")
+        return self.error(status, "Wrong API key")
+
+    def rate_limited(self) -> Reply:
+        return self.error(429, "Quota exceeded")
+
+    def wrong_shape(self, target: str) -> Reply:
+        return Reply.json(200, {"data": [{"id": target, "attributes": "none"}]})
+
+
+class CrtSh(Service):
+    """crt.sh search: GET /?q=%.{domain}&output=json; errors are HTML or plain text."""
+
+    name = "crtsh"
+
+    def target(self, path: str, query: dict[str, list[str]]) -> str | None:
+        if path != "/":
+            return None
+        return query.get("q", [""])[0].removeprefix("%.").removeprefix("*.") or None
+
+    def answer(self, request: Request, replace: dict[str, str] | None) -> Reply:
+        if request.query.get("output") != ["json"]:
+            page = f"<!DOCTYPE html><html><head><title>crt.sh | {request.target}</title></head><body></body></html>"
+            return Reply(200, page.encode(), "text/html; charset=UTF-8")
+        return Reply(200, render("ct/crtsh.json", request.target or "", replace))
+
+    def error(self, status: int, message: str) -> Reply:
+        reason = _REASONS.get(status, "Error")
+        return Reply(status, HTML_ERROR.format(status=status, reason=reason).encode(), "text/html; charset=UTF-8")
+
+    def not_found(self, target: str) -> Reply:
+        return Reply(404, b"[]")  # crt.sh answers an empty search with 404
+
+    def wrong_shape(self, target: str) -> Reply:
+        return Reply.json(200, {"id": 1, "name_value": [target]})
+
+
+class CertSpotter(Service):
+    """Cert Spotter v1: GET /v1/issuances?domain=D&...; optional Authorization: Bearer KEY."""
+
+    name = "certspotter"
+
+    def __init__(self, keys: dict[str, str]) -> None:
+        self.keys = keys
+
+    def target(self, path: str, query: dict[str, list[str]]) -> str | None:
+        if not path.rstrip("/").endswith("/v1/issuances"):
+            return None
+        return query.get("domain", [""])[0] or None
+
+    def answer(self, request: Request, replace: dict[str, str] | None) -> Reply:
+        auth = request.headers.get("authorization")
+        if auth is not None and auth != f"Bearer {self.keys.get('ct')}":
+            return self.error(401, "The API key is invalid")
+        return Reply(200, render("ct/certspotter.json", request.target or "", replace))
+
+    def error(self, status: int, message: str) -> Reply:
+        code = {401: "unauthorized", 404: "not_found", 429: "rate_limited"}.get(status, "internal_error")
+        return Reply.json(status, {"code": code, "message": message})
+
+    def not_found(self, target: str) -> Reply:
+        return Reply.json(200, [])  # an unknown domain has no issuances
+
+    def rate_limited(self) -> Reply:
+        return self.error(429, "You have exceeded the domain search rate limit. Please try again later.")
+
+    def wrong_shape(self, target: str) -> Reply:
+        return Reply.json(200, {"issuances": [{"dns_names": target}]})
+
+
+class Rdap(Service):
+    """RDAP (RFC 9083): GET {base}/domain/{name} and {base}/ip/{address}."""
+
+    name = "rdap"
+    content_type = "application/rdap+json"
+
+    def target(self, path: str, query: dict[str, list[str]]) -> str | None:
+        return _after(path, "domain", "ip")
+
+    def answer(self, request: Request, replace: dict[str, str] | None) -> Reply:
+        target = request.target or ""
+        fixture = "whois/rdap_ip.json" if is_ip(target.split("/")[0]) else "whois/rdap_domain.json"
+        return Reply(200, render(fixture, target, replace), self.content_type)
+
+    def error(self, status: int, message: str) -> Reply:
+        data = {
+            "rdapConformance": ["rdap_level_0"],
+            "errorCode": status,
+            "title": _REASONS.get(status, "Error"),
+            "description": [message],
+        }
+        return Reply.json(status, data, self.content_type)
+
+    def not_found(self, target: str) -> Reply:
+        return self.error(404, f"The object {target} was not found.")
+
+    def wrong_shape(self, target: str) -> Reply:
+        data = {"objectClassName": "domain", "ldhName": 42, "events": "yesterday", "entities": {"fn": target}}
+        return Reply.json(200, data, self.content_type)
+
+
+class RdapRedirector(Rdap):
+    """Like https://rdap.org: redirects every query to the RDAP server that answers it."""
+
+    name = "rdap_fallback"
+
+    def __init__(self, rdap_url: str) -> None:
+        self.rdap_url = rdap_url
+
+    def answer(self, request: Request, replace: dict[str, str] | None) -> Reply:
+        kind = "ip" if is_ip((request.target or "").split("/")[0]) else "domain"
+        return Reply(302, b"", "text/plain", {"Location": f"{self.rdap_url}/{kind}/{request.target}"})
+
+
+class Bootstrap(Service):
+    """The IANA RDAP bootstrap files (RFC 9224), all pointing at the world's RDAP server."""
+
+    name = "bootstrap"
+    ENTRIES: dict[str, list[str]] = {
+        "ipv4.json": ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"],
+        "ipv6.json": ["2001:db8::/32"],
+        "asn.json": ["64496-64511", "65536-65551"],
+    }
+
+    def __init__(self, rdap_url: str, tlds: tuple[str, ...]) -> None:
+        self.rdap_url = rdap_url
+        self.entries = {**self.ENTRIES, "dns.json": list(tlds)}
+
+    def target(self, path: str, query: dict[str, list[str]]) -> str | None:
+        name = posixpath.basename(path)
+        return name if name in self.entries else None
+
+    def answer(self, request: Request, replace: dict[str, str] | None) -> Reply:
+        name = request.target or ""
+        data: dict[str, Any] = {
+            "version": "1.0",
+            "publication": "2024-05-01T10:00:00Z",
+            "description": f"RDAP bootstrap file for {name.removesuffix('.json')} (loopback world)",
+            "services": [[self.entries[name], [f"{self.rdap_url}/"]]],
+        }
+        return Reply.json(200, data)
+
+
+class Trap(Service):
+    """The host a hostile redirect points to: answers anything, so the log shows all."""
+
+    name = "trap"
+
+    def target(self, path: str, query: dict[str, list[str]]) -> str | None:
+        return path
+
+    def answer(self, request: Request, replace: dict[str, str] | None) -> Reply:
+        return Reply.json(200, {"trap": True, "path": request.path})
