@@ -108,6 +108,11 @@ class Context:
         """Seconds left for this call; pass it on to anything that takes a timeout."""
         return self.budget.time_left()
 
+    @property
+    def max_body_bytes(self) -> int:
+        """The size cap in force for this adapter, for reads outside `http`."""
+        return self.http.max_body_bytes
+
 
 class Adapter(ABC, Generic[OptionsT]):
     """Subclass, fill in the class attributes, implement `lookup`.

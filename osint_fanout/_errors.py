@@ -44,6 +44,8 @@ def classify(exc: BaseException) -> Classified:
         return Classified(Status.EMPTY, None, None)
     if isinstance(exc, Skip):
         return Classified(Status.SKIPPED, None, one_line(str(exc)))
+    if isinstance(exc, AdapterError) and exc.type == "timeout":  # e.g. get(timeout_s=...) passed
+        return Classified(Status.TIMEOUT, ErrorInfo(type="timeout", message=one_line(exc.message)), None)
     if isinstance(exc, AdapterError):
         return _error(exc.type, exc.message)
     if isinstance(exc, json.JSONDecodeError | ValidationError | UnicodeDecodeError):

@@ -48,6 +48,8 @@ class HttpResponse:
     body: bytes
     where: str
     """Host and path, never the query: safe to show."""
+    host: str = ""
+    """The host that answered (after redirects)."""
 
     def json(self) -> Any:
         try:
@@ -222,7 +224,7 @@ class Http:
             finally:
                 await response.aclose()
             log.debug("HTTP %s from %s, %d bytes", response.status_code, where, len(body))
-            return HttpResponse(response.status_code, response.headers, body, where)
+            return HttpResponse(response.status_code, response.headers, body, where, request.url.host)
         finally:
             if limits.slots:
                 limits.slots.release()
@@ -277,7 +279,8 @@ class Http:
 def _where(url: httpx.URL) -> str:
     """Host and path only: query strings may carry keys."""
     port = f":{url.port}" if url.port else ""
-    return f"{url.host}{port}{url.path}"
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return f"{host}{port}{url.path}"
 
 
 def _retry_after_s(value: str | None) -> float | None:
