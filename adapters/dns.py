@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 from typing import Any
 
 import dns.asyncresolver
@@ -138,8 +139,9 @@ class DnsAdapter(Adapter[DnsOptions]):
             )
         except dns.resolver.NXDOMAIN:
             return [], "nxdomain"
-        except dns.resolver.NoNameservers:
-            return [], "servfail"
+        except dns.resolver.NoNameservers as exc:  # every server answered with an error code
+            codes = re.findall(r"answered (\w+)", str(exc))
+            return [], "refused" if codes and all(code == "REFUSED" for code in codes) else "servfail"
         except dns.exception.Timeout:
             return [], "timeout"
         except dns.exception.DNSException as exc:
@@ -199,6 +201,7 @@ def _raise_for(errors: dict[str, str], servers: list[str], lifetime: float) -> N
     where = ", ".join(servers) or "the system resolver"
     if all(problem == "timeout" for problem in errors.values()):
         raise TimeoutError(f"no answer from {where} within {lifetime:.1f} s")
-    if "servfail" in errors.values():
-        raise AdapterError("servfail", f"{where} failed to answer (SERVFAIL)")
+    for code in ("servfail", "refused"):
+        if code in errors.values():
+            raise AdapterError(code, f"{where} failed to answer ({code.upper()})")
     raise AdapterError("dns", f"{where}: " + ", ".join(f"{t} {p}" for t, p in errors.items()))

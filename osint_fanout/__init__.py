@@ -6,8 +6,12 @@ Names are imported on first use so that `osint-fanout --version` starts fast.
 
 from __future__ import annotations
 
+import time
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
+
+_STARTED = time.monotonic()
+"""When the command started (as near as Python lets us): deadlines count from here."""
 
 __version__ = "0.1.0"
 

@@ -7,20 +7,19 @@ import contextlib
 import logging
 import os
 import sys
-import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
-from . import __version__
+from . import _STARTED, __version__
 
 __all__ = ["app", "main"]
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
-STARTED = time.monotonic()
+STARTED = _STARTED
 """When the command started: deadlines of the first targets count from here."""
 
 app = typer.Typer(

@@ -22,6 +22,8 @@ from ._targets import Target
 __all__ = ["Event", "Investigation", "ReadyAdapter"]
 
 log = logging.getLogger("osint_fanout.engine")
+crash_log = logging.getLogger("osint_fanout.tracebacks")
+"""Adapter tracebacks, for adapter authors; enabled by -vvv only."""
 
 Event = Result | Report
 """The engine yields each Result as it arrives, and a Report when a target is complete."""
@@ -177,7 +179,8 @@ class Investigation:
             error = ErrorInfo(type="timeout", message=f"no answer within {job.ready.timeout_s:g} s")
             return self._result(job, Status.TIMEOUT, elapsed, budget, error=error)
         except Exception as exc:  # isolation: an adapter's failure is its own result
-            log.debug("%s failed on %s", adapter.name, target.value, exc_info=True)
+            log.debug("%s failed on %s: %s: %s", adapter.name, target.value, type(exc).__name__, exc)
+            crash_log.debug("%s on %s", adapter.name, target.value, exc_info=True)  # -vvv only
             status, error_info, skip = classify(exc)
             if status is Status.TIMEOUT and error_info and budget.clamped and budget.time_left() < 0.5:
                 # it gave up because the deadline, not its own timeout, cut its budget short

@@ -141,6 +141,7 @@ def setup_logging(verbose: int, quiet: bool) -> None:
         logging.ERROR if quiet else (logging.WARNING, logging.INFO)[min(verbose, 1)] if verbose < 2 else logging.DEBUG
     )
     logging.getLogger("osint_fanout").setLevel(level)
+    logging.getLogger("osint_fanout.tracebacks").setLevel(logging.DEBUG if verbose >= 3 else logging.CRITICAL)
     for noisy in ("httpx", "httpcore", "hpack"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 3 else logging.WARNING)
 

@@ -138,3 +138,13 @@ def test_nameserver_syntax(text: str, expected: tuple[str, int]) -> None:
 def test_bad_nameservers_are_refused_in_the_config(text: str) -> None:
     with pytest.raises(ValueError, match="nameserver"):
         DnsOptions(nameservers=[text])
+
+
+def test_refused_is_named_as_such() -> None:
+    server = DnsServer(ZONE, {"closed.test": "refused"}).start()
+    try:
+        result = lookup(server, "www.closed.test")
+    finally:
+        server.stop()
+    assert result.status is Status.ERROR
+    assert result.error is not None and result.error.type == "refused" and "REFUSED" in result.error.message
