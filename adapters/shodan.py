@@ -80,7 +80,7 @@ class _Domain(_Model):  # GET /dns/domain/{domain}
 
 
 class _InternetDb(_Model):  # GET internetdb.shodan.io/{ip}
-    ip: str | None = None
+    ip: str  # always present in a real answer; without it this is not InternetDB talking
     ports: Ints = []
     cpes: Strs = []
     hostnames: Strs = []

@@ -71,9 +71,9 @@ class Investigation:
         on_start: Callable[[Target, str], None] | None = None,
         clock_start: float | None = None,
     ) -> None:
-        """`clock_start` (monotonic): when the command started. Targets taken up before
-        the first result arrives count their deadline from it, so that start-up time is
-        inside `--deadline`; later targets count from when they are taken up."""
+        """`clock_start` (monotonic): when the command started. A target's deadline counts
+        from when it is taken up, minus the command's start-up time (imports, config), so
+        that `--deadline 2` on one target ends the command by about 2 s."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be 1 or more, got {concurrency}")
         if deadline_s <= 0:
@@ -84,16 +84,17 @@ class Investigation:
         self._concurrency = concurrency
         self.on_start = on_start
         self._clock_start = clock_start
-        self._first_wave = True
+        self._startup_s = 0.0
         self._open: dict[str, _TargetRun] = {}  # by target value
         self._lock = threading.Lock()  # the watchdog thread reads _open
 
     async def run(self, targets: Iterable[Target] | AsyncIterable[Target], *, pool: HttpPool) -> AsyncIterator[Event]:
         """Yield results in completion order, and each target's Report once it is complete."""
         self._pool = pool
+        if self._clock_start is not None:
+            self._startup_s = max(0.0, time.monotonic() - self._clock_start)
         async with bounded_map(self._call, self._jobs(targets), limit=self._concurrency) as outcomes:
             async for outcome in outcomes:
-                self._first_wave = False
                 job = outcome.item
                 result = outcome.value
                 if result is None:  # _call catches everything; this is a bug guard
@@ -134,9 +135,7 @@ class Investigation:
     def _expand(self, target: Target) -> Iterator[_Job]:
         if target.value in self._open:  # the same target twice at once: ask once
             return
-        begin = time.monotonic()
-        if self._first_wave and self._clock_start is not None:
-            begin = min(begin, self._clock_start)
+        begin = time.monotonic() - self._startup_s
         run = _TargetRun(target, begin + self.deadline_s, datetime.now(UTC))
         with self._lock:
             self._open[target.value] = run

@@ -146,7 +146,9 @@ def execute(
     finally:
         _restore(previous)
         code = run.close(run.stop_reason)
+    log.debug("investigation over after %.2f s", time.monotonic() - (started or run.heartbeat))
     _finish_loop(loop, code)
+    log.debug("event loop closed after %.2f s", time.monotonic() - (started or run.heartbeat))
     return code
 
 

@@ -241,7 +241,7 @@ def test_close_open_reports_unfinished_calls_as_cancelled() -> None:
     assert engine.close_open("again") == []
 
 
-def test_first_targets_count_their_deadline_from_the_command_start() -> None:
+def test_start_up_time_counts_against_the_deadline() -> None:
     engine = Investigation(
         [ready(fake("slow", sleeper(30)), timeout_s=30)],
         concurrency=4,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import Field
 
 from osint_fanout import Adapter, AdapterOptions, Context, KeyPolicy, Target, TargetKind
@@ -169,3 +172,81 @@ def test_api_key_value_never_appears_in_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load(tmp_path, '[adapters.keyed]\napi_key = "sekrit-value-1"\nbogus = 1\n')
     assert "sekrit-value-1" not in str(info.value)
+
+
+# Property-based: no TOML, however odd, gets anything but settings or one clean line.
+_KEYS = st.sampled_from(
+    [
+        "run",
+        "adapters",
+        "concurrency",
+        "timeout_s",
+        "deadline_s",
+        "max_body_bytes",
+        "keyed",
+        "plain",
+        "enabled",
+        "api_key",
+        "rate_limit",
+        "max_concurrency",
+        "base_url",
+        "api",
+        "other",
+        "x",
+    ]
+) | st.text(min_size=1, max_size=8)
+_SCALARS = (
+    st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=20)
+    | st.sampled_from(["4/m", "1/s", "off", "0/s", "10/h", "https://x.test"])
+)
+_VALUES = st.recursive(
+    _SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4), max_leaves=12
+)
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return (
+            "nan"
+            if value != value
+            else ("inf" if value == float("inf") else "-inf" if value == float("-inf") else repr(value))
+        )
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value).replace("\\u007f", "\\u007f")
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    assert isinstance(value, dict)
+    return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
+
+
+def _check_one_line(exc: ConfigError) -> None:
+    message = str(exc)
+    assert message and "\n" not in message and "Traceback" not in message
+    assert all(ch.isprintable() for ch in message)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=st.dictionaries(_KEYS, _VALUES, max_size=4))
+def test_any_toml_document_gives_settings_or_one_clean_line(tmp_path: Path, document: dict[str, object]) -> None:
+    text = "\n".join(f"{json.dumps(key)} = {_toml(value)}" for key, value in document.items())
+    try:
+        settings_ = load(tmp_path, text)
+        ready_adapters(settings_, REGISTRY, Overrides())
+    except ConfigError as exc:
+        _check_one_line(exc)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=200))
+def test_any_text_as_a_config_gives_settings_or_one_clean_line(tmp_path: Path, text: str) -> None:
+    try:
+        load(tmp_path, text)
+    except ConfigError as exc:
+        _check_one_line(exc)
