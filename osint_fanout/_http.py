@@ -12,10 +12,10 @@ import json
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, retry_if_result, stop_after_attempt
@@ -30,6 +30,7 @@ from ._stream import Expired, call_with_deadline
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "Http", "HttpPool", "HttpResponse"]
 
 log = logging.getLogger("osint_fanout.http")
+T = TypeVar("T")
 
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -213,12 +214,17 @@ class Http:
         limits = self.pool.upstream(self.adapter, upstream, rate, self.max_concurrency)
         if limits.slots:
             await self._timed(limits.slots.acquire())
+        slot = None
         try:
             if limits.limiter:
-                await self._timed(limits.limiter.acquire())
+                slot = await self._timed(limits.limiter.acquire())
             where = _where(request.url)
             log.debug("GET %s (%s)", where, self.adapter)
-            response = await self.pool.client.send(request, stream=True)
+            try:
+                response = await self.pool.client.send(request, stream=True)
+            finally:
+                if limits.limiter and slot:
+                    limits.limiter.release(slot)  # the window counts from the answer
             try:
                 body = await self._read_capped(response, where)
             finally:
@@ -243,14 +249,15 @@ class Http:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def _timed(self, awaitable: Any) -> None:
+    async def _timed(self, awaitable: Awaitable[T]) -> T:
         started = time.monotonic()
-        await awaitable
+        value = await awaitable
         waited = time.monotonic() - started
         self.budget.waited_s += waited
         call = _CALL_WAITS.get()
         if call is not None:
             call.total += waited
+        return value
 
     def _carries_key(self, request: httpx.Request) -> bool:
         if not self.secret:

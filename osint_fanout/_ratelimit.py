@@ -2,25 +2,25 @@
 
 Hand-written on purpose: aiolimiter's leaky bucket either spaces requests evenly (one
 every 36 s for Cert Spotter's "100/h", so a second target waits past its timeout) or,
-with a bucket of N, lets up to 2N through in one window. A moving window of request
-times is exact, small (at most N timestamps) and needs no background timers.
+with a bucket of N, lets up to 2N through in one window; and neither can count a request
+from when it was answered (see MovingWindowLimiter). A moving window of at most N slots
+is exact and needs no background timers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
-from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["MovingWindowLimiter", "RateLimit"]
+__all__ = ["MovingWindowLimiter", "RateLimit", "Slot"]
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|m|h|d)\s*$")
 _PERIOD_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-SAFETY = 1.02
-"""Windows are kept 2% longer than stated, so clock skew and network jitter between us
-and the upstream never make it count one request too many."""
+SAFETY = 1.01
+"""Windows are kept 1% longer than stated: asyncio timers may fire a hair early."""
 
 
 @dataclass(frozen=True)
@@ -38,22 +38,41 @@ class RateLimit:
         return cls(int(match.group(1)), _PERIOD_S[match.group(2)])
 
 
+@dataclass
+class Slot:
+    """One request's place in the window; it counts from when the request is done."""
+
+    at: float
+    busy: bool = True
+
+
 class MovingWindowLimiter:
-    """`await acquire()` returns once a request fits in the window; waiters go in order."""
+    """`slot = await acquire()`, send, then `release(slot)`: at most `count` requests in
+    any window, counted from when each was answered. The upstream saw each request before
+    it answered it, so however late or jittery the network, it never counts one too many.
+    Waiters go in order."""
 
     def __init__(self, rate: RateLimit) -> None:
         self.count = rate.count
         self.window_s = rate.period_s * SAFETY
-        self._sent: deque[float] = deque()
+        self._slots: list[Slot] = []
         self._lock = asyncio.Lock()
+        self._released = asyncio.Event()
 
-    async def acquire(self) -> None:
+    async def acquire(self) -> Slot:
         async with self._lock:
             while True:
                 now = time.monotonic()
-                while self._sent and now - self._sent[0] >= self.window_s:
-                    self._sent.popleft()
-                if len(self._sent) < self.count:
-                    self._sent.append(now)
-                    return
-                await asyncio.sleep(self._sent[0] + self.window_s - now)
+                self._slots = [s for s in self._slots if s.busy or now - s.at < self.window_s]
+                if len(self._slots) < self.count:
+                    slot = Slot(now)
+                    self._slots.append(slot)
+                    return slot
+                free_at = min((s.at + self.window_s for s in self._slots if not s.busy), default=None)
+                self._released.clear()
+                with contextlib.suppress(TimeoutError):  # a slot frees up, or one is released
+                    await asyncio.wait_for(self._released.wait(), None if free_at is None else free_at - now)
+
+    def release(self, slot: Slot) -> None:
+        slot.at, slot.busy = time.monotonic(), False
+        self._released.set()

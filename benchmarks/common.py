@@ -1,0 +1,57 @@
+"""Shared helpers: the CLI command, a clean environment, an instant plugin, statistics."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import textwrap
+import time
+from pathlib import Path
+
+from tests.world.world import cli_command
+
+INSTANT_PLUGIN = """
+    import asyncio
+    from osint_fanout import Adapter, TargetKind
+
+    class Plugin(Adapter):
+        name = "instant"
+        description = "answers after 1 ms, without the network"
+        kinds = frozenset(TargetKind)
+
+        async def lookup(self, target, ctx):
+            await asyncio.sleep(0.001)
+            return {"length": len(target.value)}
+"""
+
+
+def clean_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and not k.startswith("OSINT_FANOUT")}
+    env |= {"HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache")}
+    return env | extra
+
+
+def install_instant_plugin(root: Path) -> Path:
+    """A no-network adapter, registered as pip would, for measuring the pipeline alone."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "ofb_instant.py").write_text(textwrap.dedent(INSTANT_PLUGIN))
+    info = root / "ofb_instant-0.1.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ofb-instant\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[osint_fanout.adapters]\ninstant = ofb_instant:Plugin\n")
+    return root
+
+
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
+    """Run the CLI; return (wall seconds, exit code, peak RSS in MiB)."""
+    started = time.monotonic()
+    proc = subprocess.Popen([*cli_command(), *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, proc.returncode, usage.ru_maxrss // 1024
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
