@@ -44,13 +44,24 @@ def install_instant_plugin(root: Path) -> Path:
 
 
 def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """Run the CLI; return (wall seconds, exit code, peak RSS in MiB)."""
+    """Run the CLI; return (wall seconds, exit code, peak RSS in MiB).
+
+    The peak is the kernel's high-water mark of the process's own memory (VmHWM in
+    /proc, Linux), read until it exits: getrusage's ru_maxrss would include the memory
+    of this (forking) process.
+    """
     started = time.monotonic()
-    proc = subprocess.Popen([*cli_command(), *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, proc.returncode, usage.ru_maxrss // 1024
+    proc = subprocess.Popen([*cli_command(), *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak_kib = 0
+    status = Path(f"/proc/{proc.pid}/status")
+    while proc.poll() is None:
+        try:
+            line = next(line for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
+            peak_kib = max(peak_kib, int(line.split()[1]))
+        except (OSError, StopIteration, ValueError):
+            pass
+        time.sleep(0.01)
+    return time.monotonic() - started, proc.returncode, peak_kib // 1024
 
 
 def median(values: list[float]) -> float:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from osint_fanout import __version__
 from osint_fanout._schema import SCHEMA_DIR, schemas
@@ -289,3 +291,18 @@ def test_schema_command_prints_them(env: dict[str, str]) -> None:
         proc, _ = run_cli(["schema", name], env)
         assert proc.returncode == 0
         assert json.loads(proc.stdout) == json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=40))
+def test_any_string_as_a_target_is_a_result_or_a_one_line_exit_2(tmp_path: Path, text: str) -> None:
+    plugins = install_plugins(tmp_path / "plugins", ["quick"])
+    proc, _ = run_cli(["search", "-a", "quick", "-f", "json", "--", text], clean_env(tmp_path, pythonpath=plugins))
+    no_traceback(proc.stderr)
+    if proc.returncode == 2:
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("osint-fanout: error: ")
+        assert proc.stdout == ""
+    else:
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["results"][0]["status"] == "ok"
