@@ -77,6 +77,9 @@ class _Run:
             if isinstance(event, Result):
                 self.counts[event.status.value] = self.counts.get(event.status.value, 0) + 1
                 self.failed = self.failed or event.failed
+                log.info(
+                    "%s on %s: %s in %d ms", event.adapter, event.target.value, event.status.value, event.elapsed_ms
+                )
 
     def started(self, target: Target, adapter: str) -> None:
         with self.lock:

@@ -216,13 +216,14 @@ def test_sigterm_during_a_bulk_run_flushes_and_summarises(tmp_path: Path, config
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # the run is under way: a result has arrived
     sent = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=10)
     assert time.monotonic() - sent < 1.0
     assert proc.returncode == 143
-    lines = ndjson(stdout)
+    lines = ndjson(first + stdout)
     assert "summary" in lines[-1]
     assert any(r.get("status") == "cancelled" for r in lines[:-1])
     assert "targets in" in stderr and "Traceback" not in stderr

@@ -191,13 +191,13 @@ def test_signals_print_what_arrived_and_exit_128_plus_n(
     plugins = install_plugins(tmp_path / "plugins", ["sleeper"])
     env = clean_env(tmp_path, pythonpath=plugins)
     proc = subprocess.Popen(
-        [CLI, "search", "example.com", "-a", "dns,sleeper", "-c", str(config), "-f", "json"],
+        [CLI, "search", "example.com", "-a", "dns,sleeper", "-c", str(config), "-f", "json", "-v"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.2)
+    wait_for_line(proc, "dns on example.com: ok")  # -v logs each result as it arrives
     sent = time.monotonic()
     proc.send_signal(signum)
     stdout, stderr = proc.communicate(timeout=10)
@@ -208,6 +208,21 @@ def test_signals_print_what_arrived_and_exit_128_plus_n(
     assert statuses == {"dns": "ok", "sleeper": "cancelled"}
     assert "interrupted" in stderr
     no_traceback(stderr)
+    assert "sleeper on example.com: cancelled" in stderr
+
+
+def wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float = 20) -> str:
+    """Read stderr until a line containing `text`; return what was read."""
+    assert proc.stderr is not None
+    seen = ""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        line = proc.stderr.readline()
+        seen += line
+        if text in line or not line:
+            break
+    assert text in seen, seen
+    return seen
 
 
 def test_a_plugin_that_fails_to_load_is_a_warning_and_the_rest_runs(tmp_path: Path, config: Path) -> None:
