@@ -12,17 +12,27 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, KeyPolicy, NotFound, Target, TargetKind
+from osint_fanout import (
+    Adapter,
+    AdapterError,
+    AdapterOptions,
+    Context,
+    KeyPolicy,
+    NotFound,
+    Target,
+    TargetKind,
+    UpstreamUrl,
+)
 
 _HOSTNAME = re.compile(r"^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$")
 _MARGIN_S = 0.1  # answer a little before the core's own timeout, with both sources named
 
 
 class CtOptions(AdapterOptions):
-    crtsh_url: str = Field("https://crt.sh", description="Base URL of crt.sh.")
-    certspotter_url: str = Field(
+    crtsh_url: UpstreamUrl = Field("https://crt.sh", description="Base URL of crt.sh.")
+    certspotter_url: UpstreamUrl = Field(
         "https://api.certspotter.com", description="Base URL of the Cert Spotter API (the fallback)."
     )
     max_certificates: int = Field(
@@ -34,13 +44,6 @@ class CtOptions(AdapterOptions):
     crtsh_share: float = Field(
         0.6, gt=0, lt=1, description="Share of the call's time crt.sh may take before Cert Spotter is asked."
     )
-
-    @field_validator("crtsh_url", "certspotter_url")
-    @classmethod
-    def _check_url(cls, url: str) -> str:
-        if not re.match(r"^https?://[^/?#\s]+", url):
-            raise ValueError(f"{url!r} is not an http(s) URL like 'https://crt.sh'")
-        return url.rstrip("/")
 
 
 class _CrtshRow(BaseModel):  # one row of crt.sh's JSON output

@@ -12,7 +12,18 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, KeyPolicy, NotFound, Skip, Target, TargetKind
+from osint_fanout import (
+    Adapter,
+    AdapterError,
+    AdapterOptions,
+    Context,
+    KeyPolicy,
+    NotFound,
+    Skip,
+    Target,
+    TargetKind,
+    UpstreamUrl,
+)
 
 if TYPE_CHECKING:
     from osint_fanout import HttpResponse
@@ -89,8 +100,8 @@ class _InternetDb(_Model):  # GET internetdb.shodan.io/{ip}
 
 
 class ShodanOptions(AdapterOptions):
-    base_url: str = Field("https://api.shodan.io", description="Shodan REST API base URL (used with a key).")
-    internetdb_url: str = Field(
+    base_url: UpstreamUrl = Field("https://api.shodan.io", description="Shodan REST API base URL (used with a key).")
+    internetdb_url: UpstreamUrl = Field(
         "https://internetdb.shodan.io", description="Shodan InternetDB base URL (used for IPs without a key)."
     )
 
@@ -117,11 +128,11 @@ class ShodanAdapter(Adapter[ShodanOptions]):
         if not key:
             if not target.is_ip:  # skip_reason() already says so; kept for direct callers
                 raise Skip(self.skip_reason(target) or "a domain needs an API key")
-            url = f"{self.options.internetdb_url.rstrip('/')}/{path}"
+            url = f"{self.options.internetdb_url}/{path}"
             body = _checked(await ctx.http.get(url, upstream="internetdb"), keyed=False)
             return {"source": "internetdb", **_parse(_InternetDb, body).model_dump()}
         endpoint = "shodan/host" if target.is_ip else "dns/domain"
-        url = f"{self.options.base_url.rstrip('/')}/{endpoint}/{path}"
+        url = f"{self.options.base_url}/{endpoint}/{path}"
         body = _checked(await ctx.http.get(url, params={"key": key}, upstream="api"), keyed=True)
         return _host(_parse(_Host, body)) if target.is_ip else _domain(_parse(_Domain, body), target.value)
 

@@ -13,7 +13,18 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, KeyPolicy, NotFound, Skip, Target, TargetKind
+from osint_fanout import (
+    Adapter,
+    AdapterError,
+    AdapterOptions,
+    Context,
+    KeyPolicy,
+    NotFound,
+    Skip,
+    Target,
+    TargetKind,
+    UpstreamUrl,
+)
 
 if TYPE_CHECKING:
     from osint_fanout import HttpResponse
@@ -62,7 +73,7 @@ class _Answer(_Model):
 
 
 class VirusTotalOptions(AdapterOptions):
-    base_url: str = Field("https://www.virustotal.com/api/v3", description="VirusTotal API v3 base URL.")
+    base_url: UpstreamUrl = Field("https://www.virustotal.com/api/v3", description="VirusTotal API v3 base URL.")
 
 
 class VirusTotalAdapter(Adapter[VirusTotalOptions]):
@@ -80,7 +91,7 @@ class VirusTotalAdapter(Adapter[VirusTotalOptions]):
         if not key:  # the core skips it first; kept for direct callers
             raise Skip(f"no API key (set {self.key_env})")
         collection = "ip_addresses" if target.is_ip else "domains"
-        url = f"{self.options.base_url.rstrip('/')}/{collection}/{quote(target.value, safe=':.')}"
+        url = f"{self.options.base_url}/{collection}/{quote(target.value, safe=':.')}"
         response = await ctx.http.get(url, headers={"x-apikey": key}, upstream="api")
         _raise_for_error(response)
         try:

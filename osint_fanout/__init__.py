@@ -26,6 +26,7 @@ __all__ = [
     "Skip",
     "Target",
     "TargetKind",
+    "UpstreamUrl",
     "__version__",
 ]
 
@@ -34,6 +35,7 @@ _HOMES = {
     "AdapterOptions": "._adapter",
     "Context": "._adapter",
     "KeyPolicy": "._adapter",
+    "UpstreamUrl": "._adapter",
     "HttpResponse": "._http",
     "AdapterError": "._errors",
     "NotFound": "._errors",
@@ -43,7 +45,7 @@ _HOMES = {
 }
 
 if TYPE_CHECKING:
-    from ._adapter import Adapter, AdapterOptions, Context, KeyPolicy
+    from ._adapter import Adapter, AdapterOptions, Context, KeyPolicy, UpstreamUrl
     from ._errors import AdapterError, NotFound, Skip
     from ._http import HttpResponse
     from ._targets import Target, TargetKind

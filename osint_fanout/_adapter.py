@@ -8,9 +8,10 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from ._ratelimit import RateLimit
 from ._targets import Target, TargetKind
@@ -24,6 +25,7 @@ __all__ = [
     "Budget",
     "Context",
     "KeyPolicy",
+    "UpstreamUrl",
     "metadata_problems",
 ]
 
@@ -32,6 +34,17 @@ class KeyPolicy(StrEnum):
     NONE = "none"
     OPTIONAL = "optional"
     REQUIRED = "required"
+
+
+def _upstream_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"{value!r} is not an http(s) base URL like 'https://api.example.net'")
+    return value.rstrip("/")
+
+
+UpstreamUrl = Annotated[str, AfterValidator(_upstream_url)]
+"""An option holding an upstream's base URL: http(s), a host, no query; no trailing '/'."""
 
 
 class AdapterOptions(BaseModel):
