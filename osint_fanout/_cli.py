@@ -14,11 +14,10 @@ from typing import Annotated, NoReturn
 import typer
 
 from . import _STARTED, __version__
+from ._exitcodes import EXIT_INTERNAL, EXIT_OUTPUT_CLOSED, EXIT_USAGE
 
 __all__ = ["app", "main"]
 
-EXIT_USAGE = 2
-EXIT_INTERNAL = 70
 STARTED = _STARTED
 """When the command started: deadlines of the first targets count from here."""
 
@@ -208,7 +207,7 @@ def _exit(code: int) -> NoReturn:
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):
-        code = code or 141
+        code = code or EXIT_OUTPUT_CLOSED
     with contextlib.suppress(BrokenPipeError, ValueError):
         sys.stderr.flush()
     logging.shutdown()

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ._adapter import AdapterOptions, KeyPolicy
+from ._exitcodes import EXIT_USAGE
 from ._plugins import discover
 from ._redact import terminal_safe
 from ._settings import ConfigError, load_settings
@@ -25,7 +26,7 @@ def show_adapters(config: Path | None, fmt: str) -> int:
         settings = load_settings(registry, config)
     except ConfigError as exc:
         print(f"osint-fanout: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     rows = adapter_rows(registry.adapters, settings.options, registry.origins)
     failed = [{"name": name, "error": why} for name, why in registry.failed.items()]
     if fmt == "json":

@@ -1,9 +1,12 @@
 """Run an investigation as a process: event loop, signals, and a deadline that holds.
 
 asyncio can cancel a call that awaits, not one that blocks the event loop or a thread
-stuck in a system call. A watchdog thread therefore watches the loop: when a deadline
-(or the grace after a signal) has passed and the loop is not answering, it writes out
-what arrived, reports the rest as cancelled, and ends the process with os._exit.
+stuck in a system call. So two guards watch the loop's heartbeat, and when a deadline
+(or the grace after a signal) has passed and the loop is not answering, they write out
+what arrived, report the rest as cancelled, and end the process with os._exit:
+- a watchdog thread, for code that blocks with the GIL released (a sleep, a socket);
+- a SIGALRM timer, for code that holds the GIL (a runaway regex): its handler runs in
+  the main thread as soon as that code checks for signals, which `re` does.
 """
 
 from __future__ import annotations
@@ -17,69 +20,64 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterable, Callable, Iterable
-from dataclasses import dataclass, field
 from types import FrameType
 
 from ._engine import Event, Investigation
+from ._exitcodes import EXIT_OUTPUT_CLOSED
 from ._http import HttpPool
 from ._output import OutputClosed, Sink
 from ._results import Report, Result
 from ._stream import abandoned_tasks
 from ._targets import Target
 
-__all__ = ["RunOutcome", "execute"]
+__all__ = ["execute"]
 
 log = logging.getLogger("osint_fanout.run")
 
 STUCK_S = 0.15
 """A loop that has not ticked for this long, past a deadline, is stuck."""
 FAILSAFE_S = 0.8
-"""Past a deadline by this much, the watchdog ends the process even if the loop ticks."""
-EXIT_OUTPUT_CLOSED = 141
-
-
-@dataclass
-class RunOutcome:
-    exit_code: int
-    results: int = 0
-    by_status: dict[str, int] = field(default_factory=dict)
+"""Past a deadline by this much, the guards end the process even if the loop ticks."""
+ALARM_EVERY_S = 0.25
+LOCK_WAIT_S = 0.5
+"""How long an emergency stop waits for a sink that is writing (a full pipe blocks)."""
 
 
 class _Run:
-    """The state shared by the loop thread and the watchdog thread."""
+    """The state shared by the loop thread and the guards."""
 
     def __init__(self, engine: Investigation, sinks: list[Sink], stop_at: float | None) -> None:
         self.engine = engine
         self.sinks = sinks
         self.lock = threading.RLock()
+        self.writing = False
         self.done = threading.Event()
         self.heartbeat = time.monotonic()
         self.signal: int | None = None
         self.stop_at = stop_at
-        self.stop_reason = "the run's --max-time passed"
+        self.stop_reason = "the run was stopped"
         self.failed = False
         self.output_closed = False
-        self.counts: dict[str, int] = {}
 
     def emit(self, event: Event) -> None:
         with self.lock:
             if self.done.is_set():
                 return
-            for sink in self.sinks:
-                try:
+            self.writing = True
+            try:
+                for sink in self.sinks:
                     if isinstance(event, Report):
                         sink.report(event)
                     else:
                         sink.result(event)
-                except OutputClosed:
-                    self.output_closed = True
-                    raise
+            except OutputClosed:
+                self.output_closed = True
+                raise
+            finally:
+                self.writing = False
             if isinstance(event, Result):
-                self.counts[event.status.value] = self.counts.get(event.status.value, 0) + 1
                 self.failed = self.failed or event.failed
-                log.info(
-                    "%s on %s: %s in %d ms", event.adapter, event.target.value, event.status.value, event.elapsed_ms
-                )
+                log.info("%s on %s: %s in %d ms", event.adapter, event.target.value, event.status, event.elapsed_ms)
 
     def started(self, target: Target, adapter: str) -> None:
         with self.lock:
@@ -93,9 +91,12 @@ class _Run:
             return 128 + self.signal
         return 1 if self.failed else 0
 
-    def close(self, message: str | None) -> int:
-        """Report what is unfinished, finish every sink once; return the exit code."""
-        with self.lock:
+    def close(self, message: str | None, *, lock_wait_s: float = -1) -> int:
+        """Report what is unfinished, finish every sink once; return the exit code.
+        With `lock_wait_s`, give up writing when a sink is stuck that long."""
+        if not self.lock.acquire(timeout=lock_wait_s):
+            return self.exit_code()
+        try:
             if self.done.is_set():
                 return self.exit_code()
             if message:
@@ -107,9 +108,16 @@ class _Run:
                     sink.finish()
             self.done.set()
             return self.exit_code()
+        finally:
+            self.lock.release()
 
-    def hard_limit(self) -> float | None:
-        return min((t for t in (self.engine.earliest_deadline(), self.stop_at) if t is not None), default=None)
+    def stuck(self) -> bool:
+        """Past a deadline (or a signal's grace) with a loop that does not tick."""
+        limit = min((t for t in (self.engine.earliest_deadline(), self.stop_at) if t is not None), default=None)
+        now = time.monotonic()
+        if self.done.is_set() or limit is None or now < limit:
+            return False
+        return now - self.heartbeat > STUCK_S or now > limit + FAILSAFE_S
 
 
 def execute(
@@ -129,29 +137,37 @@ def execute(
     main = loop.create_task(_investigate(run, targets))
 
     def handle_signal(signum: int, _frame: FrameType | None) -> None:
-        if run.signal is not None:  # second signal: stop now
+        if run.signal is not None:  # a second signal: stop now
             _emergency(run, "interrupted again")
         run.signal = signum
         run.stop_at = time.monotonic()
         run.stop_reason = f"interrupted by {signal.Signals(signum).name}"
         loop.call_soon_threadsafe(main.cancel)
 
-    previous = _install(handle_signal)
-    watchdog = threading.Thread(target=_watch, args=(run,), name="osint-fanout-watchdog", daemon=True)
-    watchdog.start()
+    def max_time_passed() -> None:
+        run.stop_reason = "the run's --max-time passed"
+        main.cancel()
+
+    def handle_alarm(_signum: int, _frame: FrameType | None) -> None:
+        if run.stuck():
+            if run.writing:  # stuck in a write of ours: writing more would block too
+                _exit_now(run.exit_code())
+            _emergency(run, _why(run))
+
+    previous = _install({signal.SIGINT: handle_signal, signal.SIGTERM: handle_signal, signal.SIGALRM: handle_alarm})
+    threading.Thread(target=_watch, args=(run,), name="osint-fanout-watchdog", daemon=True).start()
     _beat(loop, run)
     if run.stop_at is not None:
-        loop.call_later(max(0.0, run.stop_at - time.monotonic()), main.cancel)
+        loop.call_later(max(0.0, run.stop_at - time.monotonic()), max_time_passed)
     try:
         loop.run_until_complete(main)
     except asyncio.CancelledError:
         pass
     finally:
-        _restore(previous)
         code = run.close(run.stop_reason)
+        _restore(previous)  # only now: a signal during the final writes is still ours
     log.debug("investigation over after %.2f s", time.monotonic() - (started or run.heartbeat))
     _finish_loop(loop, code)
-    log.debug("event loop closed after %.2f s", time.monotonic() - (started or run.heartbeat))
     return code
 
 
@@ -175,19 +191,17 @@ def _beat(loop: asyncio.AbstractEventLoop, run: _Run) -> None:
 
 def _watch(run: _Run) -> None:
     while not run.done.wait(0.05):
-        limit = run.hard_limit()
-        now = time.monotonic()
-        if limit is None or now < limit:
-            continue
-        loop_stuck = now - run.heartbeat > STUCK_S
-        if loop_stuck or now > limit + FAILSAFE_S:
-            _emergency(run, run.stop_reason if run.signal else "the deadline passed and an adapter would not stop")
+        if run.stuck():
+            _emergency(run, _why(run))
+
+
+def _why(run: _Run) -> str:
+    return run.stop_reason if run.signal else "the deadline passed and an adapter would not stop"
 
 
 def _emergency(run: _Run, message: str) -> None:
     log.warning("stopping hard: %s", message)
-    code = run.close(message)
-    _exit_now(code)
+    _exit_now(run.close(message, lock_wait_s=LOCK_WAIT_S))
 
 
 def _finish_loop(loop: asyncio.AbstractEventLoop, code: int) -> None:
@@ -212,15 +226,23 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
-def _install(handler: Callable[[int, FrameType | None], None]) -> dict[int, object]:
-    previous: dict[int, object] = {}
+Handler = Callable[[int, FrameType | None], None]
+
+
+def _install(handlers: dict[signal.Signals, Handler]) -> dict[signal.Signals, object]:
+    """Install the handlers (only the main thread may); SIGALRM ticks while we run."""
+    previous: dict[signal.Signals, object] = {}
     if threading.current_thread() is not threading.main_thread():
         return previous
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum, handler in handlers.items():
         previous[signum] = signal.signal(signum, handler)
+    if signal.SIGALRM in handlers:
+        signal.setitimer(signal.ITIMER_REAL, ALARM_EVERY_S, ALARM_EVERY_S)
     return previous
 
 
-def _restore(previous: dict[int, object]) -> None:
+def _restore(previous: dict[signal.Signals, object]) -> None:
+    if signal.SIGALRM in previous:
+        signal.setitimer(signal.ITIMER_REAL, 0)
     for signum, handler in previous.items():
         signal.signal(signum, handler)  # type: ignore[arg-type]

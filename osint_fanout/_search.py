@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ._engine import Investigation
+from ._exitcodes import EXIT_USAGE
 from ._inputs import InputStats, completed_targets, count_targets, open_inputs, target_stream
 from ._output import Destination, JsonSink, NdjsonSink, Sink
 from ._plugins import discover
@@ -24,7 +25,6 @@ from ._targets import InvalidTarget, parse_target
 __all__ = ["SearchRequest", "run_search"]
 
 log = logging.getLogger("osint_fanout")
-EXIT_USAGE = 2
 _handler: logging.Handler | None = None
 
 

@@ -30,6 +30,20 @@ MISBEHAVING = {
                 time.sleep(30)
                 return {}
     """,
+    "regex": """
+        import re
+        from osint_fanout import Adapter, TargetKind
+
+        class Plugin(Adapter):
+            name = "regex"
+            description = "holds the GIL in a catastrophic regex for minutes"
+            kinds = frozenset(TargetKind)
+            default_timeout_s = 30.0
+
+            async def lookup(self, target, ctx):
+                re.match(r"(a+)+$", "a" * 40 + "b")
+                return {}
+    """,
     "stubborn": """
         import asyncio
         from osint_fanout import Adapter, TargetKind
