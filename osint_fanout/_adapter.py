@@ -6,7 +6,7 @@ import logging
 import re
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -26,6 +26,7 @@ __all__ = [
     "Context",
     "KeyPolicy",
     "UpstreamUrl",
+    "WaitClock",
     "metadata_problems",
 ]
 
@@ -83,6 +84,30 @@ OptionsT = TypeVar("OptionsT", bound=AdapterOptions)
 
 
 @dataclass
+class WaitClock:
+    """Wall time during which at least one wait (rate limit, Retry-After) was in
+    progress; a wait under way counts already, so deadlines stretch while it lasts."""
+
+    def __init__(self) -> None:
+        self.done_s = 0.0
+        self._active = 0
+        self._since = 0.0
+
+    def begin(self) -> None:
+        if self._active == 0:
+            self._since = time.monotonic()
+        self._active += 1
+
+    def end(self) -> None:
+        self._active -= 1
+        if self._active == 0:
+            self.done_s += time.monotonic() - self._since
+
+    def total(self) -> float:
+        return self.done_s + (time.monotonic() - self._since if self._active else 0.0)
+
+
+@dataclass
 class Budget:
     """The time one call may take: its own timeout, stretched by the time spent waiting
     for rate limits, but never past the target's hard deadline (monotonic seconds)."""
@@ -90,7 +115,11 @@ class Budget:
     started: float
     timeout_s: float
     hard_deadline: float
-    waited_s: float = 0.0
+    waits: WaitClock = field(default_factory=WaitClock)
+
+    @property
+    def waited_s(self) -> float:
+        return self.waits.total()
 
     def deadline(self) -> float:
         return min(self.started + self.timeout_s + self.waited_s, self.hard_deadline)

@@ -21,9 +21,9 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, retry_if_result, stop_after_attempt
 
 from . import __version__
-from ._adapter import Budget
+from ._adapter import Budget, WaitClock
 from ._errors import AdapterError
-from ._ratelimit import MovingWindowLimiter, RateLimit
+from ._ratelimit import MovingWindowLimiter, RateLimit, Slot, WouldWait
 from ._redact import one_line, secret_forms
 from ._stream import Expired, call_with_deadline
 
@@ -39,6 +39,7 @@ RETRY_AFTER_FLOOR_S = 1.0  # Shodan has been seen sending "Retry-After: 0"
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 8.0
 MAX_REDIRECTS = 5
+_PERIOD_NAME = {1.0: "s", 60.0: "m", 3600.0: "h", 86400.0: "d"}
 _RETRY_EXCEPTIONS = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
 
@@ -78,12 +79,8 @@ class HttpResponse:
         raise AdapterError(kind, f"HTTP {self.status} from {self.where}: {detail}")
 
 
-@dataclass
-class _Waits:
-    total: float = 0.0
-
-
-_CALL_WAITS: ContextVar[_Waits | None] = ContextVar("osint_fanout_call_waits", default=None)
+_CALL_WAITS: ContextVar[WaitClock | None] = ContextVar("osint_fanout_call_waits", default=None)
+"""The waits of the current `get(timeout_s=...)` call, which that timeout does not count."""
 
 
 @dataclass
@@ -151,7 +148,7 @@ class Http:
         """
         if timeout_s is None:
             return await self._get(url, params, headers, upstream, retry)
-        waits = _Waits()
+        waits = WaitClock()
         started = time.monotonic()
 
         async def tracked() -> HttpResponse:
@@ -160,7 +157,7 @@ class Http:
 
         try:
             return await call_with_deadline(
-                tracked, deadline=lambda: min(started + timeout_s + waits.total, self.budget.deadline())
+                tracked, deadline=lambda: min(started + timeout_s + waits.total(), self.budget.deadline())
             )
         except Expired:
             raise AdapterError("timeout", f"{_where(httpx.URL(url))}: no answer within {timeout_s:.1f} s") from None
@@ -217,7 +214,7 @@ class Http:
         slot = None
         try:
             if limits.limiter:
-                slot = await self._timed(limits.limiter.acquire())
+                slot = await self._acquire(limits.limiter)
             where = _where(request.url)
             log.debug("GET %s (%s)", where, self.adapter)
             try:
@@ -249,15 +246,29 @@ class Http:
             chunks.append(chunk)
         return b"".join(chunks)
 
+    async def _acquire(self, limiter: MovingWindowLimiter) -> Slot:
+        """A place under the rate limit; if waiting for it would outlast the deadline,
+        fail now (so the call does not hold a concurrency slot for nothing)."""
+        room = self.budget.hard_deadline - time.monotonic() - 0.2
+        try:
+            return await self._timed(limiter.acquire(max_wait_s=max(0.0, room)))
+        except WouldWait as exc:
+            raise AdapterError(
+                "rate_limited",
+                f"the {self.adapter} rate limit ({limiter.rate.count}/{_PERIOD_NAME.get(limiter.rate.period_s, 's')}) "
+                f"would hold this request {exc}; {max(0.0, room):.0f} s left",
+            ) from None
+
     async def _timed(self, awaitable: Awaitable[T]) -> T:
-        started = time.monotonic()
-        value = await awaitable
-        waited = time.monotonic() - started
-        self.budget.waited_s += waited
-        call = _CALL_WAITS.get()
-        if call is not None:
-            call.total += waited
-        return value
+        """Await a wait (rate limit, Retry-After), counted while it lasts."""
+        clocks = [self.budget.waits, *filter(None, [_CALL_WAITS.get()])]
+        for clock in clocks:
+            clock.begin()
+        try:
+            return await awaitable
+        finally:
+            for clock in clocks:
+                clock.end()
 
     def _carries_key(self, request: httpx.Request) -> bool:
         if not self.secret:

@@ -15,7 +15,7 @@ import re
 import time
 from dataclasses import dataclass
 
-__all__ = ["MovingWindowLimiter", "RateLimit", "Slot"]
+__all__ = ["MovingWindowLimiter", "RateLimit", "Slot", "WouldWait"]
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|m|h|d)\s*$")
 _PERIOD_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -38,40 +38,81 @@ class RateLimit:
         return cls(int(match.group(1)), _PERIOD_S[match.group(2)])
 
 
+BUSY_HOLD_S = 0.25
+"""An unanswered request holds its place from when it was sent plus this (a generous
+bound on network delay), so a hung request cannot block the upstream for long."""
+
+
 @dataclass
 class Slot:
-    """One request's place in the window; it counts from when the request is done."""
+    """One request's place in the window."""
 
     at: float
+    """When it was sent; once answered, when it was answered."""
     busy: bool = True
+
+    def frees_at(self, window_s: float) -> float:
+        return self.at + window_s + (BUSY_HOLD_S if self.busy else 0.0)
+
+
+class WouldWait(Exception):
+    """The limit would hold a request longer than it may wait."""
+
+    def __init__(self, wait_s: float) -> None:
+        super().__init__(f"about {wait_s:.0f} s")
+        self.wait_s = wait_s
 
 
 class MovingWindowLimiter:
     """`slot = await acquire()`, send, then `release(slot)`: at most `count` requests in
-    any window, counted from when each was answered. The upstream saw each request before
-    it answered it, so however late or jittery the network, it never counts one too many.
+    any window. An answered request counts from its answer: the upstream saw it before
+    it answered, so however late or jittery the network, it never counts one too many.
     Waiters go in order."""
 
     def __init__(self, rate: RateLimit) -> None:
+        self.rate = rate
         self.count = rate.count
         self.window_s = rate.period_s * SAFETY
         self._slots: list[Slot] = []
         self._lock = asyncio.Lock()
         self._released = asyncio.Event()
+        self._queued = 0
 
-    async def acquire(self) -> Slot:
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                self._slots = [s for s in self._slots if s.busy or now - s.at < self.window_s]
-                if len(self._slots) < self.count:
-                    slot = Slot(now)
-                    self._slots.append(slot)
-                    return slot
-                free_at = min((s.at + self.window_s for s in self._slots if not s.busy), default=None)
-                self._released.clear()
-                with contextlib.suppress(TimeoutError):  # a slot frees up, or one is released
-                    await asyncio.wait_for(self._released.wait(), None if free_at is None else free_at - now)
+    def estimate_wait(self, position: int) -> float:
+        """Roughly how long the `position`-th request from now (1: the next) will wait."""
+        now = time.monotonic()
+        frees = sorted(s.frees_at(self.window_s) for s in self._slots if s.frees_at(self.window_s) > now)
+        free_now = self.count - len(frees)
+        if position <= free_now:
+            return 0.0
+        nth = position - free_now
+        if nth <= len(frees):
+            return frees[nth - 1] - now
+        rounds = (nth - len(frees) - 1) // self.count + 1
+        return (frees[-1] if frees else now) + rounds * self.window_s - now
+
+    async def acquire(self, max_wait_s: float | None = None) -> Slot:
+        """Wait for a place; raise WouldWait at once if that would take over `max_wait_s`."""
+        if max_wait_s is not None:
+            estimate = self.estimate_wait(self._queued + 1)
+            if estimate > max_wait_s:
+                raise WouldWait(estimate)
+        self._queued += 1
+        try:
+            async with self._lock:
+                while True:
+                    now = time.monotonic()
+                    self._slots = [s for s in self._slots if s.frees_at(self.window_s) > now]
+                    if len(self._slots) < self.count:
+                        slot = Slot(now)
+                        self._slots.append(slot)
+                        return slot
+                    free_at = min(s.frees_at(self.window_s) for s in self._slots)
+                    self._released.clear()
+                    with contextlib.suppress(TimeoutError):  # a place frees up, or one is answered
+                        await asyncio.wait_for(self._released.wait(), free_at - now)
+        finally:
+            self._queued -= 1
 
     def release(self, slot: Slot) -> None:
         slot.at, slot.busy = time.monotonic(), False

@@ -266,12 +266,25 @@ def test_budget_waits_stretch_the_timeout_but_never_past_the_hard_deadline() -> 
     now = time.monotonic()
     budget = Budget(started=now, timeout_s=1.0, hard_deadline=now + 3.0)
     assert budget.deadline() == pytest.approx(now + 1.0)
-    budget.waited_s = 1.5
+    budget.waits.done_s = 1.5
     assert budget.deadline() == pytest.approx(now + 2.5)
     assert not budget.clamped
-    budget.waited_s = 5
+    budget.waits.done_s = 5
     assert budget.deadline() == pytest.approx(now + 3.0)
     assert budget.clamped
+
+
+def test_a_wait_under_way_already_stretches_the_budget() -> None:
+    now = time.monotonic()
+    budget = Budget(started=now - 2.0, timeout_s=1.0, hard_deadline=now + 10.0)
+    assert budget.time_left() == 0
+    budget.waits.begin()  # waiting since now: counts at once
+    time.sleep(0.05)
+    budget.waits.begin()  # a second, overlapping wait is not counted twice
+    budget.waits.end()
+    assert 0.04 <= budget.waited_s < 0.2
+    budget.waits.end()
+    assert 0.04 <= budget.waits.done_s < 0.2
 
 
 def test_bad_engine_options_are_refused() -> None:

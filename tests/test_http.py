@@ -283,3 +283,56 @@ def test_max_concurrency_bounds_requests_in_flight_per_upstream() -> None:
     results = run_many({"rate_limit": "off", "max_concurrency": 2}, [f"t{n}.com" for n in range(8)])
     assert all(r.status is Status.OK for r in results)
     assert state["peak"] == 2
+
+
+@respx.mock
+def test_a_rate_limit_wait_does_not_eat_the_adapters_own_timeout() -> None:
+    respx.get(url__regex=rf"{BASE}/d/.*").mock(return_value=httpx.Response(200, json={}))
+    cls = Echo
+    ready = _ready(cls, cls.Options.model_validate({"rate_limit": "1/s"}), RunSettings(), Overrides(timeout_s=0.5))
+    engine = Investigation([ready], concurrency=8, deadline_s=10)
+
+    async def go() -> list[Result]:
+        pool = HttpPool()
+        try:
+            events = [e async for e in engine.run([parse_target(f"t{n}.com") for n in range(3)], pool=pool)]
+        finally:
+            await pool.aclose()
+        return [e for e in events if isinstance(e, Result)]
+
+    results = asyncio.run(go())
+    assert [r.status for r in results] == [Status.OK] * 3  # waits of ~1 s and ~2 s, timeout 0.5 s
+    assert sorted(r.waited_ms // 500 for r in results) == [0, 2, 4]
+
+
+@respx.mock
+def test_a_rate_limit_wait_past_the_deadline_fails_at_once() -> None:
+    respx.get(url__regex=rf"{BASE}/d/.*").mock(return_value=httpx.Response(200, json={}))
+    cls = Echo
+    ready = _ready(cls, cls.Options.model_validate({"rate_limit": "1/m"}), RunSettings(), Overrides(timeout_s=5))
+    engine = Investigation([ready], concurrency=8, deadline_s=5)
+
+    async def go() -> list[Result]:
+        pool = HttpPool()
+        try:
+            events = [e async for e in engine.run([parse_target(f"t{n}.com") for n in range(3)], pool=pool)]
+        finally:
+            await pool.aclose()
+        return [e for e in events if isinstance(e, Result)]
+
+    started = time.monotonic()
+    results = asyncio.run(go())
+    assert time.monotonic() - started < 1.0
+    assert [r.status for r in results] == [Status.OK, Status.ERROR, Status.ERROR]
+    assert results[1].error is not None and results[1].error.type == "rate_limited"
+    assert "rate limit (1/m) would hold this request about 61 s" in results[1].error.message
+
+
+@respx.mock
+def test_a_retry_after_longer_than_the_timeout_but_inside_the_deadline_is_waited_out() -> None:
+    route = respx.get(url("later.com")).mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "2"}), httpx.Response(200, json={"late": True})]
+    )
+    result = run_adapter(Echo, "later.com", timeout_s=1.0, deadline_s=10)
+    assert result.status is Status.OK and result.data == {"late": True}
+    assert route.call_count == 2 and result.waited_ms >= 1900

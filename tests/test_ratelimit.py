@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from osint_fanout._ratelimit import MovingWindowLimiter, RateLimit
+from osint_fanout._ratelimit import MovingWindowLimiter, RateLimit, WouldWait
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,31 @@ def test_a_request_in_flight_holds_its_place_until_answered_plus_a_window() -> N
         return time.monotonic() - started
 
     assert asyncio.run(main()) >= 0.4  # 0.3 s in flight, then the 0.1 s window
+
+
+def test_a_hung_request_holds_its_place_only_briefly() -> None:
+    async def main() -> float:
+        limiter = MovingWindowLimiter(RateLimit(1, 0.1))
+        await limiter.acquire()  # sent, never answered
+        started = time.monotonic()
+        await limiter.acquire()
+        return time.monotonic() - started
+
+    waited = asyncio.run(main())
+    assert 0.3 <= waited < 0.6  # the window plus BUSY_HOLD_S, not the hang
+
+
+def test_a_wait_longer_than_allowed_fails_at_once_with_an_estimate() -> None:
+    async def main() -> None:
+        limiter = MovingWindowLimiter(RateLimit(2, 60))
+        for _ in range(2):
+            limiter.release(await limiter.acquire())
+        assert limiter.estimate_wait(1) == pytest.approx(60.6, abs=0.5)
+        assert limiter.estimate_wait(3) == pytest.approx(121.2, abs=1)
+        started = time.monotonic()
+        with pytest.raises(WouldWait) as info:
+            await limiter.acquire(max_wait_s=10)
+        assert time.monotonic() - started < 0.05
+        assert info.value.wait_s > 59
+
+    asyncio.run(main())
