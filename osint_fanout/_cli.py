@@ -177,6 +177,7 @@ def _names(text: str | None) -> list[str] | None:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point: one line per error, documented exit codes."""
+    _ensure_std_streams()
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="osint-fanout", standalone_mode=False)
@@ -192,6 +193,13 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
         _fail(f"internal error: {one_line(f'{type(exc).__name__}: {exc}')}", EXIT_INTERNAL)
     _exit(code if isinstance(code, int) else 0)
+
+
+def _ensure_std_streams() -> None:
+    """A closed stdout or stderr (`>&-`) becomes /dev/null, so writing cannot crash."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as we do
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -29,6 +29,8 @@ def open_inputs(paths: list[str]) -> list[tuple[str, IO[bytes]]]:
     opened = []
     for path in paths:
         if path == "-":
+            if sys.stdin is None:
+                raise ConfigError("--input -: stdin is closed")
             opened.append(("<stdin>", sys.stdin.buffer))
             continue
         try:
@@ -66,7 +68,7 @@ def count_targets(positional: list[Target], inputs: list[tuple[str, IO[bytes]]])
     for _, handle in inputs:
         if handle is sys.stdin.buffer or not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             return None
-        for raw in handle:
+        for raw in iter(lambda h=handle: h.readline(MAX_LINE), b""):  # bounded reads
             line = raw.strip()
             total += bool(line) and not line.startswith(b"#")
         handle.seek(0)
@@ -93,6 +95,11 @@ async def target_stream(
         try:
             async for raw in _lines(handle):
                 number += 1
+                if raw is TOO_LONG:
+                    stats.read += 1
+                    stats.invalid += 1
+                    on_invalid(f"{name}:{number}: a line of over {MAX_LINE // 1024} KiB, skipped")
+                    continue
                 line = raw.decode("utf-8", errors="replace").strip()
                 if not line or line.startswith("#"):
                     continue
@@ -112,20 +119,40 @@ async def target_stream(
                 handle.close()
 
 
-async def _lines(handle: IO[bytes]) -> AsyncIterator[bytes]:
-    """Lines without blocking the event loop: regular files are read directly, pipes and
-    terminals through the loop's pipe reader (a slow producer must not stall the run)."""
-    mode = os.fstat(handle.fileno()).st_mode
-    if stat.S_ISREG(mode):
-        for line in handle:
-            yield line
+MAX_LINE = 64 * 1024
+"""Longer lines are no target: they are skipped whole, without holding them in memory."""
+TOO_LONG = None
+
+
+async def _lines(handle: IO[bytes]) -> AsyncIterator[bytes | None]:
+    """Lines (None for one over MAX_LINE) without blocking the event loop: regular files
+    are read directly, pipes and terminals through the loop's pipe reader, so that a
+    slow producer does not stall the run."""
+    pending = b""
+    skipping = False
+    async for chunk in _chunks(handle):
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield TOO_LONG if skipping else line
+            skipping = False
+        if len(pending) > MAX_LINE:
+            pending, skipping = b"", True
+    if skipping or pending:
+        yield TOO_LONG if skipping else pending
+
+
+async def _chunks(handle: IO[bytes], size: int = 1 << 16) -> AsyncIterator[bytes]:
+    if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        while chunk := handle.read(size):
+            yield chunk
             await asyncio.sleep(0)
         return
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=1 << 20)
+    reader = asyncio.StreamReader(limit=size)
     transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), handle)
     try:
-        while line := await reader.readline():
-            yield line
+        while chunk := await reader.read(size):
+            yield chunk
     finally:
         transport.close()

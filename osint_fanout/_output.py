@@ -19,7 +19,7 @@ from ._redact import redact
 from ._results import Report, Result
 from ._targets import Target
 
-__all__ = ["Destination", "JsonSink", "NdjsonSink", "OutputClosed", "Sink", "to_json"]
+__all__ = ["Destination", "JsonSink", "NdjsonSink", "OutputClosed", "OutputError", "Sink", "to_json"]
 
 # json.dumps escapes C0 controls itself; these it leaves raw (DEL, C1, bidi, zero-width).
 _RAW_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u2028\u2029]")
@@ -35,25 +35,42 @@ def to_json(model: BaseModel, *, indent: int | None = None) -> str:
     return redact(_RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
+class OutputError(Exception):
+    """The output file cannot be written; the message is one line."""
+
+
 class Destination:
-    """stdout, a file replaced atomically at the end, or a file appended line by line."""
+    """stdout; or a file: replaced atomically at the end, or appended line by line (ndjson).
+    A path that is not a regular file (a FIFO, a device) is written to directly; a
+    symbolic link is followed, so the file it points to is the one replaced."""
 
     def __init__(self, path: Path | None = None, *, append: bool = False) -> None:
         self.path = path
         self._lock = threading.RLock()
         self._temp: str | None = None
+        self._final: Path | None = None
         self._stream: IO[str]
         if path is None:
             self._stream = sys.stdout
-        elif append:
-            self._stream = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - closed in commit()
-            if self._stream.tell() > 0:
-                self._stream.seek(self._stream.tell() - 1)
-                if self._stream.read(1) != "\n":  # a line torn by a killed run: end it
-                    self._stream.write("\n")
-        else:
-            fd, self._temp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-            self._stream = os.fdopen(fd, "w", encoding="utf-8")
+            return
+        try:
+            self._open(path, append)
+        except OSError as exc:
+            raise OutputError(f"--output {path}: {exc.strerror or exc}") from None
+
+    def _open(self, path: Path, append: bool) -> None:
+        special = path.exists() and not path.is_file()
+        if path.is_dir():
+            raise IsADirectoryError(21, "is a directory")
+        if append or special:
+            torn = append and not special and _ends_torn(path)
+            self._stream = open(path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115 - closed in commit()
+            if torn:  # a line cut short by a killed run: end it first
+                self._stream.write("\n")
+            return
+        self._final = path.resolve()
+        fd, self._temp = tempfile.mkstemp(dir=self._final.parent, prefix=f".{self._final.name}.", suffix=".tmp")
+        self._stream = os.fdopen(fd, "w", encoding="utf-8")
 
     @property
     def stream(self) -> IO[str]:
@@ -80,11 +97,26 @@ class Destination:
             if self._stream.closed:
                 return
             self._stream.flush()
-            os.fsync(self._stream.fileno())
-            self._stream.close()
             if self._temp:
+                os.fsync(self._stream.fileno())
+            self._stream.close()
+            if self._temp and self._final:
                 os.chmod(self._temp, 0o666 & ~_umask())
-                os.replace(self._temp, self.path)
+                os.replace(self._temp, self._final)
+
+
+def _ends_torn(path: Path) -> bool:
+    """True when a non-empty file does not end with a newline (read as bytes: the cut
+    may fall inside a multi-byte character)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() == 0:
+                return False
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) != b"\n"
+    except FileNotFoundError:
+        return False
 
 
 def _umask() -> int:

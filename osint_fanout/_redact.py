@@ -63,13 +63,22 @@ def one_line(text: str, limit: int = 300) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Attach to a handler: it then scrubs records from every logger (httpx's included)."""
+    """Attach to a handler: it then scrubs records from every logger (asyncio's and
+    httpx's included). Tracebacks are dropped unless `tracebacks` (-vvv)."""
+
+    def __init__(self, *, tracebacks: bool = False) -> None:
+        super().__init__()
+        self.tracebacks = tracebacks
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         record.msg = terminal_safe(redact(message)).replace("\n", "\\n")
         record.args = None
-        if record.exc_info:
+        if record.exc_info and self.tracebacks:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
+        elif record.exc_info:
+            kind = record.exc_info[0]
+            record.msg += f" ({kind.__name__ if kind else 'error'}; -vvv shows the traceback)"
+            record.exc_text = None
+        record.exc_info = None
         return True

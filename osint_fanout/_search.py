@@ -10,16 +10,16 @@ from pathlib import Path
 from rich.console import Console
 
 from ._engine import Investigation
-from ._exitcodes import EXIT_USAGE
+from ._exitcodes import EXIT_FAILED, EXIT_USAGE
 from ._inputs import InputStats, completed_targets, count_targets, open_inputs, target_stream
-from ._output import Destination, JsonSink, NdjsonSink, Sink
+from ._output import Destination, JsonSink, NdjsonSink, OutputError, Sink
 from ._plugins import discover
 from ._progress import ProgressSink
 from ._redact import RedactingFilter
 from ._run import execute
 from ._settings import ConfigError, Overrides, load_settings, ready_adapters
 from ._stats import Stats
-from ._table import TableSink
+from ._table import SafeConsole, TableSink
 from ._targets import InvalidTarget, parse_target
 
 __all__ = ["SearchRequest", "run_search"]
@@ -70,29 +70,29 @@ def run_search(request: SearchRequest) -> int:
         names = [r.name for r in ready]
         skip = completed_targets(request.output, names) if request.resume and request.output else set()
         inputs = open_inputs(request.input_files)
-    except (ConfigError, InvalidTarget) as exc:
+        bulk = bool(inputs) or len(positional) > 1
+        stats = Stats(names, console=None if request.quiet else Console(stderr=True), show_summary=bulk)
+        sinks = [*_sinks(request, fmt, names, stats, watch=not bulk), stats]
+    except (ConfigError, InvalidTarget, OutputError) as exc:
         print(f"osint-fanout: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    live_table = any(isinstance(sink, TableSink) and sink.live for sink in sinks)
+    if bulk and not request.quiet and not live_table and sys.stderr.isatty():
+        total = None if request.resume else count_targets(positional, inputs)
+        sinks.append(ProgressSink(Console(stderr=True), stats, total))
     engine = Investigation(
         ready,
         concurrency=request.concurrency or settings.run.concurrency,
         deadline_s=request.deadline_s or settings.run.deadline_s,
         clock_start=request.started,
     )
-    bulk = bool(inputs) or len(positional) > 1
-    stats = Stats(names, console=None if request.quiet else Console(stderr=True), show_summary=bulk)
-    sinks = _sinks(request, fmt, names, stats, watch=not bulk)
-    sinks.append(stats)
-    live_table = any(isinstance(sink, TableSink) and sink.live for sink in sinks)
-    if bulk and not request.quiet and not live_table and sys.stderr.isatty():
-        total = None if request.resume else count_targets(positional, inputs)
-        sinks.append(ProgressSink(Console(stderr=True), stats, total))
-    input_stats = InputStats()
-    stats.inputs = input_stats
-    targets = target_stream(positional, inputs, stats=input_stats, skip=skip, on_invalid=log.warning)
+    stats.inputs = InputStats()
+    targets = target_stream(positional, inputs, stats=stats.inputs, skip=skip, on_invalid=log.warning)
     code = execute(engine, targets, sinks, max_time_s=request.max_time_s, started=request.started)
     if code in (130, 143) and not request.quiet:
         print("osint-fanout: interrupted; unfinished adapters are reported as cancelled", file=sys.stderr)
+    if code == 0 and stats.inputs.invalid:
+        code = EXIT_FAILED  # some of what was asked could not even be tried
     return code
 
 
@@ -105,14 +105,14 @@ def _sinks(request: SearchRequest, fmt: str, names: list[str], stats: Stats, *, 
     elif fmt == "json":
         sinks.append(JsonSink(destination, indent=2 if destination.is_terminal() else None))
     else:
-        console = Console(file=destination.stream, width=None if request.output is None else 160)
+        console = SafeConsole(file=destination.stream, width=None if request.output is None else 160)
         sinks.append(
             _TableToFile(console, names, destination)
             if request.output
             else TableSink(console, names, live=console.is_terminal)
         )
     if watch and request.output and fmt != "table" and sys.stdout.isatty() and not request.quiet:
-        sinks.append(TableSink(Console(), names, live=True))  # watch it while it is saved
+        sinks.append(TableSink(SafeConsole(), names, live=True))  # watch it while it is saved
     return sinks
 
 
@@ -133,7 +133,7 @@ def setup_logging(verbose: int, quiet: bool) -> None:
     if _handler is not None:
         root.removeHandler(_handler)
     _handler = _StderrHandler()
-    _handler.addFilter(RedactingFilter())
+    _handler.addFilter(RedactingFilter(tracebacks=verbose >= 3))
     _handler.setFormatter(_Formatter("osint-fanout: %(levelname)s: %(message)s"))
     root.addHandler(_handler)
     root.setLevel(logging.WARNING)

@@ -15,12 +15,12 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from ._output import Sink
+from ._output import OutputClosed, Sink
 from ._redact import terminal_safe
 from ._results import Report, Result, Status
 from ._targets import Target
 
-__all__ = ["TableSink", "render_table"]
+__all__ = ["SafeConsole", "TableSink", "render_table"]
 
 STATUS_STYLE = {
     Status.OK: "bold green",
@@ -81,6 +81,15 @@ def render_table(target: Target, rows: list[Row], now: float) -> Table:
         else:
             table.add_row(_cell(row.adapter), _cell("pending", "dim"), _cell(""), _cell(""))
     return table
+
+
+class SafeConsole(Console):
+    """A reader closing the pipe ends the output (exit 141), instead of Rich's SystemExit."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        if threading.current_thread() is threading.main_thread():  # not Live's refresh thread
+            raise OutputClosed()
 
 
 class TableSink(Sink):

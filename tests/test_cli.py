@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -321,3 +323,68 @@ def test_any_string_as_a_target_is_a_result_or_a_one_line_exit_2(tmp_path: Path,
     else:
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["results"][0]["status"] == "ok"
+
+
+@pytest.mark.parametrize("where", ["missing/out.json", "."])
+def test_output_that_cannot_be_written_is_a_usage_error(
+    tmp_path: Path, env: dict[str, str], config: Path, where: str
+) -> None:
+    proc, _ = run_cli(["search", "example.com", "-a", "dns", "-c", str(config), "-o", str(tmp_path / where)], env)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "--output" in proc.stderr
+    no_traceback(proc.stderr)
+
+
+def test_output_to_a_fifo_writes_into_it(tmp_path: Path, env: dict[str, str], config: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
+    proc, _ = run_cli(["search", "example.com", "-a", "dns", "-c", str(config), "-o", str(fifo)], env)
+    received, _ = reader.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert json.loads(received)["target"]["value"] == "example.com"
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_output_through_a_symlink_replaces_the_file_it_points_to(
+    tmp_path: Path, env: dict[str, str], config: Path
+) -> None:
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    proc, _ = run_cli(["search", "example.com", "-a", "dns", "-c", str(config), "-o", str(link)], env)
+    assert proc.returncode == 0
+    assert link.is_symlink() and json.loads(real.read_text())["target"]["value"] == "example.com"
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "ndjson"])
+def test_a_reader_that_stops_early_gives_exit_141_quietly(
+    tmp_path: Path, env: dict[str, str], config: Path, fmt: str
+) -> None:
+    targets = " ".join(f"t{n}.example.com" for n in range(40))
+    shell = f"{CLI} search {targets} -a dns -c {config} -f {fmt} | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}} >&2"
+    proc = subprocess.run(["bash", "-c", shell], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.stderr.strip().splitlines()[-1] == "141"
+    no_traceback(proc.stderr)
+    assert "Task exception" not in proc.stderr
+
+
+def test_closed_standard_streams_do_not_crash(tmp_path: Path, env: dict[str, str], config: Path) -> None:
+    closed_out = subprocess.run(
+        f"{CLI} search example.com -a dns -c {config} >&-",
+        shell=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert closed_out.returncode == 0 and closed_out.stderr == ""
+    closed_err = subprocess.run(
+        f"{CLI} search bad..name 2>&-", shell=True, env=env, capture_output=True, text=True, check=False
+    )
+    assert closed_err.returncode == 2 and closed_err.stdout == ""
+    closed_in = subprocess.run(
+        f"{CLI} search -i - -a dns <&-", shell=True, env=env, capture_output=True, text=True, check=False
+    )
+    assert closed_in.returncode == 2 and "stdin is closed" in closed_in.stderr

@@ -148,3 +148,14 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_appending_after_a_line_torn_inside_a_multibyte_character(tmp_path: Path) -> None:
+    path = tmp_path / "out.ndjson"
+    path.write_bytes(b'{"complete": 1}\n{"torn": "b\xc3')
+    sink = NdjsonSink(Destination(path, append=True))
+    sink.result(result("dns", Status.OK))
+    sink.finish()
+    lines = path.read_bytes().split(b"\n")
+    assert lines[1] == b'{"torn": "b\xc3'
+    assert json.loads(lines[2])["adapter"] == "dns"
