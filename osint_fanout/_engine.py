@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
+
 from ._adapter import Adapter, Budget, Context
 from ._errors import classify
 from ._http import Http, HttpPool
@@ -190,6 +192,11 @@ class Investigation:
         if not isinstance(data, dict):
             error = ErrorInfo(type="crash", message=f"lookup() returned {type(data).__name__}, not a dict")
             return self._result(job, Status.ERROR, elapsed, budget, error=error)
+        try:  # JSON types from here on (NaN and infinities become null); other objects are a bug
+            data = to_jsonable_python(data, inf_nan_mode="null")
+        except Exception as exc:
+            message = one_line(f"lookup() returned data that is not JSON: {type(exc).__name__}: {exc}")
+            return self._result(job, Status.ERROR, elapsed, budget, error=ErrorInfo(type="crash", message=message))
         return self._result(job, Status.OK, elapsed, budget, data=data, summary=_summarize(adapter, data))
 
     def _result(

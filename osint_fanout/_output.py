@@ -16,7 +16,7 @@ from typing import IO, Any
 from pydantic import BaseModel
 
 from ._redact import redact
-from ._results import Report, Result
+from ._results import Report, Result, RunSummary, SummaryLine
 from ._targets import Target
 
 __all__ = ["Destination", "JsonSink", "NdjsonSink", "OutputClosed", "OutputError", "Sink", "to_json"]
@@ -167,5 +167,5 @@ class NdjsonSink(Sink):
 
     def finish(self) -> None:
         if self.summary is not None:
-            self.destination.write_line(redact(json.dumps({"summary": self.summary()}, ensure_ascii=False)))
+            self.destination.write_line(to_json(SummaryLine(summary=RunSummary.model_validate(self.summary()))))
         self.destination.commit()

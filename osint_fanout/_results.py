@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ._targets import Target
 
-__all__ = ["AdapterResult", "ErrorInfo", "Report", "Result", "Status", "exit_code_for"]
+__all__ = ["AdapterResult", "ErrorInfo", "Report", "Result", "RunSummary", "Status", "SummaryLine", "exit_code_for"]
 
 
 class Status(StrEnum):
@@ -72,6 +72,26 @@ class Report(BaseModel):
     finished_at: datetime
     deadline_s: float
     results: list[AdapterResult]
+
+
+class RunSummary(BaseModel):
+    """The end-of-run summary (stderr, and the last ndjson line with --summary)."""
+
+    targets: int = Field(description="Targets finished.")
+    targets_read: int = Field(description="Targets read from the command line and inputs.")
+    invalid_lines: int = Field(description="Input lines that were no target, skipped.")
+    resumed: int = Field(description="Targets skipped by --resume, already complete.")
+    results: dict[str, int] = Field(description="Results by status.")
+    by_adapter: dict[str, dict[str, int]] = Field(description="Results by adapter, then status.")
+    errors: dict[str, int] = Field(description="Errors by type.")
+    waited_s: dict[str, float] = Field(description="Time waited for rate limits and retries, by adapter.")
+    wall_s: float
+
+
+class SummaryLine(BaseModel):
+    """The last ndjson line of a run with --summary."""
+
+    summary: RunSummary
 
 
 def exit_code_for(results: Iterable[AdapterResult]) -> int:

@@ -11,7 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ._results import Report, Result
+from pydantic import BaseModel, TypeAdapter
+
+from ._results import Report, Result, SummaryLine
 
 __all__ = ["SCHEMA_DIR", "schemas"]
 
@@ -22,11 +24,11 @@ _BASE_ID = "https://github.com/osint-fanout/osint-fanout/schemas"
 def schemas() -> dict[str, dict[str, Any]]:
     """File name -> schema, for `json` (one Report per target) and `ndjson` (one Result per line)."""
     out = {}
-    for name, model, title in (
-        ("json", Report, "osint-fanout json output: one object per target"),
-        ("ndjson", Result, "osint-fanout ndjson output: one line per result"),
+    ndjson: TypeAdapter[BaseModel] = TypeAdapter(Result | SummaryLine)  # type: ignore[arg-type]
+    for name, schema, title in (
+        ("json", Report.model_json_schema(), "osint-fanout json output: one object per target"),
+        ("ndjson", ndjson.json_schema(), "osint-fanout ndjson output: one line per result (and a summary)"),
     ):
-        schema = model.model_json_schema()
         out[f"{name}.schema.json"] = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": f"{_BASE_ID}/{name}.schema.json",

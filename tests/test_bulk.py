@@ -10,12 +10,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from osint_fanout._schema import SCHEMA_DIR
 from tests.plugin_kit import CLI, clean_env, install_plugins, run_cli
 from tests.world.dns_server import DnsServer
 
 COUNT = 300
+NDJSON_SCHEMA = json.loads((SCHEMA_DIR / "ndjson.schema.json").read_text())
 
 
 @pytest.fixture
@@ -55,6 +58,8 @@ def test_a_few_hundred_targets_from_a_file(tmp_path: Path, config: Path) -> None
     )
     assert proc.returncode == 1, proc.stderr  # every target answered, but two lines were invalid
     lines = ndjson(proc.stdout)
+    for line in lines:  # the results and the summary line alike
+        jsonschema.validate(line, NDJSON_SCHEMA)
     results, summary = lines[:-1], lines[-1]["summary"]
     assert len(results) == COUNT
     assert {r["status"] for r in results} == {"ok"}

@@ -205,6 +205,21 @@ def test_a_lookup_that_returns_no_dict_is_a_crash() -> None:
     assert results[0].status is Status.ERROR and results[0].error and results[0].error.type == "crash"
 
 
+@pytest.mark.parametrize("value", [object(), b"\xff", {1, 2}, float("nan")])
+def test_data_that_is_not_json_is_a_crash_or_made_json(value: object) -> None:
+    async def odd(target: Target) -> dict[str, Any]:
+        return {"x": value}
+
+    results, _, _ = run([ready(fake("odd", odd)), ready(fake("good", sleeper(0)))], ["example.com"])
+    by_name = {r.adapter: r for r in results}
+    assert by_name["good"].status is Status.OK
+    if isinstance(value, set | float):
+        assert by_name["odd"].data == {"x": None if isinstance(value, float) else [1, 2]}
+    else:
+        assert by_name["odd"].status is Status.ERROR and by_name["odd"].error and by_name["odd"].error.type == "crash"
+        assert "not JSON" in by_name["odd"].error.message
+
+
 def test_a_broken_summary_does_not_lose_the_data() -> None:
     cls = fake("fine", sleeper(0, {"x": 1}))
     cls.summarize = lambda self, data: 1 / 0  # type: ignore[method-assign]

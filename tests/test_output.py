@@ -14,6 +14,7 @@ from rich.console import Console
 from osint_fanout._output import Destination, JsonSink, NdjsonSink, to_json
 from osint_fanout._redact import register_secret
 from osint_fanout._results import ErrorInfo, Report, Result, Status
+from osint_fanout._stats import Stats
 from osint_fanout._table import Row, TableSink, render_table
 from osint_fanout._targets import parse_target
 
@@ -110,12 +111,14 @@ def test_table_sink_prints_each_finished_target_once() -> None:
 
 def test_ndjson_sink_flushes_each_line_as_it_arrives(tmp_path: Path) -> None:
     path = tmp_path / "out.ndjson"
-    sink = NdjsonSink(Destination(path, append=True), summary=lambda: {"targets": 1})
+    stats = Stats(["dns"], console=None, show_summary=False)
+    sink = NdjsonSink(Destination(path, append=True), summary=stats.as_dict)
     sink.result(result("dns", Status.OK, data={"a": 1}))
     assert json.loads(path.read_text())["adapter"] == "dns"  # on disk before the run ends
     sink.finish()
     lines = path.read_text().splitlines()
-    assert json.loads(lines[-1]) == {"summary": {"targets": 1}}
+    summary = json.loads(lines[-1])["summary"]
+    assert summary["targets"] == 0 and summary["by_adapter"] == {"dns": {}}
 
 
 def test_appending_after_a_torn_line_starts_a_new_line(tmp_path: Path) -> None:
