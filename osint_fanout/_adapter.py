@@ -52,7 +52,7 @@ class AdapterOptions(BaseModel):
     """The `[adapters.NAME]` section. Adapters subclass it to add their own options;
     every field needs a default and a description (they are documented from here)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     enabled: bool = Field(True, description="Run this adapter.")
     timeout_s: float | None = Field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import sys
 from enum import StrEnum
@@ -115,7 +116,7 @@ def search(
 ) -> None:
     """Investigate targets with every adapter at once and print the results as they arrive."""
     for name, value in (("--timeout", timeout), ("--deadline", deadline), ("--max-time", max_time)):
-        if value is not None and not value > 0:
+        if value is not None and not (value > 0 and math.isfinite(value)):
             raise typer.BadParameter(f"must be a positive number of seconds, got {value}", param_hint=name)
     if concurrency is not None and concurrency < 1:
         raise typer.BadParameter(f"must be 1 or more, got {concurrency}", param_hint="--concurrency")
@@ -129,8 +130,8 @@ def search(
         targets=targets or [],
         input_files=input_files or [],
         config=config,
-        only=_names(adapters),
-        exclude=_names(exclude),
+        only=_names(adapters, "--adapters"),
+        exclude=_names(exclude, "--exclude"),
         timeout_s=timeout,
         deadline_s=deadline,
         max_time_s=max_time,
@@ -169,10 +170,13 @@ def schema(
     sys.stdout.write((files("osint_fanout") / "schemas" / f"{name.value}.schema.json").read_text("utf-8"))
 
 
-def _names(text: str | None) -> list[str] | None:
+def _names(text: str | None, flag: str) -> list[str] | None:
     if text is None:
         return None
-    return [part.strip().lower() for part in text.split(",") if part.strip()]
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not names:
+        raise typer.BadParameter("give adapter names separated by commas, e.g. dns,whois", param_hint=flag)
+    return names
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

@@ -28,7 +28,7 @@ class ConfigError(Exception):
 
 
 class RunSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     concurrency: int = Field(16, ge=1, le=1000, description="Adapter calls in flight at once.")
     timeout_s: float | None = Field(None, gt=0, description="Timeout for every adapter; default: each adapter's own.")
@@ -37,7 +37,7 @@ class RunSettings(BaseModel):
 
 
 class _File(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     run: RunSettings = RunSettings()
     adapters: dict[str, dict[str, Any]] = {}
@@ -83,6 +83,8 @@ def load_settings(registry: Registry, path: str | Path | None, env: Mapping[str,
         parsed = _File.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{where}: {_describe(exc, _File)}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: nested too deeply") from None
     unknown = set(parsed.adapters) - set(registry.adapters) - set(registry.failed)
     if unknown:
         known = ", ".join(registry.adapters) or "none"
@@ -153,6 +155,8 @@ def _read_toml(file: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {file}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"config {file}: nested too deeply") from None
 
 
 def _describe(exc: ValidationError, model: type[BaseModel]) -> str:

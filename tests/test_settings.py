@@ -146,6 +146,12 @@ def test_rate_limits_default_per_upstream_and_can_be_overridden(tmp_path: Path) 
         ("[adapters.keyed]\nrate_limit = {nope = '1/s'}", r"rate_limit: unknown upstream 'nope' \(known: api, other\)"),
         ("[adapters.keyed]\napi_key = 42", r"\[adapters.keyed\] api_key: Input should be a valid string$"),
         ("[run\nx", r"not valid TOML"),
+        ("[run]\nconcurrency = true", r"run.concurrency: Input should be a valid integer"),
+        ("[run]\ndeadline_s = '60'", r"run.deadline_s: Input should be a valid number"),
+        ("[run]\ndeadline_s = inf", r"run.deadline_s: Input should be a finite number"),
+        ("[adapters.keyed]\ntimeout_s = nan", r"timeout_s: Input should be a finite number"),
+        ("[adapters.keyed]\nenabled = 'yes'", r"enabled: Input should be a valid boolean"),
+        ("x = " + "[" * 3000 + "]" * 3000, r"nested too deeply"),
     ],
 )
 def test_mistakes_are_one_line_naming_the_key_and_the_file(tmp_path: Path, text: str, message: str) -> None:
