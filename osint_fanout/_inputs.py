@@ -41,8 +41,13 @@ def open_inputs(paths: list[str]) -> list[tuple[str, IO[bytes]]]:
 
 
 def completed_targets(path: Path, adapters: list[str]) -> set[str]:
-    """Targets whose every adapter has a final (not cancelled) result line in an ndjson file."""
-    seen: dict[str, set[str]] = {}
+    """Targets whose every adapter's last line in an ndjson file is final (not cancelled).
+
+    One small int (a bit per adapter) per target seen: memory grows with the targets in
+    the file, which --resume cannot avoid, but stays small.
+    """
+    bits = {name: 1 << index for index, name in enumerate(adapters)}
+    done: dict[str, int] = {}
     try:
         handle = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115 - closed below
     except FileNotFoundError:
@@ -53,13 +58,14 @@ def completed_targets(path: Path, adapters: list[str]) -> set[str]:
         for line in handle:
             try:
                 record = json.loads(line)
-                value, adapter, status = record["target"]["value"], record["adapter"], record["status"]
+                value, bit, status = record["target"]["value"], bits.get(record["adapter"]), record["status"]
             except (ValueError, KeyError, TypeError):
                 continue  # a summary line, a torn last line, or not ours
-            if status != "cancelled":
-                seen.setdefault(value, set()).add(adapter)
-    wanted = set(adapters)
-    return {value for value, done in seen.items() if wanted <= done}
+            if bit is not None and isinstance(value, str):
+                mask = done.get(value, 0)
+                done[value] = mask & ~bit if status == "cancelled" else mask | bit
+    everything = (1 << len(adapters)) - 1
+    return {value for value, mask in done.items() if mask == everything}
 
 
 def count_targets(positional: list[Target], inputs: list[tuple[str, IO[bytes]]]) -> int | None:

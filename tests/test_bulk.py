@@ -13,6 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from osint_fanout._inputs import completed_targets
 from osint_fanout._schema import SCHEMA_DIR
 from tests.plugin_kit import CLI, clean_env, install_plugins, run_cli
 from tests.world.dns_server import DnsServer
@@ -232,3 +233,35 @@ def test_sigterm_during_a_bulk_run_flushes_and_summarises(tmp_path: Path, config
     assert "summary" in lines[-1]
     assert any(r.get("status") == "cancelled" for r in lines[:-1])
     assert "targets in" in stderr and "Traceback" not in stderr
+
+
+def test_resume_counts_the_last_line_per_adapter(tmp_path: Path) -> None:
+    out = tmp_path / "out.ndjson"
+
+    def line(value: str, adapter: str, status: str) -> str:
+        return json.dumps({"target": {"value": value}, "adapter": adapter, "status": status})
+
+    out.write_text(
+        "\n".join(
+            [
+                line("a.example", "dns", "ok"),
+                line("a.example", "ct", "error"),  # complete: errors are final
+                line("b.example", "dns", "ok"),
+                line("b.example", "ct", "cancelled"),  # incomplete
+                line("c.example", "dns", "ok"),
+                line("c.example", "ct", "ok"),
+                line("c.example", "ct", "cancelled"),  # a later cancelled line counts
+                line("d.example", "dns", "cancelled"),
+                line("d.example", "dns", "ok"),
+                line("d.example", "ct", "empty"),
+                line("e.example", "dns", "ok"),  # ct never reported
+                '{"summary": {"targets": 3}}',
+                "not json",
+                '{"target": 1}',
+            ]
+        )
+        + "\n"
+    )
+    assert completed_targets(out, ["ct", "dns"]) == {"a.example", "d.example"}
+    assert completed_targets(out, ["dns"]) == {"a.example", "b.example", "c.example", "d.example", "e.example"}
+    assert completed_targets(tmp_path / "missing.ndjson", ["dns"]) == set()
