@@ -73,7 +73,7 @@ class Stats(Sink):
         ]
         for name, counts in summary["by_adapter"].items():
             waited = summary["waited_s"][name]
-            extra = f" (waited {waited:.1f}s for rate limits)" if waited else ""
+            extra = f" (waited {waited:.1f}s for rate limits or retries)" if waited else ""
             lines.append(f"  {name}: " + (", ".join(f"{n} {s}" for s, n in counts.items()) or "-") + extra)
         if summary["errors"]:
             lines.append("errors: " + ", ".join(f"{n} {t}" for t, n in summary["errors"].items()))

@@ -74,7 +74,7 @@ def render_table(target: Target, rows: list[Row], now: float) -> Table:
             took = "" if result.status is Status.SKIPPED else f"{result.elapsed_ms / 1000:.2f}s"
             detail = _detail(result)
             if result.waited_ms:
-                detail += f" (waited {result.waited_ms / 1000:.1f}s for rate limits)"
+                detail += f" (waited {result.waited_ms / 1000:.1f}s for rate limits or retries)"
             table.add_row(_cell(row.adapter), status, _cell(took), _cell(detail))
         elif row.started is not None:
             table.add_row(_cell(row.adapter), _cell("running", "blue"), _cell(f"{now - row.started:.1f}s"), _cell(""))

@@ -98,8 +98,12 @@ def _as_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+# Full stops that IDNA treats as label separators (UTS 46): ideographic, fullwidth, halfwidth.
+_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
 def _normalise_domain(host: str, shown: str) -> tuple[str, str | None]:
-    name = host.removesuffix(".")
+    name = host.translate(_DOTS).removesuffix(".")
     if not name:
         raise InvalidTarget(f"invalid target {shown}: empty name")
     if ".." in name or name.startswith("."):

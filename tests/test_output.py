@@ -74,13 +74,13 @@ def test_table_rows_show_each_state() -> None:
     assert "nothing known" in lines["empty"]
     assert "no API key (set VT_API_KEY)" in lines["skipped"]
     assert "auth: HTTP 401" in lines["error"]
-    assert "waited 2.5s for rate limits" in lines["waited"]
+    assert "waited 2.5s for rate limits or retries" in lines["waited"]
     assert "xn--bcher-kva.de (bücher.de)" in out
 
 
 def test_no_color_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    console = Console(file=io.StringIO(), force_terminal=True, width=120, color_system="standard")
     console.print(
         render_table(
             TARGET,

@@ -37,6 +37,8 @@ def test_internationalised_names_become_punycode_and_keep_the_original() -> None
     assert target.unicode == "bücher.de"
     assert target.input == "Bücher.DE"
     assert parse_target("xn--bcher-kva.de").unicode == "bücher.de"
+    assert parse_target("bücher\u3002de").value == "xn--bcher-kva.de"  # an ideographic full stop
+    assert parse_target("例え\uff0eテスト").value == "xn--r8jz45g.xn--zckzah"
 
 
 @pytest.mark.parametrize(
