@@ -299,3 +299,12 @@ def test_hostile_whois_text_is_inert(world: World) -> None:
     assert run.code == 0, run.stderr
     assert "\x1b[2J" not in run.stdout and "\x07" not in run.stdout
     assert "[bold]Evil[/bold]" in run.stdout
+
+
+def test_the_most_verbose_logging_never_shows_a_key(world: World) -> None:
+    world.write_config(keys=True)
+    world.behave("shodan", "*", "server_error", times=1)  # a retry, logged
+    world.behave("virustotal", "*", "unauthorized")  # an error echoing the request
+    run = world.run_cli("search", "example.com", "198.51.100.7", "-f", "ndjson", "-vvv", env=world.key_env())
+    assert "GET" in run.stderr and "HTTP Request" in run.stderr  # httpx's own lines are shown at -vvv
+    _assert_keys_stay_home(world, run.stdout + run.stderr)
