@@ -1,46 +1,71 @@
 """Registration data of a domain or an IP network: RDAP first (RFC 9083), its server found
-through the IANA bootstrap (RFC 9224); port-43 WHOIS (RFC 3912) for registries without RDAP."""
+through the IANA bootstrap (rdap_bootstrap.py); port-43 WHOIS (RFC 3912) for registries without
+RDAP, its answer read by python-whois in a child process."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
+import io
 import json
-import logging
-import os
 import re
-import time
-from dataclasses import dataclass
-from datetime import datetime
-from importlib import resources
-from pathlib import Path
+import sys
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from platformdirs import user_cache_path
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
-from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, NotFound, Skip, Target, TargetKind
+from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, NotFound, Skip, Target, TargetKind, UpstreamUrl
+
+from . import rdap_bootstrap
 
 if TYPE_CHECKING:
     from osint_fanout import HttpResponse
 
-log = logging.getLogger("osint_fanout.adapters.whois")
-
-BOOTSTRAP_FILES = ("dns", "ipv4", "ipv6")
-BOOTSTRAP_MAX_AGE_S = 30 * 86400.0
-REFRESH_RETRY_S = 86400.0  # after a failed refresh, leave data.iana.org alone for a day
-REFRESH_MAX_S = 3.0  # a refresh gets at most this, and at most a fifth of the call's time
-WHOIS_MAX_BYTES = 1024 * 1024
+WHOIS_MAX_BYTES = 1024 * 1024  # what a port-43 server may send
+# What is read of it: registries put the facts first, and python-whois's time grows faster than
+# the text (with the square of a line's length, for one), so it gets lines of at most
+# WHOIS_LINE_MAX characters, WHOIS_TEXT_MAX in all, from the first WHOIS_SCAN_MAX of the answer.
+WHOIS_SCAN_MAX = 64 * 1024
+WHOIS_TEXT_MAX = 16 * 1024
+WHOIS_LINE_MAX = 256
 RDAP_HEADERS = {"Accept": "application/rdap+json"}  # RFC 7480 section 4.2
 _LISTS = ("entities", "events", "status", "nameservers", "cidr0_cidrs")  # RFC 9083 arrays we read
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _REFERRAL = re.compile(r"(?im)^(?:refer|whois):[ \t]*(\S+)[ \t\r]*$")
 # python-whois recognises "not found" only for the TLDs it has a parser of its own for.
+# [ \t], never \s: a \s* after ^ runs over newlines, quadratic on a run of empty lines.
 _NOT_FOUND = re.compile(
-    r"(?im)^\s*(no match|not found|no (data|entries|object) found|domain not found|status:\s*free\b)"
+    r"(?im)^[ \t]*(no match|not found|no (data|entries|object) found|domain not found|status:[ \t]*free\b)"
 )
+# Registries that want a query of their own form, as python-whois's NICClient.whois writes them
+# (whois/whois.py in python-whois 0.9.6; it has no function for it outside its socket code).
+# A name starting with "." is a suffix.
+_QUERY_FORMS = (
+    ("whois.denic.de", "-T dn,ace -C UTF-8 {}"),  # DENIC: domain data, names in ACE, UTF-8 text
+    ("whois.dk-hostmaster.dk", "--show-handles {}"),
+    (".jp", "{}/e"),  # JPRS: the answer in English
+)
+# The child process that runs python-whois. Its regexes cannot be interrupted and some take
+# seconds (WhoisHk: 2 s on a real 3.6 KB answer), so the parse is something the call waits for
+# with a timeout, like an upstream, and kills. It prints {key: [values]} as JSON, null when
+# python-whois says "no such domain", or a string saying why it failed.
+_PARSER = """\
+import json, sys
+from datetime import datetime
+import whois.parser
+from whois.exceptions import WhoisDomainNotFoundError
+def values(raw):
+    items = raw if isinstance(raw, list) else [raw]
+    return [v.isoformat() if isinstance(v, datetime) else str(v) for v in items if v]
+try:
+    out = {key: values(raw) for key, raw in whois.parser.WhoisEntry.load(sys.argv[1], sys.stdin.read()).items()}
+except WhoisDomainNotFoundError:
+    out = None
+except Exception as exc:
+    out = f"{type(exc).__name__}: {exc}"[:300]
+sys.stdout.write(json.dumps(out))
+"""
 
 
 def hostport(text: str) -> tuple[str, int] | None:
@@ -50,126 +75,31 @@ def hostport(text: str) -> tuple[str, int] | None:
     return (host.lower(), int(port)) if _HOST.match(host) and port.isdigit() and 0 < int(port) < 65536 else None
 
 
+def whois_query(host: str, name: str) -> str:
+    """The query line for `name` on the port-43 server `host` (lower case)."""
+    for server, form in _QUERY_FORMS:
+        if host.endswith(server) if server.startswith(".") else host == server:
+            return form.format(name)
+    return name
+
+
 class WhoisOptions(AdapterOptions):
-    rdap_url: str | None = Field(None, description="Send every RDAP query here: {rdap_url}/domain/NAME, /ip/ADDR.")
-    rdap_fallback_url: str = Field("https://rdap.org", description="RDAP redirector for what the bootstrap lacks.")
-    bootstrap_url: str = Field("https://data.iana.org/rdap", description="Source of fresh IANA bootstrap files.")
+    rdap_url: UpstreamUrl | None = Field(
+        None, description="Send every RDAP query here: {rdap_url}/domain/NAME, /ip/ADDR."
+    )
+    rdap_fallback_url: UpstreamUrl = Field(
+        "https://rdap.org", description="RDAP redirector for what the bootstrap lacks."
+    )
+    bootstrap_url: UpstreamUrl = Field(rdap_bootstrap.DEFAULT_URL, description="Source of fresh IANA bootstrap files.")
     whois_server: str | None = Field(None, description="Port-43 server 'host[:port]'; default: IANA's referral.")
     iana_whois_server: str = Field("whois.iana.org:43", description="Port-43 server that refers a TLD to its own.")
 
-    @field_validator("rdap_url", "rdap_fallback_url", "bootstrap_url", "whois_server", "iana_whois_server")
+    @field_validator("whois_server", "iana_whois_server")
     @classmethod
-    def _check(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None and str(info.field_name).endswith("server"):
-            if hostport(value) is None:
-                raise ValueError(f"{value!r} is not 'host' or 'host:port'")
-        elif value is not None and urlsplit(value).scheme not in ("http", "https"):
-            raise ValueError(f"{value!r} is not an http(s) URL")
+    def _check_server(cls, value: str | None) -> str | None:
+        if value is not None and hostport(value) is None:
+            raise ValueError(f"{value!r} is not 'host' or 'host:port', like 'whois.example.net:43'")
         return value
-
-
-@dataclass(frozen=True)
-class Bootstrap:
-    """Which RDAP server answers for a name or an address (RFC 9224)."""
-
-    domains: dict[str, str]  # label suffix -> base URL
-    networks: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]]  # longest prefix first
-    as_of: float  # when this data was fresh (epoch seconds)
-
-    @classmethod
-    def parse(cls, docs: dict[str, Any], as_of: float) -> Bootstrap:
-        domains = {entry.lower().strip("."): url for entry, url in _services(docs["dns"])}
-        # A malformed prefix is a ValueError: the whole file is rejected, and the old copy kept.
-        networks = [(ipaddress.ip_network(e, strict=False), u) for n in ("ipv4", "ipv6") for e, u in _services(docs[n])]
-        if not domains or not networks:
-            raise ValueError("a bootstrap file has no services")
-        return cls(domains, sorted(networks, key=lambda pair: pair[0].prefixlen, reverse=True), as_of)
-
-    def for_domain(self, name: str) -> str | None:  # the longest matching label suffix
-        labels = name.lower().split(".")
-        return next((self.domains[s] for i in range(len(labels)) if (s := ".".join(labels[i:])) in self.domains), None)
-
-    def for_ip(self, address: str) -> str | None:  # the longest matching prefix
-        ip = ipaddress.ip_address(address)
-        return next((url for network, url in self.networks if ip in network), None)
-
-
-def _services(doc: Any) -> list[tuple[str, str]]:
-    """(entry, base URL) pairs of one bootstrap file; an https URL when a service has one."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("services"), list):
-        raise ValueError("not an RFC 9224 bootstrap file")
-    pairs = []
-    for service in doc["services"]:
-        if isinstance(service, list) and len(service) >= 2 and isinstance(service[0], list):
-            urls = [url for url in _list(service[1]) if isinstance(url, str) and url.startswith(("https:", "http:"))]
-            url = next((u for u in urls if u.startswith("https:")), urls[0] if urls else None)
-            pairs += [(entry, url) for entry in service[0] if isinstance(entry, str) and url]
-    return pairs
-
-
-# The bootstrap in use, and this process's one attempt to refresh it.
-_bootstrap: Bootstrap | None = None
-_refresh_task: asyncio.Task[None] | None = None
-
-
-def _cache_dir() -> Path:
-    return user_cache_path("osint-fanout") / "rdap-bootstrap"
-
-
-def _load() -> Bootstrap:
-    """The user cache's copy when it is readable, else the snapshot shipped in the package."""
-    global _bootstrap
-    if _bootstrap is None:
-        folder = _cache_dir()
-        try:
-            docs = {name: json.loads((folder / f"{name}.json").read_bytes()) for name in BOOTSTRAP_FILES}
-            _bootstrap = Bootstrap.parse(docs, min((folder / f"{n}.json").stat().st_mtime for n in BOOTSTRAP_FILES))
-        except (OSError, ValueError) as exc:
-            log.debug("no usable RDAP bootstrap in %s (%s); using the snapshot", folder, exc)
-            data = resources.files(__package__) / "data"
-            docs = {name: json.loads((data / f"{name}.json").read_bytes()) for name in BOOTSTRAP_FILES}
-            published = max(datetime.fromisoformat(doc["publication"]).timestamp() for doc in docs.values())
-            _bootstrap = Bootstrap.parse(docs, published)
-    return _bootstrap
-
-
-async def _current(ctx: Context, base_url: str) -> Bootstrap:
-    """The bootstrap to use. When ours is over 30 days old, the process's first call starts one
-    refresh and every call waits for it, each for at most a slice of its own time."""
-    global _refresh_task
-    if _refresh_task is None and time.time() - _load().as_of >= BOOTSTRAP_MAX_AGE_S:
-        _refresh_task = asyncio.ensure_future(_refresh(ctx, base_url))
-    if _refresh_task is not None and not _refresh_task.done():
-        await asyncio.wait({_refresh_task}, timeout=min(REFRESH_MAX_S, ctx.time_left() / 5))
-    return _load()
-
-
-async def _refresh(ctx: Context, base_url: str) -> None:
-    """Fetch fresh bootstrap files into the user cache. Any problem keeps the current copy (and
-    holds further attempts off for a day): the run never fails over it."""
-    global _bootstrap
-    folder = _cache_dir()
-    stamp = folder / "refresh-failed"
-    if stamp.exists() and time.time() - stamp.stat().st_mtime < REFRESH_RETRY_S:
-        return
-    try:
-        slice_s, url = min(REFRESH_MAX_S, ctx.time_left() / 5), base_url.rstrip("/")
-        gets = [ctx.http.get(f"{url}/{name}.json", upstream="bootstrap", timeout_s=slice_s) for name in BOOTSTRAP_FILES]
-        answers = dict(zip(BOOTSTRAP_FILES, await asyncio.gather(*gets), strict=True))
-        for answer in answers.values():
-            answer.raise_for_status()
-        _bootstrap = Bootstrap.parse({name: answer.json() for name, answer in answers.items()}, time.time())
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, answer in answers.items():  # each file whole or not at all
-            (folder / f"{name}.json.tmp").write_bytes(answer.body)
-            os.replace(folder / f"{name}.json.tmp", folder / f"{name}.json")
-        stamp.unlink(missing_ok=True)
-        log.debug("RDAP bootstrap refreshed from %s into %s", url, folder)
-    except Exception as exc:  # whatever it is, the snapshot or the cache still works
-        log.debug("RDAP bootstrap refresh failed, keeping the current copy: %r", exc)
-        with contextlib.suppress(OSError):
-            folder.mkdir(parents=True, exist_ok=True)
-            stamp.touch()
 
 
 class WhoisAdapter(Adapter[WhoisOptions]):
@@ -182,7 +112,7 @@ class WhoisAdapter(Adapter[WhoisOptions]):
     async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
         base = self.options.rdap_url
         if base is None:
-            bootstrap = await _current(ctx, self.options.bootstrap_url)
+            bootstrap = await rdap_bootstrap.current(ctx, self.options.bootstrap_url)
             base = bootstrap.for_ip(target.value) if target.is_ip else bootstrap.for_domain(target.value)
         fallback = base is None  # the bootstrap lists no server for it: ask the redirector
         kind = "ip" if target.is_ip else "domain"
@@ -228,14 +158,15 @@ class WhoisAdapter(Adapter[WhoisOptions]):
             if found is None:  # ask IANA; its answer is untrusted: only a plain host[:port] is followed
                 iana = hostport(self.options.iana_whois_server)
                 assert iana is not None  # checked with the options
-                referral = await _ask(*iana, tld, ctx, limit)
+                referral = (await _ask(*iana, tld, ctx, limit))[:WHOIS_SCAN_MAX]
                 found = next((hp for m in _REFERRAL.finditer(referral) if (hp := hostport(m.group(1)))), None)
                 if found is None and "returned 0 objects" in referral:
                     raise NotFound(f".{tld} is not a top-level domain")
                 if found is None:
                     raise rdap_error or Skip(f"no RDAP or WHOIS service for .{tld}")
             host, port = found
-            data = _whois_data(name, await _ask(host, port, name, ctx, limit), f"{host}:{port}")
+            answer = await _ask(host, port, whois_query(host, name), ctx, limit)
+            data = await _whois_data(name, answer, f"{host}:{port}", ctx)
         except AdapterError as exc:
             if rdap_error is None or exc is rdap_error:
                 raise
@@ -269,20 +200,61 @@ async def _ask(host: str, port: int, query: str, ctx: Context, limit: int) -> st
         return raw.decode("latin-1")  # some registries still answer in a legacy 8-bit charset
 
 
-def _whois_data(name: str, text: str, server: str) -> dict[str, Any]:
-    import whois.parser  # slow to import, and only the fallback needs it
-    from whois.exceptions import PywhoisError, WhoisDomainNotFoundError
+def _trimmed(answer: str) -> str:
+    """The part of a port-43 answer python-whois reads (see WHOIS_SCAN_MAX): lines of at most
+    WHOIS_LINE_MAX characters (longer ones are prose or DNSSEC keys), one empty line for a run of
+    them. Linear, and at most about 10 ms whatever the answer."""
+    kept: list[str] = []
+    size = 0
+    for line in io.StringIO(answer[:WHOIS_SCAN_MAX], newline=None):  # CR LF, CR or LF: a line
+        stripped = line.rstrip()
+        if len(stripped) > WHOIS_LINE_MAX or (not stripped and kept and not kept[-1]):
+            continue
+        size += len(stripped) + 1
+        if size > WHOIS_TEXT_MAX:
+            break
+        kept.append(stripped)
+    return "\n".join(kept)
 
+
+async def _parsed(name: str, text: str, server: str, ctx: Context) -> dict[str, list[str]]:
+    """python-whois's reading of `text`, from a child process killed when the call's time is up."""
+    wait_s = max(0.0, ctx.time_left() - 0.1)
+    command = (sys.executable, "-P", "-X", "utf8", "-c", _PARSER, name)  # -P: no module from the working dir
+    pipe = asyncio.subprocess.PIPE
     try:
-        if _NOT_FOUND.search(text):
-            raise WhoisDomainNotFoundError(server)
-        entry = whois.parser.WhoisEntry.load(name, text)
-    except WhoisDomainNotFoundError:
-        raise NotFound(f"{server}: no such domain") from None
-    except (PywhoisError, ValueError, TypeError) as exc:
-        raise AdapterError("parse", f"{server}: python-whois could not parse the answer: {exc}") from None
-    values = {key: [v for v in (raw if isinstance(raw, list) else [raw]) if v] for key, raw in entry.items()}
-    first = {key: (v[0].isoformat() if isinstance(v[0], datetime) else v[0]) for key, v in values.items() if v}
+        child = await asyncio.create_subprocess_exec(*command, stdin=pipe, stdout=pipe, stderr=pipe)
+    except OSError as exc:
+        raise AdapterError("parse", f"python-whois could not be started: {exc}") from None
+    try:
+        async with asyncio.timeout(wait_s):
+            out, err = await child.communicate(text.encode())
+    except TimeoutError:
+        raise TimeoutError(f"python-whois did not read {server}'s answer within {wait_s:.1f} s") from None
+    finally:
+        if child.returncode is None:  # timed out, or the call was cancelled
+            with contextlib.suppress(ProcessLookupError):
+                child.kill()
+            await child.wait()
+    if child.returncode != 0 or not out:
+        last = err.decode("utf-8", "replace").strip().rpartition("\n")[2]
+        raise AdapterError("parse", f"python-whois failed (exit code {child.returncode}): {last[:200]}")
+    result = json.loads(out)
+    if result is None:
+        raise NotFound(f"{server}: no such domain")
+    if not isinstance(result, dict):
+        raise AdapterError("parse", f"{server}: python-whois could not parse the answer: {result}")
+    return result
+
+
+async def _whois_data(name: str, answer: str, server: str, ctx: Context) -> dict[str, Any]:
+    text = _trimmed(answer)
+    if _NOT_FOUND.search(text):
+        raise NotFound(f"{server}: no such domain")
+    if not text.strip():
+        raise AdapterError("parse", f"{server} answered, but nothing in it could be read")
+    values = await _parsed(name, text, server, ctx)
+    first = {key: v[0] for key, v in values.items() if v}
     # Two lines python-whois's generic parser skips, though RDAP answers carry both.
     iana_id = re.search(r"Registrar IANA ID:[ \t]*(\d+)", text)
     abuse = re.search(r"Registrar Abuse Contact Email:[ \t]*(\S+@\S+)", text)

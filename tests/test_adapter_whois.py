@@ -1,7 +1,8 @@
 """whois adapter: RDAP through the IANA bootstrap, the port-43 fallback, every failure status.
 
 No test leaves the machine: RDAP and the bootstrap refresh meet respx (bootstrap_url points at
-iana.test), the user cache is a tmp dir, and port 43 is a loopback server started here.
+iana.test), the user cache is a tmp dir, and port 43 is a loopback server started here (or the
+loopback world, end to end). python-whois runs in a child process, as in production.
 
 Where each fixture's format comes from (tests/fixtures/whois/):
 - rdap_domain.json: Verisign's RDAP answer for a .com domain, as recorded from
@@ -21,6 +22,9 @@ Where each fixture's format comes from (tests/fixtures/whois/):
 - iana_unknown_tld.txt: whois.iana.org's answer for a TLD it does not hold: its "% IANA WHOIS
   server" header and "% This query returned 0 objects." (the marker WHOIS clients test for, e.g.
   a Ruby WHOIS client's whois.iana.org parser), then "You queried for X but this server does not have any data".
+- whois_de.txt: whois.denic.de's answer to "-T dn,ace -C UTF-8 NAME" (its "% Restricted rights."
+  header, then Domain, Nserver, Status, Changed), as recorded in richardpenman/whois
+  test/samples/whois/google.de; values made up.
 - The IANA bootstrap files in adapters/data/ follow RFC 9224 section 3 ("services": [[entries],
   [base URLs]]); test_bootstrap_* write small ones of the same shape into the user cache.
 """
@@ -28,21 +32,38 @@ Where each fixture's format comes from (tests/fixtures/whois/):
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import os
+import re
 import socketserver
 import threading
 import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 import respx
 from pydantic import ValidationError
 
-import osint_fanout_adapters.whois as whois_adapter
+import osint_fanout_adapters.rdap_bootstrap as rdap_bootstrap
+import osint_fanout_adapters.whois as whois_module
+from osint_fanout import AdapterError
 from osint_fanout._adapter import metadata_problems
-from osint_fanout_adapters.whois import WhoisAdapter, WhoisOptions
+from osint_fanout_adapters.whois import (
+    _NOT_FOUND,
+    WHOIS_LINE_MAX,
+    WHOIS_MAX_BYTES,
+    WHOIS_TEXT_MAX,
+    WhoisAdapter,
+    WhoisOptions,
+    _trimmed,
+    _whois_data,
+    whois_query,
+)
 from tests.helpers import run_adapter
+from tests.world.world import World
 
 FIXTURES = Path(__file__).parent / "fixtures" / "whois"
 IANA = "https://iana.test/rdap"
@@ -65,8 +86,7 @@ def run(target: str, **options: object):
 def fresh_process(monkeypatch, tmp_path):
     """A user cache of our own, and the adapter's per-process bootstrap state reset."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(whois_adapter, "_bootstrap", None)
-    monkeypatch.setattr(whois_adapter, "_refresh_task", None)
+    monkeypatch.setattr(rdap_bootstrap, "_sources", {})
 
 
 @pytest.fixture
@@ -226,18 +246,18 @@ def test_rdap_url_sends_every_query_to_one_base(http):
     assert not http.routes["iana"].called  # no bootstrap needed, so no refresh either
 
 
-def write_cache(tmp_path: Path, dns: list, ipv4: list, ipv6: list) -> None:
-    folder = tmp_path / "cache" / "osint-fanout" / "rdap-bootstrap"
+def write_cache(dns: list, ipv4: list, ipv6: list, folder: Path | None = None) -> None:
+    """Fresh bootstrap files in the user cache of `folder` (default: that of bootstrap_url IANA)."""
+    folder = folder or rdap_bootstrap.cache_dir(IANA)
     folder.mkdir(parents=True)
     for name, services in (("dns", dns), ("ipv4", ipv4), ("ipv6", ipv6)):
         doc = {"description": name, "publication": "2026-11-01T00:00:00Z", "services": services, "version": "1.0"}
         (folder / f"{name}.json").write_text(json.dumps(doc))
 
 
-def test_bootstrap_longest_match_from_a_fresh_cache(http, tmp_path):
+def test_bootstrap_longest_match_from_a_fresh_cache(http):
     special = ["http://rdap.special.test/", "https://rdap.special.test/"]  # https wins
     write_cache(
-        tmp_path,
         dns=[[["com"], ["https://rdap.verisign.com/com/v1/"]], [["example.com"], special]],
         ipv4=[[["198.0.0.0/8"], ["https://rdap.arin.net/registry/"]], [["198.51.100.0/24"], special]],
         ipv6=[[["2001:db8::/32"], ["https://rdap.apnic.net/"]]],
@@ -323,17 +343,23 @@ def test_unreachable_rdap_falls_back_to_port43(http, port43):
     assert result.data["source"] == "whois"
 
 
-def test_port43_referral_from_iana(http, port43, monkeypatch):
-    http.get(VERISIGN).respond(500)
-    server = port43({"com": fixture("iana_com.txt"), "example.com": fixture("whois_com.txt")})
+def every_whois_host_is(server: Whois43, monkeypatch) -> list[tuple[str, int]]:
+    """Send every port-43 connection to `server`; returns the (host, port) pairs asked for."""
     connects: list[tuple[str, int]] = []
     real_open = asyncio.open_connection
 
-    async def loopback(host: str, port: int, **kwargs: object):  # every WHOIS host is our server
+    async def loopback(host: str, port: int, **kwargs: object):
         connects.append((host, port))
         return await real_open("127.0.0.1", server.server_address[1], **kwargs)
 
     monkeypatch.setattr(asyncio, "open_connection", loopback)
+    return connects
+
+
+def test_port43_referral_from_iana(http, port43, monkeypatch):
+    http.get(VERISIGN).respond(500)
+    server = port43({"com": fixture("iana_com.txt"), "example.com": fixture("whois_com.txt")})
+    connects = every_whois_host_is(server, monkeypatch)
     result = run("example.com", iana_whois_server="whois.iana.org")
     assert result.status == "ok", result.error
     assert connects == [("whois.iana.org", 43), ("whois.verisign-grs.com", 43)]
@@ -372,7 +398,7 @@ def test_port43_server_that_never_answers_times_out_within_the_budget(http, port
     assert registry.queries == ["example.com"]
 
 
-def test_stale_bootstrap_is_refreshed_into_the_user_cache(http, tmp_path):
+def test_stale_bootstrap_is_refreshed_into_the_user_cache(http):
     dns = {"publication": "2026-11-20T00:00:00Z", "services": [[["com"], ["https://rdap.fresh.test/"]]]}
     ipv4 = {"services": [[["198.0.0.0/8"], ["https://rdap.arin.net/registry/"]]]}
     ipv6 = {"services": [[["2001:db8::/32"], ["https://rdap.apnic.net/"]]]}
@@ -382,31 +408,212 @@ def test_stale_bootstrap_is_refreshed_into_the_user_cache(http, tmp_path):
     assert run("example.com").status == "ok"
     assert fresh.call_count == 1
     assert {str(call.request.url) for call in http.routes["iana"].calls} == set(files)
-    cached = tmp_path / "cache" / "osint-fanout" / "rdap-bootstrap"
+    cached = rdap_bootstrap.cache_dir(IANA)
     assert json.loads((cached / "dns.json").read_text()) == dns
     # A new process reads the cache, finds it fresh and asks nobody for it.
-    whois_adapter._bootstrap, whois_adapter._refresh_task = None, None
+    rdap_bootstrap._sources.clear()
     http.routes["iana"].reset()
     assert run("example.com").status == "ok"
     assert fresh.call_count == 2
     assert not http.routes["iana"].called
 
 
-def test_failed_refresh_keeps_the_snapshot_and_is_not_retried(http, tmp_path):
+def test_failed_refresh_keeps_the_snapshot_and_is_not_retried(http):
     http.routes["iana"].respond(500)
     verisign = http.get(VERISIGN).respond(200, content=fixture("rdap_domain.json"))
     assert run("example.com").status == "ok"
     assert run("example.com").status == "ok"  # the same process: no second attempt
     assert http.routes["iana"].call_count <= 3  # one attempt: one GET per bootstrap file at most
-    whois_adapter._refresh_task = None  # a new process, within a day of the failure: no attempt
+    rdap_bootstrap._sources.clear()  # a new process, within a day of the failure: no attempt
     http.routes["iana"].reset()
     assert run("example.com").status == "ok"
     assert not http.routes["iana"].called
     assert verisign.call_count == 3
-    assert (tmp_path / "cache" / "osint-fanout" / "rdap-bootstrap" / "refresh-failed").exists()
+    assert (rdap_bootstrap.cache_dir(IANA) / "refresh-failed").exists()
 
 
 def test_refresh_only_ever_meets_the_mock(http):
     http.get(VERISIGN).respond(404)
     assert run("example.com").status == "empty"
     assert {call.request.url.host for call in http.calls} == {"iana.test", "rdap.verisign.com"}
+
+
+def test_url_options_are_upstream_urls():
+    options = WhoisOptions(rdap_url="https://rdap.test/rdap/", bootstrap_url="https://mirror.test/rdap/")
+    assert (options.rdap_url, options.bootstrap_url) == ("https://rdap.test/rdap", "https://mirror.test/rdap")
+    for bad in (
+        {"rdap_url": "https://rdap.test/rdap?key=1"},
+        {"rdap_fallback_url": "rdap.org"},
+        {"bootstrap_url": "file:///etc/rdap"},
+        {"iana_whois_server": "https://whois.iana.org"},
+    ):
+        with pytest.raises(ValidationError):
+            WhoisOptions(**bad)
+
+
+# The bootstrap cache: one folder per source.
+
+
+def test_a_mirror_has_a_bootstrap_cache_of_its_own(http, tmp_path):
+    shared = rdap_bootstrap.cache_dir(rdap_bootstrap.DEFAULT_URL)
+    assert shared == tmp_path / "cache" / "osint-fanout" / "rdap-bootstrap"
+    mirror = rdap_bootstrap.cache_dir(IANA)
+    assert mirror.parent == shared.parent and mirror != shared and mirror == rdap_bootstrap.cache_dir(f"{IANA}/")
+    # IANA's files in the shared folder, fresh, sending .com elsewhere: the mirror's config ignores them.
+    elsewhere = ["https://rdap.shared.test/"]
+    write_cache([[["com"], elsewhere]], [[["198.0.0.0/8"], elsewhere]], [[["2001:db8::/32"], elsewhere]], shared)
+    http.routes["iana"].respond(500)  # the mirror's refresh fails: the snapshot stays in use
+    verisign = http.get(VERISIGN).respond(404)
+    assert run("example.com").status == "empty"
+    assert verisign.called
+    assert (mirror / "refresh-failed").exists()
+    assert sorted(p.name for p in shared.iterdir()) == ["dns.json", "ipv4.json", "ipv6.json"]
+
+
+# Port-43 query forms.
+
+
+@pytest.mark.parametrize(
+    ("host", "query"),
+    [
+        ("whois.denic.de", "-T dn,ace -C UTF-8 example.de"),
+        ("whois.jprs.jp", "example.de/e"),
+        ("whois.dk-hostmaster.dk", "--show-handles example.de"),
+        ("whois.verisign-grs.com", "example.de"),
+        ("whois.denic.de.example", "example.de"),  # only the host itself
+        ("127.0.0.1", "example.de"),
+    ],
+)
+def test_registries_get_their_own_query_form(host, query):
+    assert whois_query(host, "example.de") == query
+
+
+def test_denic_is_asked_in_its_form(http, port43, monkeypatch):
+    http.get("https://rdap.org/domain/example.de").respond(404)  # .de: not in the snapshot
+    server = port43({"-t dn,ace -c utf-8 example.de": fixture("whois_de.txt")})
+    connects = every_whois_host_is(server, monkeypatch)
+    result = run("example.de", whois_server="whois.denic.de")
+    assert connects == [("whois.denic.de", 43)]
+    assert server.queries == ["-T dn,ace -C UTF-8 example.de"]
+    assert result.status == "ok", result.error
+    assert result.data["server"] == "whois.denic.de:43"
+    assert result.data["status"] == ["connect"]
+    assert result.data["nameservers"] == ["a.iana-servers.net", "b.iana-servers.net"]
+    assert result.data["updated"].startswith("2024-03-12")
+
+
+def test_python_whois_not_found_is_empty(http, port43):
+    http.get("https://rdap.org/domain/example.hk").respond(404)
+    registry = port43({"example.hk": b"The domain has not been registered.\r\n"})  # HKIRC's words
+    assert run("example.hk", whois_server=registry.address).status == "empty"
+
+
+# A port-43 answer is hostile text, up to WHOIS_MAX_BYTES of it. Its parse must never hold the
+# event loop: python-whois runs in a child process, on what _trimmed keeps. These are the worst
+# shapes found when measuring.
+
+M = WHOIS_MAX_BYTES
+HOSTILE_ANSWERS = {
+    "empty lines": "\n" * M,  # the old _NOT_FOUND: 14.5 s for 20,000 of them
+    "one long line": "a" * M,  # python-whois: 7.3 s for 16,000 characters
+    "CR only": "\r" * M,
+    "blank lines of spaces": " \t\n" * (M // 3),
+    "key: value": "key: value\n" * (M // 11),
+    "colons": (":" * 255 + "\n") * (M // 256),
+    "NUL": ("\0" * 255 + "\n") * (M // 256),
+    "long tokens": ("a" * WHOIS_LINE_MAX + "\n") * (M // (WHOIS_LINE_MAX + 1)),
+    "mix": ("Domain Name: X\n\n\n   \n:::: \0\0 a@b.c Registrar:   " + "x" * 200 + "\n" + "\t \n" * 50) * 2000,
+}
+
+
+class Clock:
+    """The one thing _whois_data asks of its Context: the time left."""
+
+    def __init__(self, seconds: float) -> None:
+        self.until = time.monotonic() + seconds
+
+    def time_left(self) -> float:
+        return max(0.0, self.until - time.monotonic())
+
+
+def read_answer(name: str, answer: str, budget_s: float) -> tuple[object, float, float]:
+    """_whois_data on `answer` with a ticker beside it: (its outcome, wall seconds, the longest
+    the event loop went without a tick)."""
+
+    async def go() -> tuple[object, float, float]:
+        ticks = [time.monotonic()]
+
+        async def tick() -> None:
+            while True:
+                await asyncio.sleep(0.002)
+                ticks.append(time.monotonic())
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0.01)
+        started = time.monotonic()
+        try:
+            outcome: object = await _whois_data(name, answer, "whois.test:43", Clock(budget_s))
+        except Exception as exc:
+            outcome = exc
+        wall = time.monotonic() - started
+        ticker.cancel()
+        return outcome, wall, max(b - a for a, b in itertools.pairwise(ticks))
+
+    return asyncio.run(go())
+
+
+def test_not_found_pattern_stays_on_one_line():
+    started = time.monotonic()
+    assert _NOT_FOUND.search("\n" * 20000 + "x") is None
+    assert time.monotonic() - started < 0.5  # was 14.5 s: ^\s* ran over every newline
+    assert _NOT_FOUND.search('Domain: x\n   No match for "X".')
+    assert _NOT_FOUND.search("Status: free")
+    assert not _NOT_FOUND.search("Status:\nfree")
+
+
+@pytest.mark.parametrize("shape", HOSTILE_ANSWERS)
+def test_trimmed_is_fast_and_small_on_hostile_answers(shape):
+    started = time.monotonic()
+    text = _trimmed(HOSTILE_ANSWERS[shape])
+    assert time.monotonic() - started < 0.5  # about 10 ms here
+    assert len(text) <= WHOIS_TEXT_MAX
+    assert all(len(line) <= WHOIS_LINE_MAX for line in text.split("\n"))
+    assert "\n\n\n" not in text
+
+
+def test_trimmed_keeps_a_real_answer():
+    answer = fixture("whois_com.txt").decode()
+    lines = "\n".join(line.rstrip() for line in answer.splitlines())
+    assert _trimmed(answer) == re.sub(r"\n{3,}", "\n\n", lines)  # LF lines, one empty line at most
+    padded = answer.replace("\r\n", "\n" + "x" * 300 + "\n \n\t\n\n")  # long and empty lines between the facts
+    assert _trimmed(padded).split() == _trimmed(answer).split()
+
+
+@pytest.mark.parametrize("shape", HOSTILE_ANSWERS)
+def test_hostile_answer_never_holds_the_event_loop(shape):
+    outcome, wall_s, stall_s = read_answer("example.com", HOSTILE_ANSWERS[shape], budget_s=5.0)
+    assert stall_s < 0.1, f"the event loop stood still for {stall_s:.2f} s"
+    assert wall_s < 3.0  # a verdict long before the budget: the parse itself is milliseconds
+    assert isinstance(outcome, dict) or (isinstance(outcome, AdapterError) and outcome.type == "parse"), outcome
+
+
+def test_a_parse_longer_than_the_budget_is_killed(monkeypatch):
+    # As python-whois's .hk parser on many answers (2 s on a real 3.6 KB one): a regex that runs on.
+    monkeypatch.setattr(whois_module, "_PARSER", "while True: pass")
+    children_before = {p.pid for p in psutil.Process(os.getpid()).children()}
+    outcome, wall_s, stall_s = read_answer("example.hk", fixture("whois_com.txt").decode(), budget_s=1.0)
+    assert isinstance(outcome, TimeoutError), outcome
+    assert "python-whois did not read" in str(outcome)
+    assert wall_s < 1.5 and stall_s < 0.1
+    assert {p.pid for p in psutil.Process(os.getpid()).children()} <= children_before  # killed and reaped
+
+
+def test_e2e_port43_text_cannot_stall_the_deadline(world: World):
+    world.write_config(whois={"rdap_url": None})
+    world.behave("rdap", "slow.example.com", "server_error")
+    world.behave("whois", "slow.example.com", "custom", body="\n" * 30000)
+    run = world.run_cli("search", "slow.example.com", "-a", "whois", "-f", "ndjson", "--deadline", "3")
+    assert run.wall_s < 3.5, run.stderr  # was 34.6 s
+    assert "stopping hard" not in run.stderr  # the adapter ended by itself, not by the core's failsafe
+    (result,) = run.ndjson()
+    assert (result["status"], result["error"]["type"]) == ("error", "parse"), result

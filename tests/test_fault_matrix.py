@@ -69,7 +69,7 @@ class Plan:
     expect: dict[str, tuple[set[str], str | None]]
     ip: bool = False
     keys: bool = True
-    before: tuple[str, str] | None = None
+    before: tuple[str, str, dict[str, Any]] | None = None
     """A fault on another service first (e.g. crt.sh failing, so that Cert Spotter is asked)."""
     source: dict[str, str] = field(default_factory=dict)
     """Which source must have answered, for faults that a fallback absorbs."""
@@ -99,7 +99,7 @@ PLANS = {
             if name not in ("slow", "rate-limit-once", "rate-limit-retry-after", "not-found")
         },
     ),
-    "ct-certspotter": Plan("ct", "certspotter", HTTP_FAULTS, DIRECT, before=("crtsh", "malformed")),
+    "ct-certspotter": Plan("ct", "certspotter", HTTP_FAULTS, DIRECT, before=("crtsh", "malformed", {})),
     "whois-rdap": Plan(
         "whois",
         "rdap",
@@ -131,7 +131,7 @@ PLANS = {
             "not_found": ({"empty"}, None),
             "endless": ({"error"}, "too_large"),
         },
-        before=("rdap", "server_error"),
+        before=("rdap", "server_error", {"status": 500}),  # 500 is not retried: port 43 gets the time
         source={"slow": "whois"},
     ),
     "dns": Plan(
@@ -170,7 +170,7 @@ def test_fault_matrix(world: World, plan_name: str) -> None:
         target = target_for(plan_name, index, fault, plan.ip)
         targets[target] = fault
         if plan.before:
-            world.behave(plan.before[0], target, plan.before[1])
+            world.behave(plan.before[0], target, plan.before[1], **plan.before[2])
         world.behave(plan.service, target, behaviour, **params)
     fmt = "ndjson" if list(PLANS).index(plan_name) % 2 else "json"
     run = world.run_cli("search", *targets, "-f", fmt, *ARGS, env=world.key_env() if plan.keys else {})
