@@ -51,7 +51,9 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, int, int]
     of this (forking) process.
     """
     started = time.monotonic()
-    proc = subprocess.Popen([*cli_command(), *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    errors = Path(env["HOME"]) / "stderr.txt"
+    with errors.open("w") as sink:
+        proc = subprocess.Popen([*cli_command(), *args], env=env, stdout=subprocess.DEVNULL, stderr=sink)
     peak_kib = 0
     status = Path(f"/proc/{proc.pid}/status")
     while proc.poll() is None:
@@ -61,6 +63,8 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, int, int]
         except (OSError, StopIteration, ValueError):
             pass
         time.sleep(0.01)
+    if proc.returncode:
+        print(f"osint-fanout exited with {proc.returncode}: {errors.read_text()[-2000:]}")
     return time.monotonic() - started, proc.returncode, peak_kib // 1024
 
 

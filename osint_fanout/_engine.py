@@ -88,7 +88,9 @@ class Investigation:
         self._clock_start = clock_start
         self._startup_s = 0.0
         self._open: dict[str, _TargetRun] = {}  # by target value
-        self._lock = threading.Lock()  # the watchdog thread reads _open
+        # The guards read _open, from another thread or from a signal handler on this one:
+        # re-entrant, so a handler interrupting the holder cannot deadlock.
+        self._lock = threading.RLock()
 
     async def run(self, targets: Iterable[Target] | AsyncIterable[Target], *, pool: HttpPool) -> AsyncIterator[Event]:
         """Yield results in completion order, and each target's Report once it is complete."""

@@ -51,7 +51,9 @@ class _Display(Progress):
         for name, counts in summary["by_adapter"].items():
             shown = ", ".join(f"{counts[s]} {s}" for s in _SHOWN if counts.get(s))
             waited = summary["waited_s"].get(name, 0)
-            line = f"  {name:<12} {shown or '-'}" + (f" · waited {waited:.1f}s for rate limits or retries" if waited else "")
+            line = f"  {name:<12} {shown or '-'}" + (
+                f" · waited {waited:.1f}s for rate limits or retries" if waited else ""
+            )
             yield Text(line, style="dim")
 
 

@@ -56,6 +56,8 @@ class _Run:
         self.signal: int | None = None
         self.stop_at = stop_at
         self.stop_reason = "the run was stopped"
+        self.stopping = False
+        """True once we cancel the run ourselves (a signal, --max-time)."""
         self.failed = False
         self.output_closed = False
 
@@ -142,14 +144,20 @@ def execute(
         run.signal = signum
         run.stop_at = time.monotonic()
         run.stop_reason = f"interrupted by {signal.Signals(signum).name}"
+        run.stopping = True
         loop.call_soon_threadsafe(main.cancel)
 
     def max_time_passed() -> None:
         run.stop_reason = "the run's --max-time passed"
+        run.stopping = True
         main.cancel()
 
     def handle_alarm(_signum: int, _frame: FrameType | None) -> None:
-        if run.stuck():
+        try:
+            stuck = run.stuck()
+        except Exception:  # a handler must never raise into the code it interrupted
+            return
+        if stuck:
             if run.writing:  # stuck in a write of ours: writing more would block too
                 _exit_now(run.exit_code())
             _emergency(run, _why(run))
@@ -162,7 +170,8 @@ def execute(
     try:
         loop.run_until_complete(main)
     except asyncio.CancelledError:
-        pass
+        if not run.stopping:  # not ours: a bug, not an interrupt; say so, do not hide it
+            raise RuntimeError("the investigation was cancelled unexpectedly") from None
     finally:
         code = run.close(run.stop_reason)
         _restore(previous)  # only now: a signal during the final writes is still ours

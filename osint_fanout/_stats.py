@@ -30,7 +30,7 @@ class Stats(Sink):
         self.by_adapter: dict[str, Counter[str]] = defaultdict(Counter)
         self.errors: Counter[str] = Counter()
         self.waited_ms: Counter[str] = Counter()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: an emergency stop may interrupt the holder
 
     def result(self, result: Result) -> None:
         with self._lock:
