@@ -13,10 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import textwrap
 from pathlib import Path
 
-from benchmarks.common import clean_env, run_measured
+from benchmarks.common import clean_env, install_plugin, run_measured
 from benchmarks.fast_world import FastWorld
 
 SLEEPER = """
@@ -67,13 +66,7 @@ def main() -> None:
         f" of the bound), {summary['wall_s']:.1f} s, results {summary['results']}, peak RSS {rss} MiB"
     )
 
-    plugins = folder / "plugins"
-    plugins.mkdir()
-    (plugins / "ofb_sleeper.py").write_text(textwrap.dedent(SLEEPER.format(latency=args.latency)))
-    info = plugins / "ofb_sleeper-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ofb-sleeper\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[osint_fanout.adapters]\nsleeper = ofb_sleeper:Plugin\n")
+    plugins = install_plugin(folder / "plugins", "sleeper", SLEEPER.format(latency=args.latency))
     out = folder / "engine.ndjson"
     env = clean_env(folder, PYTHONPATH=str(plugins))
     _, _, rss = run_measured(

@@ -32,15 +32,20 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     return env | extra
 
 
-def install_instant_plugin(root: Path) -> Path:
-    """A no-network adapter, registered as pip would, for measuring the pipeline alone."""
+def install_plugin(root: Path, name: str, source: str) -> Path:
+    """An adapter module defining `Plugin`, registered as pip would; `root` goes on PYTHONPATH."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "ofb_instant.py").write_text(textwrap.dedent(INSTANT_PLUGIN))
-    info = root / "ofb_instant-0.1.dist-info"
+    (root / f"ofb_{name}.py").write_text(textwrap.dedent(source))
+    info = root / f"ofb_{name}-0.1.dist-info"
     info.mkdir(exist_ok=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ofb-instant\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[osint_fanout.adapters]\ninstant = ofb_instant:Plugin\n")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: ofb-{name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[osint_fanout.adapters]\n{name} = ofb_{name}:Plugin\n")
     return root
+
+
+def install_instant_plugin(root: Path) -> Path:
+    """A no-network adapter, for measuring the pipeline alone."""
+    return install_plugin(root, "instant", INSTANT_PLUGIN)
 
 
 def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:

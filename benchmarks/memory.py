@@ -27,8 +27,9 @@ def main() -> None:
         listing = folder / f"targets-{size}.txt"
         listing.write_text("".join(f"host{n}.example.com\n" for n in range(size)))
         out = folder / f"out-{size}.ndjson"
-        wall, code, rss = run_measured(["search", "-i", str(listing), "-a", "instant", "--concurrency", "100",
-                                        "-f", "ndjson", "-o", str(out)], env)
+        wall, code, rss = run_measured(
+            ["search", "-i", str(listing), "-a", "instant", "--concurrency", "100", "-f", "ndjson", "-o", str(out)], env
+        )
         lines = sum(1 for _ in out.open())
         assert code == 0 and lines == size, (code, lines)
         print(f"  {size:>7} targets   peak RSS {rss:4d} MiB   {wall:6.1f} s   {lines / wall:6.0f} targets/s")

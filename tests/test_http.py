@@ -197,10 +197,14 @@ def test_the_key_never_appears_in_results_or_messages() -> None:
         assert KEY not in result.model_dump_json()
 
 
-def run_many(options: dict[str, Any], targets: list[str], concurrency: int = 8) -> list[Result]:
+def run_many(
+    options: dict[str, Any], targets: list[str], *, timeout_s: float | None = None, deadline_s: float = 20
+) -> list[Result]:
+    """Results of many targets through one Echo adapter sharing its limits, in completion order."""
     cls = Echo
-    ready: ReadyAdapter = _ready(cls, cls.Options.model_validate(options), RunSettings(), Overrides())
-    engine = Investigation([ready], concurrency=concurrency, deadline_s=20)
+    flags = Overrides(timeout_s=timeout_s)
+    ready: ReadyAdapter = _ready(cls, cls.Options.model_validate(options), RunSettings(), flags)
+    engine = Investigation([ready], concurrency=8, deadline_s=deadline_s)
 
     async def go() -> list[Result]:
         pool = HttpPool()
@@ -288,19 +292,7 @@ def test_max_concurrency_bounds_requests_in_flight_per_upstream() -> None:
 @respx.mock
 def test_a_rate_limit_wait_does_not_eat_the_adapters_own_timeout() -> None:
     respx.get(url__regex=rf"{BASE}/d/.*").mock(return_value=httpx.Response(200, json={}))
-    cls = Echo
-    ready = _ready(cls, cls.Options.model_validate({"rate_limit": "1/s"}), RunSettings(), Overrides(timeout_s=0.5))
-    engine = Investigation([ready], concurrency=8, deadline_s=10)
-
-    async def go() -> list[Result]:
-        pool = HttpPool()
-        try:
-            events = [e async for e in engine.run([parse_target(f"t{n}.com") for n in range(3)], pool=pool)]
-        finally:
-            await pool.aclose()
-        return [e for e in events if isinstance(e, Result)]
-
-    results = asyncio.run(go())
+    results = run_many({"rate_limit": "1/s"}, [f"t{n}.com" for n in range(3)], timeout_s=0.5, deadline_s=10)
     assert [r.status for r in results] == [Status.OK] * 3  # waits of ~1 s and ~2 s, timeout 0.5 s
     assert sorted(r.waited_ms // 500 for r in results) == [0, 2, 4]
 
@@ -308,20 +300,8 @@ def test_a_rate_limit_wait_does_not_eat_the_adapters_own_timeout() -> None:
 @respx.mock
 def test_a_rate_limit_wait_past_the_deadline_fails_at_once() -> None:
     respx.get(url__regex=rf"{BASE}/d/.*").mock(return_value=httpx.Response(200, json={}))
-    cls = Echo
-    ready = _ready(cls, cls.Options.model_validate({"rate_limit": "1/m"}), RunSettings(), Overrides(timeout_s=5))
-    engine = Investigation([ready], concurrency=8, deadline_s=5)
-
-    async def go() -> list[Result]:
-        pool = HttpPool()
-        try:
-            events = [e async for e in engine.run([parse_target(f"t{n}.com") for n in range(3)], pool=pool)]
-        finally:
-            await pool.aclose()
-        return [e for e in events if isinstance(e, Result)]
-
     started = time.monotonic()
-    results = asyncio.run(go())
+    results = run_many({"rate_limit": "1/m"}, [f"t{n}.com" for n in range(3)], timeout_s=5, deadline_s=5)
     assert time.monotonic() - started < 1.0
     assert sorted(r.status for r in results) == [Status.ERROR, Status.ERROR, Status.OK]
     refused = next(r for r in results if r.status is Status.ERROR)
