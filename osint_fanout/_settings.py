@@ -24,7 +24,11 @@ CONFIG_ENV = "OSINT_FANOUT_CONFIG"
 
 
 class ConfigError(Exception):
-    """Bad configuration or usage; the message is one line, ready for the user."""
+    """Bad configuration or usage; the message is one line, ready for the user (whatever
+    the file held: control characters are escaped, keys redacted)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message, 500))
 
 
 class RunSettings(BaseModel):

@@ -140,6 +140,7 @@ def test_rate_limits_default_per_upstream_and_can_be_overridden(tmp_path: Path) 
         ("[runn]\n", r"unknown key 'runn' \(valid keys: run, adapters\)"),
         ("run = 3", r"run: Input should be a valid dictionary"),
         ("[adapters.nope]\n", r"unknown adapter \[adapters.nope\] \(installed: keyed, plain\)"),
+        ('[adapters."\\u001b[2J"]\n', r"unknown adapter \[adapters.\\x1b\[2J\]"),  # found by hypothesis
         ("[adapters.plain]\nbase_url = 'x'", r"\[adapters.plain\] unknown key 'base_url' \(valid keys: enabled,"),
         ("[adapters.keyed]\ntimeout_s = 'soon'", r"\[adapters.keyed\] timeout_s: Input should be a valid number"),
         ("[adapters.keyed]\nrate_limit = 'fast'", r"rate_limit: Value error, rate limit 'fast' is not like '4/m'"),
