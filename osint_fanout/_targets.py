@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 import idna
 from pydantic import BaseModel, ConfigDict
 
+from ._redact import one_line
+
 __all__ = ["InvalidTarget", "Target", "TargetKind", "parse_target"]
 
 _MAX_NAME = 253
@@ -27,7 +29,10 @@ class TargetKind(StrEnum):
 
 
 class InvalidTarget(ValueError):
-    """The input is not a domain name or an IP address."""
+    """The input is not a domain name or an IP address; the message is one short line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message, 300))
 
 
 class Target(BaseModel):
@@ -136,8 +141,8 @@ def _ascii_label(label: str, shown: str) -> str:
         return lowered
     try:
         encoded = idna.encode(label, uts46=True, transitional=False).decode("ascii")
-    except idna.IDNAError as exc:
-        raise InvalidTarget(f"invalid target {shown}: {exc}") from None
+    except idna.IDNAError as exc:  # its message quotes the label: keep only what is wrong
+        raise InvalidTarget(f"invalid target {shown}: {str(exc).split(' in ', 1)[0]}") from None
     if len(encoded) > _MAX_LABEL:
         raise InvalidTarget(f"invalid target {shown}: label longer than {_MAX_LABEL} characters")
     return encoded
