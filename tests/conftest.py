@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,3 +25,52 @@ def world(tmp_path: Path) -> Iterator[World]:
 settings.register_profile("repeatable", derandomize=True, print_blob=True)
 settings.register_profile("explore", max_examples=2000)
 settings.load_profile("repeatable")
+
+
+def _loopback(address: object) -> bool:
+    if isinstance(address, str | bytes):  # AF_UNIX
+        return True
+    host = str(address[0]) if isinstance(address, tuple) and address else ""
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process tests never leave loopback: connecting or sending anywhere else, or
+    resolving a real host name, fails at once (respx-mocked requests never get here).
+    End-to-end runs are kept home by configs that point every upstream at the world."""
+    real_connect, real_connect_ex, real_sendto = socket.socket.connect, socket.socket.connect_ex, socket.socket.sendto
+    real_getaddrinfo = socket.getaddrinfo
+
+    def refuse(what: object) -> OSError:
+        return OSError(f"tests must not reach the network: {what!r}")
+
+    def connect(sock: socket.socket, address: object) -> None:
+        if not _loopback(address):
+            raise refuse(address)
+        real_connect(sock, address)
+
+    def connect_ex(sock: socket.socket, address: object) -> int:
+        if not _loopback(address):
+            raise refuse(address)
+        return real_connect_ex(sock, address)
+
+    def sendto(sock: socket.socket, data: bytes, *args: object) -> int:
+        if not _loopback(args[-1]):
+            raise refuse(args[-1])
+        return real_sendto(sock, data, *args)
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if host is not None and not _loopback((host.decode() if isinstance(host, bytes) else host,)):
+            raise socket.gaierror(socket.EAI_NONAME, f"tests must not resolve {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket.socket, "sendto", sendto)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
