@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -11,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ._targets import Target
 
-__all__ = ["AdapterResult", "ErrorInfo", "Report", "Result", "RunSummary", "Status", "SummaryLine", "exit_code_for"]
+__all__ = ["AdapterResult", "ErrorInfo", "Report", "Result", "RunSummary", "Status", "SummaryLine"]
 
 
 class Status(StrEnum):
@@ -92,8 +91,3 @@ class SummaryLine(BaseModel):
     """The last ndjson line of a run with --summary."""
 
     summary: RunSummary
-
-
-def exit_code_for(results: Iterable[AdapterResult]) -> int:
-    """0 when every adapter that ran ended ok/empty/skipped, else 1."""
-    return 1 if any(result.failed for result in results) else 0
