@@ -19,6 +19,7 @@ from osint_fanout import (
     AdapterError,
     AdapterOptions,
     Context,
+    KeylessUrl,
     KeyPolicy,
     NotFound,
     Target,
@@ -31,7 +32,7 @@ _MARGIN_S = 0.1  # answer a little before the core's own timeout, with both sour
 
 
 class CtOptions(AdapterOptions):
-    crtsh_url: UpstreamUrl = Field("https://crt.sh", description="Base URL of crt.sh.")
+    crtsh_url: KeylessUrl = Field("https://crt.sh", description="Base URL of crt.sh (never sent the key).")
     certspotter_url: UpstreamUrl = Field(
         "https://api.certspotter.com", description="Base URL of the Cert Spotter API (the fallback)."
     )

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_cache_path
 
+from osint_fanout import inward_reason
+
 if TYPE_CHECKING:
     from osint_fanout import Context
 
@@ -47,10 +49,14 @@ class Bootstrap:
     as_of: float  # when this data was fresh (epoch seconds)
 
     @classmethod
-    def parse(cls, docs: dict[str, Any], as_of: float) -> Bootstrap:
-        domains = {entry.lower().strip("."): url for entry, url in _services(docs["dns"])}
+    def parse(cls, docs: dict[str, Any], as_of: float, origin: str = DEFAULT_URL) -> Bootstrap:
+        """`origin`: where the files came from; an entry leading further inward (or from https
+        to http) is dropped, and what it served goes to the redirector instead."""
+        domains = {entry.lower().strip("."): url for entry, url in _services(docs["dns"], origin)}
         # A malformed prefix is a ValueError: the whole file is rejected, and the old copy kept.
-        networks = [(ipaddress.ip_network(e, strict=False), u) for n in ("ipv4", "ipv6") for e, u in _services(docs[n])]
+        networks = [
+            (ipaddress.ip_network(e, strict=False), u) for n in ("ipv4", "ipv6") for e, u in _services(docs[n], origin)
+        ]
         if not domains or not networks:
             raise ValueError("a bootstrap file has no services")
         return cls(domains, sorted(networks, key=lambda pair: pair[0].prefixlen, reverse=True), as_of)
@@ -64,15 +70,20 @@ class Bootstrap:
         return next((url for network, url in self.networks if ip in network), None)
 
 
-def _services(doc: Any) -> list[tuple[str, str]]:
-    """(entry, base URL) pairs of one bootstrap file; an https URL when a service has one."""
+def _services(doc: Any, origin: str) -> list[tuple[str, str]]:
+    """(entry, base URL) pairs of one bootstrap file; an https URL when a service has one, and
+    none that `inward_reason` refuses coming from `origin`."""
     if not isinstance(doc, dict) or not isinstance(doc.get("services"), list):
         raise ValueError("not an RFC 9224 bootstrap file")
     pairs: list[tuple[str, str]] = []
     for service in doc["services"]:
         if isinstance(service, list) and len(service) >= 2 and isinstance(service[0], list):
             listed = service[1] if isinstance(service[1], list) else []
-            urls = [url for url in listed if isinstance(url, str) and url.startswith(("https:", "http:"))]
+            urls = [
+                url
+                for url in listed
+                if isinstance(url, str) and url.startswith(("https:", "http:")) and not inward_reason(origin, url)
+            ]
             url = next((u for u in urls if u.startswith("https:")), urls[0] if urls else None)
             pairs += [(entry, url) for entry in service[0] if isinstance(entry, str) and url]
     return pairs
@@ -105,6 +116,8 @@ async def current(ctx: Context, url: str) -> Bootstrap:
     source = _sources.get(url)
     if source is None:
         source = _sources[url] = _Source(url, cache_dir(url))
+    if source.bootstrap is None:  # files to read and parse: not in the event loop
+        await ctx.run_blocking(_load, source)
     if source.refresh is None and time.time() - _load(source).as_of >= BOOTSTRAP_MAX_AGE_S:
         source.refresh = asyncio.ensure_future(_refresh(ctx, source))
     if source.refresh is not None and not source.refresh.done():
@@ -119,14 +132,25 @@ def _load(source: _Source) -> Bootstrap:
         try:
             docs = {name: json.loads((folder / f"{name}.json").read_bytes()) for name in BOOTSTRAP_FILES}
             as_of = min((folder / f"{name}.json").stat().st_mtime for name in BOOTSTRAP_FILES)
-            source.bootstrap = Bootstrap.parse(docs, as_of)
-        except (OSError, ValueError) as exc:
+            source.bootstrap = Bootstrap.parse(docs, as_of, source.url)
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             log.debug("no usable RDAP bootstrap in %s (%s); using the snapshot", folder, exc)
+            if not isinstance(exc, FileNotFoundError):  # unreadable: discard it, so a refresh replaces it
+                for name in BOOTSTRAP_FILES:
+                    with contextlib.suppress(OSError):
+                        (folder / f"{name}.json").unlink()
             data = resources.files(__package__) / "data"
             docs = {name: json.loads((data / f"{name}.json").read_bytes()) for name in BOOTSTRAP_FILES}
             published = max(datetime.fromisoformat(doc["publication"]).timestamp() for doc in docs.values())
             source.bootstrap = Bootstrap.parse(docs, published)
     return source.bootstrap
+
+
+def _save(folder: Path, bodies: dict[str, bytes]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, body in bodies.items():  # each file whole or not at all
+        (folder / f"{name}.json.tmp").write_bytes(body)
+        os.replace(folder / f"{name}.json.tmp", folder / f"{name}.json")
 
 
 async def _refresh(ctx: Context, source: _Source) -> None:
@@ -141,11 +165,9 @@ async def _refresh(ctx: Context, source: _Source) -> None:
         answers = dict(zip(BOOTSTRAP_FILES, await asyncio.gather(*gets), strict=True))
         for answer in answers.values():
             answer.raise_for_status()
-        source.bootstrap = Bootstrap.parse({name: answer.json() for name, answer in answers.items()}, time.time())
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, answer in answers.items():  # each file whole or not at all
-            (folder / f"{name}.json.tmp").write_bytes(answer.body)
-            os.replace(folder / f"{name}.json.tmp", folder / f"{name}.json")
+        fresh = Bootstrap.parse({name: answer.json() for name, answer in answers.items()}, time.time(), url)
+        await ctx.run_blocking(_save, folder, {name: answer.body for name, answer in answers.items()})
+        source.bootstrap = fresh
         stamp.unlink(missing_ok=True)
         log.debug("RDAP bootstrap refreshed from %s into %s", url, folder)
     except Exception as exc:  # whatever it is, the snapshot or the cache still works

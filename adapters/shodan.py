@@ -17,6 +17,7 @@ from osint_fanout import (
     AdapterError,
     AdapterOptions,
     Context,
+    KeylessUrl,
     KeyPolicy,
     NotFound,
     Skip,
@@ -101,7 +102,7 @@ class _InternetDb(_Model):  # GET internetdb.shodan.io/{ip}
 
 class ShodanOptions(AdapterOptions):
     base_url: UpstreamUrl = Field("https://api.shodan.io", description="Shodan REST API base URL (used with a key).")
-    internetdb_url: UpstreamUrl = Field(
+    internetdb_url: KeylessUrl = Field(
         "https://internetdb.shodan.io", description="Shodan InternetDB base URL (used for IPs without a key)."
     )
 

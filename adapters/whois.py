@@ -15,7 +15,18 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
-from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, NotFound, Skip, Target, TargetKind, UpstreamUrl
+from osint_fanout import (
+    Adapter,
+    AdapterError,
+    AdapterOptions,
+    Context,
+    NotFound,
+    Skip,
+    Target,
+    TargetKind,
+    UpstreamUrl,
+    referral_reason,
+)
 
 from . import rdap_bootstrap
 
@@ -126,7 +137,7 @@ class WhoisAdapter(Adapter[WhoisOptions]):
         try:  # RDAP gets a share of the time; the rest is kept for port 43
             answer = await ctx.http.get(url, headers=RDAP_HEADERS, upstream="rdap", timeout_s=ctx.time_left() * 0.6)
         except AdapterError as exc:
-            if exc.type not in ("network", "timeout"):
+            if exc.type not in ("network", "timeout", "redirect"):  # RDAP unreachable (safely): try port 43
                 raise
             return await self._port43(target.value, ctx, exc)
         if answer.status == 404 and fallback and answer.host == urlsplit(url).hostname:
@@ -160,6 +171,10 @@ class WhoisAdapter(Adapter[WhoisOptions]):
                 assert iana is not None  # checked with the options
                 referral = (await _ask(*iana, tld, ctx, limit))[:WHOIS_SCAN_MAX]
                 found = next((hp for m in _REFERRAL.finditer(referral) if (hp := hostport(m.group(1)))), None)
+                why = found and referral_reason(iana, found, default_port=43)
+                if found and why:
+                    refused = f"refused the referral from {iana[0]} to {found[0]}:{found[1]}: {why}"
+                    raise AdapterError("referral", refused)
                 if found is None and "returned 0 objects" in referral:
                     raise NotFound(f".{tld} is not a top-level domain")
                 if found is None:

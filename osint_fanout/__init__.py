@@ -22,12 +22,15 @@ __all__ = [
     "Context",
     "HttpResponse",
     "KeyPolicy",
+    "KeylessUrl",
     "NotFound",
     "Skip",
     "Target",
     "TargetKind",
     "UpstreamUrl",
     "__version__",
+    "inward_reason",
+    "referral_reason",
 ]
 
 _HOMES = {
@@ -35,17 +38,21 @@ _HOMES = {
     "AdapterOptions": "._adapter",
     "Context": "._adapter",
     "KeyPolicy": "._adapter",
+    "KeylessUrl": "._adapter",
     "UpstreamUrl": "._adapter",
     "HttpResponse": "._http",
     "AdapterError": "._errors",
     "NotFound": "._errors",
     "Skip": "._errors",
+    "inward_reason": "._egress",
+    "referral_reason": "._egress",
     "Target": "._targets",
     "TargetKind": "._targets",
 }
 
 if TYPE_CHECKING:
-    from ._adapter import Adapter, AdapterOptions, Context, KeyPolicy, UpstreamUrl
+    from ._adapter import Adapter, AdapterOptions, Context, KeylessUrl, KeyPolicy, UpstreamUrl
+    from ._egress import inward_reason, referral_reason
     from ._errors import AdapterError, NotFound, Skip
     from ._http import HttpResponse
     from ._targets import Target, TargetKind

@@ -6,14 +6,16 @@ import logging
 import re
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar, get_args
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from ._ratelimit import RateLimit
+from ._stream import Expired, call_in_thread
 from ._targets import Target, TargetKind
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ __all__ = [
     "Budget",
     "Context",
     "KeyPolicy",
+    "KeylessUrl",
     "UpstreamUrl",
     "WaitClock",
     "metadata_problems",
@@ -44,8 +47,38 @@ def _upstream_url(value: str) -> str:
     return value.rstrip("/")
 
 
-UpstreamUrl = Annotated[str, AfterValidator(_upstream_url)]
-"""An option holding an upstream's base URL: http(s), a host, no query; no trailing '/'."""
+_CHECK_URL = AfterValidator(_upstream_url)
+
+
+class _Keyless:
+    """Marks a URL option the adapter never sends its key to."""
+
+
+UpstreamUrl = Annotated[str, _CHECK_URL]
+"""An option holding an upstream's base URL: http(s), a host, no query; no trailing '/'.
+The API key may be sent there, so with a key it must be https (or loopback), unless the
+adapter's section says `allow_plain_http = true`."""
+KeylessUrl = Annotated[str, _CHECK_URL, _Keyless()]
+"""Like UpstreamUrl, for an upstream that never gets the API key (e.g. a keyless mirror)."""
+
+
+def key_urls(options: BaseModel) -> dict[str, str]:
+    """The URL options the key may be sent to (UpstreamUrl, not KeylessUrl), by field name."""
+    found = {}
+    for name, info in type(options).model_fields.items():
+        metadata = _metadata(info.annotation) + list(info.metadata)
+        value = getattr(options, name)
+        if _CHECK_URL in metadata and not any(isinstance(m, _Keyless) for m in metadata) and isinstance(value, str):
+            found[name] = value
+    return found
+
+
+def _metadata(annotation: Any) -> list[Any]:
+    """Annotated metadata of a type and of the members of a union (`UpstreamUrl | None`)."""
+    found = list(getattr(annotation, "__metadata__", ()))
+    for arg in get_args(annotation):
+        found += _metadata(arg)
+    return found
 
 
 class AdapterOptions(BaseModel):
@@ -70,6 +103,9 @@ class AdapterOptions(BaseModel):
     max_concurrency: int | None = Field(
         None, ge=1, description="Requests in flight to each upstream; default: no extra bound."
     )
+    allow_plain_http: bool = Field(
+        False, description="Allow sending the API key over plain http to a host that is not loopback."
+    )
 
     @field_validator("rate_limit")
     @classmethod
@@ -81,6 +117,7 @@ class AdapterOptions(BaseModel):
 
 
 OptionsT = TypeVar("OptionsT", bound=AdapterOptions)
+R = TypeVar("R")
 
 
 @dataclass
@@ -154,6 +191,18 @@ class Context:
     def max_body_bytes(self) -> int:
         """The size cap in force for this adapter, for reads outside `http`."""
         return self.http.max_body_bytes
+
+    async def run_blocking(self, func: Callable[..., R], /, *args: Any) -> R:
+        """Call a blocking library function (file I/O, a synchronous client) without
+        stalling the other adapters: it runs in a thread of its own, and when this call's
+        time is up, TimeoutError is raised and the thread is left behind (it never keeps
+        the process alive). Never use `asyncio.to_thread` or an executor in an adapter:
+        their threads are waited for at exit."""
+        try:
+            return await call_in_thread(func, *args, timeout_s=self.time_left())
+        except Expired:
+            name = getattr(func, "__name__", "the blocking call")
+            raise TimeoutError(f"{name} did not return within the call's time") from None
 
 
 class Adapter(ABC, Generic[OptionsT]):

@@ -15,7 +15,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from . import _STARTED, __version__
-from ._exitcodes import EXIT_INTERNAL, EXIT_OUTPUT_CLOSED, EXIT_USAGE
+from ._exitcodes import EXIT_INTERNAL, EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_FAILED, EXIT_USAGE
 
 __all__ = ["app", "main"]
 
@@ -220,7 +220,11 @@ def _exit(code: int) -> NoReturn:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):
         code = code or EXIT_OUTPUT_CLOSED
-    with contextlib.suppress(BrokenPipeError, ValueError):
+    except OSError as exc:  # e.g. stdout on a full disk
+        with contextlib.suppress(OSError, ValueError):
+            print(f"osint-fanout: error: cannot write stdout: {exc.strerror or exc}", file=sys.stderr)
+        code = EXIT_OUTPUT_FAILED
+    with contextlib.suppress(OSError, ValueError):
         sys.stderr.flush()
     logging.shutdown()
     os._exit(code)

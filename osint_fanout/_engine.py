@@ -169,6 +169,7 @@ class Investigation:
             rates=job.ready.rates,
             max_concurrency=job.ready.max_concurrency,
             secret=adapter.api_key,
+            allow_plain_http=adapter.options.allow_plain_http,
         )
         ctx = Context(http=http, budget=budget, log=logging.getLogger(f"osint_fanout.adapters.{adapter.name}"))
         try:

@@ -10,7 +10,9 @@ import asyncio
 import email.utils
 import json
 import logging
+import os
 import random
+import socket
 import time
 from collections.abc import Awaitable, Mapping
 from contextvars import ContextVar
@@ -18,16 +20,18 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, retry_if_result, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
 
 from . import __version__
 from ._adapter import Budget, WaitClock
+from ._body import ACCEPT_ENCODING, content_coding, read_body
+from ._egress import inward_reason, is_loopback_host
 from ._errors import AdapterError
 from ._ratelimit import MovingWindowLimiter, RateLimit, Slot, WouldWait
 from ._redact import one_line, secret_forms
 from ._stream import Expired, call_with_deadline
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "Http", "HttpPool", "HttpResponse"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "Http", "HttpPool", "HttpResponse", "ProxyError"]
 
 log = logging.getLogger("osint_fanout.http")
 T = TypeVar("T")
@@ -58,11 +62,14 @@ class HttpResponse:
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError):
             raise AdapterError("parse", f"{self.where} did not answer JSON: {self.excerpt()}") from None
+        except RecursionError:
+            raise AdapterError("parse", f"{self.where} answered JSON nested too deeply to read") from None
 
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
 
-    def excerpt(self, limit: int = 120) -> str:
+    def excerpt(self, limit: int = 80) -> str:
+        """A short, escaped, redacted start of the body, for error messages."""
         return one_line(self.text(), limit) or "(empty body)"
 
     def raise_for_status(self, detail: str | None = None) -> None:
@@ -89,18 +96,38 @@ class _Upstream:
     slots: asyncio.Semaphore | None
 
 
+class ProxyError(ValueError):
+    """A proxy environment variable is unusable; the message names it, never its value."""
+
+
+_PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
 class HttpPool:
     """One per run: owns the client and the rate limits shared by every target."""
 
     def __init__(self, *, max_connections: int = 100, verify: bool | str = True) -> None:
-        self.client = httpx.AsyncClient(
-            headers={"User-Agent": f"osint-fanout/{__version__} (+https://pypi.org/project/osint-fanout/)"},
+        try:
+            self.client = self._client(max_connections, verify)
+        except (ValueError, ImportError, httpx.InvalidURL) as exc:
+            names = [name for name in _PROXY_VARS if os.environ.get(name)]
+            which = "/".join(names) or "a proxy variable"
+            reason = "a SOCKS proxy needs `pip install httpx[socks]`" if isinstance(exc, ImportError) else "not a URL"
+            raise ProxyError(f"{which} in the environment is not a usable proxy ({reason})") from None
+        self._upstreams: dict[tuple[str, str], _Upstream] = {}
+
+    @staticmethod
+    def _client(max_connections: int, verify: bool | str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            headers={
+                "User-Agent": f"osint-fanout/{__version__} (+https://pypi.org/project/osint-fanout/)",
+                "Accept-Encoding": ACCEPT_ENCODING,  # only what _body decodes within the cap
+            },
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
             follow_redirects=False,  # followed by hand, see Http._send
             trust_env=True,
             verify=verify,
         )
-        self._upstreams: dict[tuple[str, str], _Upstream] = {}
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -124,6 +151,7 @@ class Http:
     rates: Mapping[str, RateLimit | None]
     max_concurrency: int | None
     secret: str | None
+    allow_plain_http: bool = False
 
     def time_left(self) -> float:
         return self.budget.time_left()
@@ -171,7 +199,7 @@ class Http:
         retry: bool,
     ) -> HttpResponse:
         retrying = AsyncRetrying(
-            retry=retry_if_result(lambda r: r.status in RETRY_STATUSES) | retry_if_exception_type(_RETRY_EXCEPTIONS),
+            retry=retry_if_result(lambda r: r.status in RETRY_STATUSES) | retry_if_exception(_transient),
             wait=self._wait,
             stop=self._stop if retry else stop_after_attempt(1),
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
@@ -183,6 +211,10 @@ class Http:
         except httpx.TimeoutException as exc:
             raise AdapterError("network", f"{_where(httpx.URL(url))}: timed out ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
+            unresolved = _name_error(exc)
+            if unresolved is not None:
+                host = httpx.URL(url).host
+                raise AdapterError("network", f"cannot resolve {host}: {unresolved.strerror or unresolved}") from None
             raise AdapterError("network", f"{_where(httpx.URL(url))}: {type(exc).__name__}: {exc}") from None
 
     async def _send(
@@ -193,6 +225,7 @@ class Http:
         )
         origin = request.url.copy_with(path="/", query=None, fragment=None)
         carries_key = self._carries_key(request)
+        self._check_plain_http(request.url, carries_key)
         for _ in range(MAX_REDIRECTS + 1):
             response = await self._exchange(request, upstream)
             if response.status not in (301, 302, 303, 307, 308) or "location" not in response.headers:
@@ -203,8 +236,21 @@ class Http:
                     "redirect",
                     f"refused to follow a redirect from {origin.host} to {target.host}: the request carries an API key",
                 )
+            why = inward_reason(str(origin), str(target))
+            if why:
+                raise AdapterError("redirect", f"refused a redirect from {origin.host} to {_where(target)}: {why}")
             request = self.pool.client.build_request("GET", target, headers=headers, timeout=self.time_left() + 0.5)
         raise AdapterError("redirect", f"more than {MAX_REDIRECTS} redirects from {origin.host}")
+
+    def _check_plain_http(self, url: httpx.URL, carries_key: bool) -> None:
+        """A key never crosses the network in clear (settings refuse such a config first;
+        this holds for URLs an adapter builds itself)."""
+        if carries_key and url.scheme != "https" and not self.allow_plain_http and not is_loopback_host(url.host):
+            raise AdapterError(
+                "config",
+                f"refused to send the API key over plain http to {url.host} "
+                f"(use https, or set allow_plain_http = true in [adapters.{self.adapter}])",
+            )
 
     async def _exchange(self, request: httpx.Request, upstream: str) -> HttpResponse:
         rate = self.rates.get(upstream, self.rates.get("*"))
@@ -233,18 +279,12 @@ class Http:
                 limits.slots.release()
 
     async def _read_capped(self, response: httpx.Response, where: str) -> bytes:
-        too_large = AdapterError("too_large", f"{where} sent more than {self.max_body_bytes} bytes")
+        encoding = response.headers.get("content-encoding", "")
+        content_coding(encoding, where)  # refused before anything is read
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise too_large
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise too_large
-            chunks.append(chunk)
-        return b"".join(chunks)
+            raise AdapterError("too_large", f"{where} sent more than {self.max_body_bytes} bytes")
+        return await read_body(response.aiter_raw(), content_encoding=encoding, limit=self.max_body_bytes, where=where)
 
     async def _acquire(self, limiter: MovingWindowLimiter) -> Slot:
         """A place under the rate limit; if waiting for it would outlast the deadline,
@@ -292,6 +332,27 @@ class Http:
     async def _sleep(self, seconds: float) -> None:
         log.debug("%s: retrying in %.1f s", self.adapter, seconds)
         await self._timed(asyncio.sleep(seconds))
+
+
+def _name_error(exc: BaseException) -> socket.gaierror | None:
+    """The name-resolution failure behind an httpx error, if that is what it is."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, socket.gaierror):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _transient(exc: BaseException) -> bool:
+    """Worth another attempt: a connection problem, but not a name that does not exist
+    (only a temporary resolver failure, EAI_AGAIN, is tried again)."""
+    if not isinstance(exc, _RETRY_EXCEPTIONS):
+        return False
+    unresolved = _name_error(exc)
+    return unresolved is None or unresolved.errno == getattr(socket, "EAI_AGAIN", -3)
 
 
 def _where(url: httpx.URL) -> str:

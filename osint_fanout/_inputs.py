@@ -7,7 +7,7 @@ import json
 import os
 import stat
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -29,7 +29,7 @@ def open_inputs(paths: list[str]) -> list[tuple[str, IO[bytes]]]:
     opened = []
     for path in paths:
         if path == "-":
-            if sys.stdin is None:
+            if sys.stdin is None or getattr(sys.stdin, "buffer", None) is None:
                 raise ConfigError("--input -: stdin is closed")
             opened.append(("<stdin>", sys.stdin.buffer))
             continue
@@ -49,18 +49,18 @@ def completed_targets(path: Path, adapters: list[str]) -> set[str]:
     bits = {name: 1 << index for index, name in enumerate(adapters)}
     done: dict[str, int] = {}
     try:
-        handle = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115 - closed below
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
     except FileNotFoundError:
         return set()
     except OSError as exc:
         raise ConfigError(f"--resume: cannot read {path}: {exc.strerror or exc}") from None
     with handle:
-        for line in handle:
+        for raw in _bounded_lines(handle, MAX_RESUME_LINE):
             try:
-                record = json.loads(line)
+                record = json.loads(raw)
                 value, bit, status = record["target"]["value"], bits.get(record["adapter"]), record["status"]
-            except (ValueError, KeyError, TypeError):
-                continue  # a summary line, a torn last line, or not ours
+            except (ValueError, KeyError, TypeError, RecursionError):
+                continue  # a summary line, a torn last line, too deep, or not ours
             if bit is not None and isinstance(value, str):
                 mask = done.get(value, 0)
                 done[value] = mask & ~bit if status == "cancelled" else mask | bit
@@ -68,13 +68,29 @@ def completed_targets(path: Path, adapters: list[str]) -> set[str]:
     return {value for value, mask in done.items() if mask == everything}
 
 
+MAX_RESUME_LINE = 1024 * 1024
+"""A result line longer than this is no line of ours: skipped without holding it whole."""
+
+
+def _bounded_lines(handle: IO[bytes], limit: int, *, keep_long: bool = False) -> Iterator[bytes]:
+    """The lines of `handle`, in bounded reads; a line longer than `limit` is skipped (or,
+    with `keep_long`, given as its first `limit` bytes)."""
+    while raw := handle.readline(limit + 1):
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while (rest := handle.readline(limit)) and not rest.endswith(b"\n"):
+                pass
+            if not keep_long:
+                continue
+        yield raw
+
+
 def count_targets(positional: list[Target], inputs: list[tuple[str, IO[bytes]]]) -> int | None:
     """How many targets there will be, for the ETA; None when an input is a pipe."""
     total = len(positional)
     for _, handle in inputs:
-        if handle is sys.stdin.buffer or not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        if handle is getattr(sys.stdin, "buffer", None) or not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             return None
-        for raw in iter(lambda h=handle: h.readline(MAX_LINE), b""):  # bounded reads
+        for raw in _bounded_lines(handle, MAX_LINE, keep_long=True):  # as target_stream counts them
             line = raw.strip()
             total += bool(line) and not line.startswith(b"#")
         handle.seek(0)
@@ -121,7 +137,7 @@ async def target_stream(
                     continue
                 yield target
         finally:
-            if handle is not sys.stdin.buffer:
+            if handle is not getattr(sys.stdin, "buffer", None):
                 handle.close()
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
-import re
 import sys
 import tempfile
 import threading
@@ -15,24 +15,28 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from ._redact import redact
+from ._redact import json_escape_unsafe, redact_values, terminal_safe
 from ._results import Report, Result, RunSummary, SummaryLine
 from ._targets import Target
 
-__all__ = ["Destination", "JsonSink", "NdjsonSink", "OutputClosed", "OutputError", "Sink", "to_json"]
+__all__ = ["Destination", "JsonSink", "NdjsonSink", "OutputClosed", "OutputError", "OutputFailed", "Sink", "to_json"]
 
-# json.dumps escapes C0 controls itself; these it leaves raw (DEL, C1, bidi, zero-width).
-_RAW_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u2028\u2029]")
 
 
 class OutputClosed(Exception):
     """stdout was closed by the reader (e.g. `| head`)."""
 
 
+class OutputFailed(OutputClosed):
+    """Output could not be written (disk full, I/O error); the message is one line, and the
+    file is left as it was before the failed write (no temporary file, no torn line)."""
+
+
 def to_json(model: BaseModel, *, indent: int | None = None) -> str:
-    """Exact data, readable Unicode, but no byte that a terminal would act on."""
-    text = json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=indent)
-    return redact(_RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    """Exact data, readable Unicode, but no byte that a terminal would act on (escaped the
+    JSON way), and no key (scrubbed from the values, so the document stays valid JSON)."""
+    text = json.dumps(redact_values(model.model_dump(mode="json")), ensure_ascii=False, indent=indent)
+    return json_escape_unsafe(text)
 
 
 class OutputError(Exception):
@@ -42,21 +46,28 @@ class OutputError(Exception):
 class Destination:
     """stdout; or a file: replaced atomically at the end, or appended line by line (ndjson).
     A path that is not a regular file (a FIFO, a device) is written to directly; a
-    symbolic link is followed, so the file it points to is the one replaced."""
+    symbolic link is followed, so the file it points to is the one replaced, keeping its
+    mode (and owner, where the process may set it)."""
 
     def __init__(self, path: Path | None = None, *, append: bool = False) -> None:
         self.path = path
+        self.shown = terminal_safe(str(path)) if path is not None else "stdout"
         self._lock = threading.RLock()
         self._temp: str | None = None
         self._final: Path | None = None
-        self._stream: IO[str]
+        self._keep: os.stat_result | None = None
+        self._fd: int | None = None
+        self._good = 0
+        """Size of the appended file up to its last complete line."""
+        self._text: IO[str] | None = None
+        self._closed = False
         if path is None:
-            self._stream = sys.stdout
+            self._text = sys.stdout
             return
         try:
             self._open(path, append)
         except OSError as exc:
-            raise OutputError(f"--output {path}: {exc.strerror or exc}") from None
+            raise OutputError(f"--output {self.shown}: {exc.strerror or exc}") from None
 
     def _open(self, path: Path, append: bool) -> None:
         special = path.exists() and not path.is_file()
@@ -64,45 +75,100 @@ class Destination:
             raise IsADirectoryError(21, "is a directory")
         if append or special:
             torn = append and not special and _ends_torn(path)
-            self._stream = open(path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115 - closed in commit()
+            flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+            self._fd = os.open(path, flags, 0o666)
+            if not special:
+                self._good = os.fstat(self._fd).st_size
             if torn:  # a line cut short by a killed run: end it first
-                self._stream.write("\n")
+                self._write_all(b"\n")
             return
         self._final = path.resolve()
-        fd, self._temp = tempfile.mkstemp(dir=self._final.parent, prefix=f".{self._final.name}.", suffix=".tmp")
-        self._stream = os.fdopen(fd, "w", encoding="utf-8")
+        with contextlib.suppress(FileNotFoundError):
+            self._keep = os.stat(self._final)
+        self._fd, self._temp = tempfile.mkstemp(dir=self._final.parent, prefix=f".{self._final.name}.", suffix=".tmp")
 
     @property
     def stream(self) -> IO[str]:
-        return self._stream
+        """A text stream onto the destination, for the table renderer."""
+        if self._text is None:
+            assert self._fd is not None
+            self._text = io.TextIOWrapper(io.FileIO(self._fd, "w", closefd=False), encoding="utf-8")
+        return self._text
 
     def is_terminal(self) -> bool:
-        return self.path is None and self._stream.isatty()
+        return self.path is None and sys.stdout.isatty()
 
     def write_line(self, text: str) -> None:
         with self._lock:
+            if self._closed:
+                return
             try:
-                self._stream.write(text + "\n")
-                self._stream.flush()
+                if self._fd is None:
+                    assert self._text is not None
+                    self._text.write(text + "\n")
+                    self._text.flush()
+                else:
+                    self._write_all((text + "\n").encode("utf-8", "surrogateescape"))
+                    self._good += len(text.encode("utf-8", "surrogateescape")) + 1
             except BrokenPipeError:
                 raise OutputClosed() from None
+            except OSError as exc:
+                self._fail(exc)
+
+    def _write_all(self, data: bytes) -> None:
+        assert self._fd is not None
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+
+    def _fail(self, exc: OSError) -> None:
+        """Undo what the failed write left (a torn line, the temporary file), then say so."""
+        self._closed = True
+        if self._fd is not None and self._temp is None and self.path is not None and self.path.is_file():
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self._good)
+        self._close_fd()
+        if self._temp:
+            with contextlib.suppress(OSError):
+                os.unlink(self._temp)
+        where = "stdout" if self.path is None else f"--output {self.shown}"
+        undone = "; nothing was left half-written" if self.path is not None else ""
+        raise OutputFailed(f"cannot write {where}: {exc.strerror or exc}{undone}") from None
+
+    def _close_fd(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
 
     def commit(self) -> None:
         """Flush and, for an atomic file, move it into place (also after an interrupt)."""
         with self._lock:
-            if self.path is None:
-                with contextlib.suppress(BrokenPipeError, ValueError):
-                    self._stream.flush()
+            if self._closed:
                 return
-            if self._stream.closed:
-                return
-            self._stream.flush()
-            if self._temp:
-                os.fsync(self._stream.fileno())
-            self._stream.close()
-            if self._temp and self._final:
-                os.chmod(self._temp, 0o666 & ~_umask())
-                os.replace(self._temp, self._final)
+            try:
+                if self._text is not None:
+                    self._text.flush()
+                if self.path is None:
+                    return
+                self._closed = True
+                if self._temp and self._final and self._fd is not None:
+                    os.fsync(self._fd)
+                    os.fchmod(self._fd, self._keep.st_mode & 0o7777 if self._keep else 0o666 & ~_umask())
+                    if self._keep is not None:
+                        with contextlib.suppress(OSError):  # only root may give a file away
+                            os.fchown(self._fd, self._keep.st_uid, self._keep.st_gid)
+                    self._close_fd()
+                    os.replace(self._temp, self._final)
+                    self._temp = None
+                self._close_fd()
+            except BrokenPipeError:
+                if self.path is not None:
+                    raise
+            except (OSError, ValueError) as exc:
+                if isinstance(exc, ValueError):  # stdout closed under us
+                    return
+                self._fail(exc)
 
 
 def _ends_torn(path: Path) -> bool:

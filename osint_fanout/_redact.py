@@ -9,19 +9,36 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
+import unicodedata
+from typing import Any
 from urllib.parse import quote, quote_plus
 
-__all__ = ["RedactingFilter", "one_line", "redact", "register_secret", "secret_forms", "terminal_safe"]
+__all__ = [
+    "RedactingFilter",
+    "json_escape_unsafe",
+    "one_line",
+    "redact",
+    "redact_values",
+    "register_secret",
+    "secret_forms",
+    "terminal_safe",
+    "unsafe_char",
+]
 
 _MASK = "***"
 _MIN_SECRET_LEN = 4  # shorter values would mask ordinary text; no real key is that short
 _lock = threading.Lock()
 _secrets: frozenset[str] = frozenset()
 
-# C0/C1 controls, DEL, bidi overrides and isolates, zero-width characters, BOM.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# What a terminal may act on or not show: every character of the Unicode categories Cc
+# (controls: C0, DEL, C1), Cf (format: bidi controls, zero-width characters, soft hyphen,
+# tag characters, ...), Co (private use), Cs (surrogates), Cn (unassigned in this Python's
+# Unicode data), Zl and Zp (line and paragraph separators), and the Hangul fillers, which are
+# letters that show as nothing. Tab and newline are kept where text keeps its lines.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+_KEPT = frozenset("\t\n")
 
 
 def register_secret(secret: str | None) -> None:
@@ -45,14 +62,60 @@ def redact(text: str) -> str:
     return text
 
 
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+def unsafe_char(char: str) -> bool:
+    """True for a character that must be shown escaped (see _UNSAFE_CATEGORIES)."""
+    if char.isprintable():  # fast: most characters; isprintable() is False for C*, Z* but space
+        return char in _FILLERS
+    return char not in _KEPT and unicodedata.category(char) in _UNSAFE_CATEGORIES
+
+
+def _clean(text: str) -> bool:
+    """True when `text` has nothing to escape (checked in C for the usual case)."""
+    return text.isprintable() and _FILLERS.isdisjoint(text)
 
 
 def terminal_safe(text: str) -> str:
-    """Show escape sequences and invisible characters as inert `\\xNN` text."""
-    return _UNSAFE.sub(_escape, text)
+    """Show escape sequences and invisible characters as inert `\\xNN` / `\\uNNNN` text."""
+    if _clean(text):
+        return text
+    return "".join(_escaped(char) if unsafe_char(char) else char for char in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def json_escape_unsafe(text: str) -> str:
+    """JSON text with every unsafe character as a JSON escape (UTF-16 pairs above U+FFFF):
+    the same data, but no byte a terminal acts on. `text` must be JSON already."""
+    if _clean(text.replace("\n", " ")):
+        return text
+    return "".join(_json_escaped(char) if char != "\n" and unsafe_char(char) else char for char in text)
+
+
+def _json_escaped(char: str) -> str:
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def redact_values(value: Any) -> Any:
+    """`value` (JSON-like data) with keys scrubbed from every string in it: the structure
+    is never touched, so redaction cannot turn valid JSON into something else."""
+    if not _secrets:
+        return value
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(k) if isinstance(k, str) else k: redact_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_values(item) for item in value]
+    return value
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -74,11 +137,13 @@ class RedactingFilter(logging.Filter):
         message = record.getMessage()
         record.msg = terminal_safe(redact(message)).replace("\n", "\\n")
         record.args = None
-        if record.exc_info and self.tracebacks:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        if record.exc_info and self.tracebacks:  # -vvv: lines kept, everything else escaped
+            record.exc_text = terminal_safe(redact(logging.Formatter().formatException(record.exc_info)))
         elif record.exc_info:
             kind = record.exc_info[0]
             record.msg += f" ({kind.__name__ if kind else 'error'}; -vvv shows the traceback)"
             record.exc_text = None
         record.exc_info = None
+        if record.stack_info:
+            record.stack_info = terminal_safe(redact(record.stack_info))
         return True

@@ -7,6 +7,13 @@ what arrived, report the rest as cancelled, and end the process with os._exit:
 - a watchdog thread, for code that blocks with the GIL released (a sleep, a socket);
 - a SIGALRM timer, for code that holds the GIL (a runaway regex): its handler runs in
   the main thread as soon as that code checks for signals, which `re` does.
+Signals reach us two ways, whichever comes first: Python's handler, which runs in the main
+thread only between bytecodes (not while it is busy in C code, e.g. inflating a large
+chunk), and a listener thread woken by the byte that the C-level handler writes to the
+wakeup fd at once (`signal.set_wakeup_fd`). Both count deliveries the same way, so a signal
+is acted on once, and a second one stops at once, however busy the main thread is.
+Threads of plugins (executor threads, `threading.Thread`, thread pools) are never joined:
+the process ends with os._exit once the results are written.
 """
 
 from __future__ import annotations
@@ -23,9 +30,9 @@ from collections.abc import AsyncIterable, Callable, Iterable
 from types import FrameType
 
 from ._engine import Event, Investigation
-from ._exitcodes import EXIT_OUTPUT_CLOSED
+from ._exitcodes import EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_FAILED
 from ._http import HttpPool
-from ._output import OutputClosed, Sink
+from ._output import OutputClosed, OutputFailed, Sink
 from ._results import Report, Result
 from ._stream import abandoned_tasks
 from ._targets import Target
@@ -60,6 +67,7 @@ class _Run:
         """True once we cancel the run ourselves (a signal, --max-time)."""
         self.failed = False
         self.output_closed = False
+        self.output_failure: str | None = None
 
     def emit(self, event: Event) -> None:
         with self.lock:
@@ -72,6 +80,9 @@ class _Run:
                         sink.report(event)
                     else:
                         sink.result(event)
+            except OutputFailed as exc:
+                self._output_failed(exc)
+                raise
             except OutputClosed:
                 self.output_closed = True
                 raise
@@ -86,7 +97,14 @@ class _Run:
             for sink in self.sinks:
                 sink.started(target, adapter)
 
+    def _output_failed(self, exc: OutputFailed) -> None:
+        if self.output_failure is None:
+            self.output_failure = str(exc)
+            log.error("%s", exc)
+
     def exit_code(self) -> int:
+        if self.output_failure is not None:
+            return EXIT_OUTPUT_FAILED
         if self.output_closed:
             return EXIT_OUTPUT_CLOSED
         if self.signal is not None:
@@ -106,8 +124,12 @@ class _Run:
                     for event in self.engine.close_open(message):
                         self.emit(event)
             for sink in reversed(self.sinks):  # displays stop before the summary is printed
-                with contextlib.suppress(Exception):
+                try:
                     sink.finish()
+                except OutputFailed as exc:
+                    self._output_failed(exc)
+                except Exception as exc:  # one sink's failure must not cost the others their end
+                    log.debug("a sink failed to finish: %r", exc)
             self.done.set()
             return self.exit_code()
         finally:
@@ -129,23 +151,16 @@ def execute(
     *,
     max_time_s: float | None = None,
     started: float | None = None,
+    pool: HttpPool | None = None,
 ) -> int:
     """Run to the end and return the exit code (0, 1, 130, 143, 141). `max_time_s`
-    counts from `started` (monotonic; default now), the moment the command started."""
+    counts from `started` (monotonic; default now), the moment the command started.
+    `pool`: the HTTP pool to use (made here when not given)."""
     stop_at = (started or time.monotonic()) + max_time_s if max_time_s else None
     run = _Run(engine, sinks, stop_at)
     engine.on_start = run.started
     loop = asyncio.new_event_loop()
-    main = loop.create_task(_investigate(run, targets))
-
-    def handle_signal(signum: int, _frame: FrameType | None) -> None:
-        if run.signal is not None:  # a second signal: stop now
-            _emergency(run, "interrupted again")
-        run.signal = signum
-        run.stop_at = time.monotonic()
-        run.stop_reason = f"interrupted by {signal.Signals(signum).name}"
-        run.stopping = True
-        loop.call_soon_threadsafe(main.cancel)
+    main = loop.create_task(_investigate(run, targets, pool or HttpPool()))
 
     def max_time_passed() -> None:
         run.stop_reason = "the run's --max-time passed"
@@ -162,7 +177,9 @@ def execute(
                 _exit_now(run.exit_code())
             _emergency(run, _why(run))
 
-    previous = _install({signal.SIGINT: handle_signal, signal.SIGTERM: handle_signal, signal.SIGALRM: handle_alarm})
+    stop = _Stop(run, loop, main)
+    previous = _install({signal.SIGINT: stop.handler, signal.SIGTERM: stop.handler, signal.SIGALRM: handle_alarm})
+    listener = _SignalListener(stop.delivered) if previous else None
     threading.Thread(target=_watch, args=(run,), name="osint-fanout-watchdog", daemon=True).start()
     _beat(loop, run)
     if run.stop_at is not None:
@@ -174,14 +191,15 @@ def execute(
             raise RuntimeError("the investigation was cancelled unexpectedly") from None
     finally:
         code = run.close(run.stop_reason)
+        if listener is not None:
+            listener.stop()
         _restore(previous)  # only now: a signal during the final writes is still ours
     log.debug("investigation over after %.2f s", time.monotonic() - (started or run.heartbeat))
     _finish_loop(loop, code)
     return code
 
 
-async def _investigate(run: _Run, targets: Iterable[Target] | AsyncIterable[Target]) -> None:
-    pool = HttpPool()
+async def _investigate(run: _Run, targets: Iterable[Target] | AsyncIterable[Target], pool: HttpPool) -> None:
     try:
         async for event in run.engine.run(targets, pool=pool):
             run.emit(event)
@@ -220,8 +238,9 @@ def _finish_loop(loop: asyncio.AbstractEventLoop, code: int) -> None:
         loop.run_until_complete(asyncio.wait(stuck, timeout=0.2))
     with contextlib.suppress(Exception):
         loop.run_until_complete(asyncio.wait_for(loop.shutdown_asyncgens(), 0.2))
-    with contextlib.suppress(Exception):  # threads stuck in getaddrinfo cannot be joined
-        loop.run_until_complete(asyncio.wait_for(loop.shutdown_default_executor(), 0.2))
+    # The default executor is not shut down: that joins its threads (a plugin's
+    # `asyncio.to_thread(time.sleep, 3600)`, a getaddrinfo that hangs), and no timeout
+    # applies to the join. A process with threads still busy leaves without them.
     busy_threads = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
     if abandoned_tasks() or busy_threads:
         _exit_now(code)
@@ -233,6 +252,74 @@ def _exit_now(code: int) -> None:
         with contextlib.suppress(Exception):
             stream.flush()
     os._exit(code)
+
+
+class _Stop:
+    """Acts on SIGINT and SIGTERM, reported by Python's handler (main thread, between
+    bytecodes) and by the listener thread (at once): the n-th delivery is acted on once,
+    whichever path reports it first. The first stops the run gracefully, the second at once."""
+
+    def __init__(self, run: _Run, loop: asyncio.AbstractEventLoop, main: asyncio.Task[None]) -> None:
+        self.run, self.loop, self.main = run, loop, main
+        self.counts = {"handler": 0, "listener": 0}
+        self.acted = 0
+        self.lock = threading.RLock()  # re-entrant: a handler may interrupt the holder
+
+    def handler(self, signum: int, _frame: FrameType | None) -> None:
+        self.delivered(signum, "handler")
+
+    def delivered(self, signum: int, path: str) -> None:
+        with self.lock:
+            self.counts[path] += 1  # Python coalesces signals, so a path may undercount
+            count = max(self.counts.values())
+            if count <= self.acted:
+                return
+            self.acted = count
+        if count >= 2:
+            _emergency(self.run, "interrupted again")
+        run = self.run
+        run.signal = signum
+        run.stop_at = time.monotonic()
+        run.stop_reason = f"interrupted by {signal.Signals(signum).name}"
+        run.stopping = True
+        with contextlib.suppress(RuntimeError):  # the loop may be closed already
+            self.loop.call_soon_threadsafe(self.main.cancel)
+
+
+class _SignalListener:
+    """Reads the signal numbers that the C-level handler writes to the wakeup fd, in a
+    thread of its own, so a stop signal is seen even while the main thread is busy in C."""
+
+    def __init__(self, delivered: Callable[[int, str], None]) -> None:
+        self.delivered = delivered
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.write_fd, False)
+        self.previous_fd = signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
+        self.thread = threading.Thread(target=self._listen, name="osint-fanout-signals", daemon=True)
+        self.thread.start()
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                data = os.read(self.read_fd, 64)
+            except OSError:
+                return
+            for signum in data or b"\0":
+                if signum == 0:  # stop() writes a zero byte
+                    return
+                if signum in (signal.SIGINT, signal.SIGTERM):
+                    with contextlib.suppress(Exception):  # never die before the next signal
+                        self.delivered(signum, "listener")
+
+    def stop(self) -> None:
+        signal.set_wakeup_fd(self.previous_fd)
+        with contextlib.suppress(OSError):
+            os.write(self.write_fd, b"\0")
+        self.thread.join(0.5)
+        if not self.thread.is_alive():
+            for fd in (self.read_fd, self.write_fd):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
 
 Handler = Callable[[int, FrameType | None], None]

@@ -11,11 +11,12 @@ from rich.console import Console
 
 from ._engine import Investigation
 from ._exitcodes import EXIT_FAILED, EXIT_USAGE
+from ._http import HttpPool, ProxyError
 from ._inputs import InputStats, completed_targets, count_targets, open_inputs, target_stream
 from ._output import Destination, JsonSink, NdjsonSink, OutputError, Sink
 from ._plugins import discover
 from ._progress import ProgressSink
-from ._redact import RedactingFilter
+from ._redact import RedactingFilter, terminal_safe
 from ._run import execute
 from ._settings import ConfigError, Overrides, load_settings, ready_adapters
 from ._stats import Stats
@@ -72,13 +73,15 @@ def run_search(request: SearchRequest) -> int:
         inputs = open_inputs(request.input_files)
         bulk = bool(inputs) or len(positional) > 1
         stats = Stats(names, console=None if request.quiet else Console(stderr=True), show_summary=bulk)
+        pool = HttpPool()
         sinks = [*_sinks(request, fmt, names, stats, watch=not bulk), stats]
-    except (ConfigError, InvalidTarget, OutputError) as exc:
-        print(f"osint-fanout: error: {exc}", file=sys.stderr)
+    except (ConfigError, InvalidTarget, OutputError, ProxyError) as exc:
+        print(f"osint-fanout: error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     live_table = any(isinstance(sink, TableSink) and sink.live for sink in sinks)
+    stats.total = count_targets(positional, inputs) if bulk else len(positional)
     if bulk and not request.quiet and not live_table and sys.stderr.isatty():
-        total = None if request.resume else count_targets(positional, inputs)
+        total = None if request.resume or stats.total is None else stats.total
         sinks.append(ProgressSink(Console(stderr=True), stats, total))
     engine = Investigation(
         ready,
@@ -88,7 +91,7 @@ def run_search(request: SearchRequest) -> int:
     )
     stats.inputs = InputStats()
     targets = target_stream(positional, inputs, stats=stats.inputs, skip=skip, on_invalid=log.warning)
-    code = execute(engine, targets, sinks, max_time_s=request.max_time_s, started=request.started)
+    code = execute(engine, targets, sinks, max_time_s=request.max_time_s, started=request.started, pool=pool)
     if code in (130, 143) and not request.quiet:
         print("osint-fanout: interrupted; unfinished adapters are reported as cancelled", file=sys.stderr)
     if code == 0 and stats.inputs.invalid:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from ._adapter import Adapter, AdapterOptions
+from ._adapter import Adapter, AdapterOptions, key_urls
+from ._egress import is_loopback_host
 from ._engine import ReadyAdapter
 from ._http import DEFAULT_MAX_BODY_BYTES
 from ._plugins import Registry
@@ -86,7 +89,7 @@ def load_settings(registry: Registry, path: str | Path | None, env: Mapping[str,
     try:
         parsed = _File.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{where}: {_describe(exc, _File)}") from None
+        raise ConfigError(f"{where}: {_scrubbed(_describe(exc, _File), raw.get('adapters', {}))}") from None
     except RecursionError:
         raise ConfigError(f"{where}: nested too deeply") from None
     unknown = set(parsed.adapters) - set(registry.adapters) - set(registry.failed)
@@ -96,12 +99,15 @@ def load_settings(registry: Registry, path: str | Path | None, env: Mapping[str,
     options = {}
     for name, cls in registry.adapters.items():
         section = dict(parsed.adapters.get(name, {}))
-        if cls.key_env and env.get(cls.key_env):
-            section["api_key"] = env[cls.key_env]
+        if cls.key_env and env.get(cls.key_env, "").strip():
+            section["api_key"] = _clean_key(env[cls.key_env], cls.key_env)
+        elif isinstance(section.get("api_key"), str):
+            section["api_key"] = _clean_key(section["api_key"], f"{where}: [adapters.{name}] api_key")
         try:
             options[name] = cls.Options.model_validate(section)
         except ValidationError as exc:
-            raise ConfigError(f"{where}: [adapters.{name}] {_describe(exc, cls.Options)}") from None
+            message = _scrubbed(_describe(exc, cls.Options, echo=False), section)
+            raise ConfigError(f"{where}: [adapters.{name}] {message}") from None
         spec = options[name].rate_limit
         for upstream in spec if isinstance(spec, dict) else []:
             if upstream not in cls.rate_limits:
@@ -111,7 +117,56 @@ def load_settings(registry: Registry, path: str | Path | None, env: Mapping[str,
                 )
         key = options[name].api_key
         register_secret(key.get_secret_value() if isinstance(key, SecretStr) else None)
+        if key is not None:
+            _refuse_plain_http(name, options[name], where)
     return Settings(file, parsed.run, options)
+
+
+_KEY_CHARS = frozenset(map(chr, range(0x21, 0x7F)))  # printable ASCII, no space
+
+
+def _clean_key(value: str, source: str) -> str:
+    """A key without the whitespace a paste or a CRLF file adds; anything else that no key
+    holds is refused, without showing the key."""
+    key = value.strip()
+    register_secret(key)
+    if not set(key) <= _KEY_CHARS:
+        raise ConfigError(
+            f"{source}: the API key holds control characters, spaces or non-ASCII characters (it is not shown); "
+            "set it again"
+        )
+    return key
+
+
+def _refuse_plain_http(name: str, options: AdapterOptions, where: str) -> None:
+    if options.allow_plain_http:
+        return
+    for option, url in key_urls(options).items():
+        parts = urlsplit(url)
+        if parts.scheme != "https" and not is_loopback_host(parts.hostname or ""):
+            raise ConfigError(
+                f"{where}: [adapters.{name}] {option}: refusing to send the API key in clear over plain http to "
+                f"{parts.hostname}; use https, or set allow_plain_http = true in [adapters.{name}]"
+            )
+
+
+def _scrubbed(message: str, section: dict[str, Any]) -> str:
+    """`message` without any string value of `section`: a key pasted into the wrong option
+    must not be echoed by the error about it."""
+    for value in sorted(_strings(section), key=len, reverse=True):
+        if len(value) >= 4:
+            message = message.replace(value, "***")
+    return message
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value.strip(), value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
 
 
 def ready_adapters(settings: Settings, registry: Registry, flags: Overrides) -> list[ReadyAdapter]:
@@ -148,23 +203,39 @@ def _ready(cls: type[Adapter[Any]], options: AdapterOptions, run: RunSettings, f
     )
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def _read_toml(file: Path) -> dict[str, Any]:
+    """Only a regular file, of at most MAX_CONFIG_BYTES: /dev/zero or a FIFO is no config."""
     try:
-        text = file.read_bytes().decode("utf-8")
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opens at once instead of waiting
     except FileNotFoundError:
         raise ConfigError(f"config {file}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config {file}: cannot read it: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"config {file}: cannot read it: {exc.strerror or exc}") from None
     try:
-        return tomllib.loads(text)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ConfigError(f"config {file}: not a regular file")
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"config {file}: cannot read it: {exc.strerror or exc}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config {file}: larger than {MAX_CONFIG_BYTES // 1024} KiB; that is no config file")
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config {file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {file}: not valid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(f"config {file}: nested too deeply") from None
 
 
-def _describe(exc: ValidationError, model: type[BaseModel]) -> str:
-    """The first problem, naming its key, in one line."""
+def _describe(exc: ValidationError, model: type[BaseModel], *, echo: bool = True) -> str:
+    """The first problem, naming its key, in one line; the value given only with `echo`
+    (never for [adapters.*], whose values may be keys pasted into the wrong place)."""
     errors = exc.errors()
     first = errors[0]
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
@@ -173,7 +244,8 @@ def _describe(exc: ValidationError, model: type[BaseModel]) -> str:
         valid = f" (valid keys: {', '.join(fields)})" if fields else ""
         message = f"unknown key {key!r}{valid}"
     else:
-        shown = "" if "key" in key else f" (got {first.get('input')!r})"
+        secret = not echo or "key" in key or key.startswith("adapters")
+        shown = "" if secret else f" (got {first.get('input')!r})"
         message = f"{key}: {first['msg']}{shown}"
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
     return one_line(message + more, 400)

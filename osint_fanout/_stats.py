@@ -25,6 +25,8 @@ class Stats(Sink):
         self.console = console
         self.show_summary = show_summary
         self.inputs: InputStats | None = None
+        self.total: int | None = None
+        """Targets in the command line and inputs, when they can be counted up front."""
         self.began = time.monotonic()
         self.targets_done = 0
         self.by_adapter: dict[str, Counter[str]] = defaultdict(Counter)
@@ -54,6 +56,7 @@ class Stats(Sink):
                 "targets_read": inputs.read if inputs else self.targets_done,
                 "invalid_lines": inputs.invalid if inputs else 0,
                 "resumed": inputs.resumed if inputs else 0,
+                "not_started": None if self.total is None else max(0, self.total - (inputs.read if inputs else 0)),
                 "results": dict(sorted(statuses.items())),
                 "by_adapter": {name: dict(sorted(self.by_adapter[name].items())) for name in self.adapters},
                 "errors": dict(sorted(self.errors.items())),
@@ -68,7 +71,8 @@ class Stats(Sink):
         lines = [
             f"{summary['targets']} targets in {summary['wall_s']:.1f}s"
             + (f", {summary['invalid_lines']} invalid lines skipped" if summary["invalid_lines"] else "")
-            + (f", {summary['resumed']} already done (--resume)" if summary["resumed"] else ""),
+            + (f", {summary['resumed']} already done (--resume)" if summary["resumed"] else "")
+            + (f", {summary['not_started']} not started" if summary["not_started"] else ""),
             "results: " + (", ".join(f"{n} {s}" for s, n in summary["results"].items()) or "none"),
         ]
         for name, counts in summary["by_adapter"].items():

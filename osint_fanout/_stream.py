@@ -17,6 +17,8 @@ Nothing here knows about OSINT.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import threading
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, suppress
@@ -28,6 +30,7 @@ __all__ = [
     "Outcome",
     "abandoned_tasks",
     "bounded_map",
+    "call_in_thread",
     "call_with_deadline",
     "call_with_timeout",
 ]
@@ -93,6 +96,39 @@ async def call_with_deadline(func: Callable[..., Awaitable[R]], *args: Any, dead
         raise
     _abandon(task)
     raise Expired()
+
+
+async def call_in_thread(func: Callable[..., R], *args: Any, timeout_s: float | None) -> R:
+    """Run the blocking `func(*args)` in a daemon thread of its own and await its result,
+    raising `Expired` after `timeout_s`. Unlike `asyncio.to_thread`, whose executor threads
+    are joined when the loop shuts down, a thread that never returns is left behind and
+    cannot keep the process alive; its late result is dropped."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[R] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(ok: bool, value: Any) -> None:
+        if future.done():
+            return
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+    def work() -> None:
+        try:
+            outcome = (True, context.run(func, *args))
+        except BaseException as exc:  # handed to the awaiting task, like to_thread does
+            outcome = (False, exc)
+        with suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    name = f"osint-fanout-blocking-{getattr(func, '__name__', 'call')}"
+    threading.Thread(target=work, name=name, daemon=True).start()
+    try:
+        return await asyncio.wait_for(future, timeout_s)  # cancels `future` on timeout: late results are dropped
+    except TimeoutError:
+        raise Expired() from None
 
 
 def _abandon(task: asyncio.Task[Any]) -> None:

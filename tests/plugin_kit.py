@@ -93,6 +93,122 @@ MISBEHAVING = {
     "broken": """
         raise ImportError("this plugin is broken on purpose")
     """,
+    "cruncher": """
+        import hashlib
+        from osint_fanout import Adapter, TargetKind
+
+        class Plugin(Adapter):
+            name = "cruncher"
+            description = "busy in C code (GIL released) for a minute, in the event loop"
+            kinds = frozenset(TargetKind)
+            default_timeout_s = 120.0
+
+            async def lookup(self, target, ctx):
+                hashlib.pbkdf2_hmac("sha256", b"password", b"salt", 200_000_000)
+                return {}
+    """,
+    "to_thread": """
+        import asyncio, time
+        from osint_fanout import Adapter, TargetKind
+
+        class Plugin(Adapter):
+            name = "to_thread"
+            description = "waits for a thread that sleeps an hour"
+            kinds = frozenset(TargetKind)
+            default_timeout_s = 30.0
+
+            async def lookup(self, target, ctx):
+                await asyncio.to_thread(time.sleep, 3600)
+                return {}
+    """,
+    "executor": """
+        import asyncio, time
+        from osint_fanout import Adapter, TargetKind
+
+        class Plugin(Adapter):
+            name = "executor"
+            description = "waits for the default executor, 8 s"
+            kinds = frozenset(TargetKind)
+            default_timeout_s = 30.0
+
+            async def lookup(self, target, ctx):
+                await asyncio.get_running_loop().run_in_executor(None, time.sleep, 8)
+                return {}
+    """,
+    "raw_thread": """
+        import asyncio, threading, time
+        from osint_fanout import Adapter, TargetKind
+
+        class Plugin(Adapter):
+            name = "raw_thread"
+            description = "starts a non-daemon thread that sleeps an hour"
+            kinds = frozenset(TargetKind)
+            default_timeout_s = 30.0
+
+            async def lookup(self, target, ctx):
+                threading.Thread(target=time.sleep, args=(3600,), daemon=False).start()
+                await asyncio.sleep(3600)
+                return {}
+    """,
+    "pool": """
+        import asyncio, concurrent.futures, time
+        from osint_fanout import Adapter, TargetKind
+
+        POOL = concurrent.futures.ThreadPoolExecutor(2)
+
+        class Plugin(Adapter):
+            name = "pool"
+            description = "waits for a thread pool of its own"
+            kinds = frozenset(TargetKind)
+            default_timeout_s = 30.0
+
+            async def lookup(self, target, ctx):
+                await asyncio.wrap_future(POOL.submit(time.sleep, 3600))
+                return {}
+    """,
+    "blocking": """
+        import time
+        from osint_fanout import Adapter, TargetKind
+
+        class Plugin(Adapter):
+            name = "blocking"
+            description = "calls a blocking library the supported way"
+            kinds = frozenset(TargetKind)
+            default_timeout_s = 30.0
+
+            async def lookup(self, target, ctx):
+                total = await ctx.run_blocking(sum, range(10))
+                if target.value.startswith("hang."):
+                    await ctx.run_blocking(time.sleep, 3600)
+                return {"total": total}
+    """,
+    "crasher": """
+        from osint_fanout import Adapter, TargetKind
+
+        class Plugin(Adapter):
+            name = "crasher"
+            description = "crashes with hostile text in its exception"
+            kinds = frozenset(TargetKind)
+
+            async def lookup(self, target, ctx):
+                raise ValueError("boom \x1b]0;pwned\x07\x1b[2J\x9b31m\u202eevil\u061c\U000e0041")
+    """,
+    "invisible": """
+        from osint_fanout import Adapter, TargetKind
+
+        INVISIBLE = "\u061c\U000e0041\u00ad\u3164\u2060\u180e\ufff9\ue000\u2028"
+
+        class Plugin(Adapter):
+            name = "invisible"
+            description = "shows" + INVISIBLE + "nothing"
+            kinds = frozenset(TargetKind)
+
+            async def lookup(self, target, ctx):
+                return {"text": "a" + INVISIBLE + "b"}
+
+            def summarize(self, data):
+                return data["text"]
+    """,
     "incomplete": """
         from osint_fanout import Adapter
 

@@ -195,7 +195,6 @@ def test_ip_answer(http):
         ("example.com", VERISIGN),
         ("www.example.org", "https://rdap.publicinterestregistry.org/rdap/domain/www.example.org"),
         ("example.berlin", "https://rdap.nic.berlin/v1/domain/example.berlin"),
-        ("example.kg", "http://rdap.cctld.kg/domain/example.kg"),  # the only URL it lists
         ("193.0.6.139", "https://rdap.db.ripe.net/ip/193.0.6.139"),
         ("2001:db8::1", "https://rdap.apnic.net/ip/2001:db8::1"),  # inside 2001:c00::/23
     ],
@@ -205,6 +204,15 @@ def test_snapshot_routes_each_target(http, target, url):
     result = run(target)
     assert route.called
     assert result.status == "empty"  # a 404 is "not found", never a port-43 retry (NOBODY would fail)
+
+
+def test_http_only_bootstrap_entry_is_not_followed_from_https(http):
+    # .kg lists only http: a bootstrap fetched over https may not send us to plain http
+    plain = http.get("http://rdap.cctld.kg/domain/example.kg").respond(404)
+    redirector = http.get("https://rdap.org/domain/example.kg").respond(404)
+    run("example.kg")
+    assert redirector.called
+    assert not plain.called
 
 
 def test_tld_missing_from_the_bootstrap_goes_to_rdap_org(http):

@@ -42,6 +42,10 @@ HTTP_FAULTS: dict[str, tuple[str, dict[str, Any]]] = {
     "unauthorized": ("unauthorized", {}),
     "endless": ("endless", {}),
     "redirect": ("redirect", {}),
+    "gzip-bomb": ("bomb", {"layers": 1}),
+    "stacked-bomb": ("bomb", {"layers": 2}),
+    "brotli-unasked": ("bomb", {"layers": 1, "encoding": "br"}),
+    "deep-json": ("deep", {}),
 }
 # What an adapter with no fallback source makes of each: (statuses allowed, error type).
 DIRECT: dict[str, tuple[set[str], str | None]] = {
@@ -58,6 +62,10 @@ DIRECT: dict[str, tuple[set[str], str | None]] = {
     "unauthorized": ({"error"}, "auth"),
     "endless": ({"error"}, "too_large"),
     "redirect": ({"error"}, "redirect"),  # the request carries a key: refused, the trap sees nothing
+    "gzip-bomb": ({"error"}, "too_large"),  # counted while it is decoded, in 64 KiB steps
+    "stacked-bomb": ({"error"}, "parse"),  # stacked encodings are refused before any decoding
+    "brotli-unasked": ({"error"}, "parse"),  # only what is advertised is decoded
+    "deep-json": ({"error"}, "parse"),
 }
 
 

@@ -116,12 +116,12 @@ class TcpServer:
     """A listening socket on loopback, a daemon thread per connection, a clean stop:
     shutting the sockets down wakes every thread blocked in accept, recv or send."""
 
-    def __init__(self, name: str, log: RequestLog, host: str = "127.0.0.1") -> None:
+    def __init__(self, name: str, log: RequestLog, host: str = "127.0.0.1", port: int = 0) -> None:
         self.name = name
         self.log = log
         self.behaviours = Behaviours()
         self.stopping = threading.Event()
-        self.sock = socket.create_server((host, 0))
+        self.sock = socket.create_server((host, port))
         self.host, self.port = self.sock.getsockname()[:2]
         self._lock = threading.Lock()
         self._open: dict[socket.socket, threading.Thread] = {}

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from . import bombs
 from .base import Behaviour, Request, RequestLog, TcpServer
 
 HTML_ERROR = (
@@ -38,6 +39,8 @@ BEHAVIOURS: dict[str, frozenset[str]] = {
     "endless": frozenset({"content_length"}),
     "redirect": frozenset({"location", "status"}),
     "custom": frozenset({"status", "body", "json", "content_type", "headers"}),
+    "bomb": frozenset({"layers", "mib", "encoding"}),
+    "deep": frozenset({"depth"}),
 }
 
 
@@ -179,6 +182,13 @@ class HttpServer(TcpServer):
             self._send(handler, reply)
         elif name == "custom":
             self._send(handler, _custom(service, params))
+        elif name == "bomb":  # 1 GiB of zeros in 1 MiB of gzip; or gzip inside gzip, in a few KiB
+            mib, layers = params.get("mib", 1024), params.get("layers", 1)
+            body = bombs.gzip_zeros(mib) if layers == 1 else bombs.gzip_of_gzip(mib)
+            encoding = params.get("encoding") or ", ".join(["gzip"] * layers)
+            self._send(handler, Reply(200, body, service.content_type, {"Content-Encoding": encoding}))
+        elif name == "deep":
+            self._send(handler, Reply(200, bombs.deep_json(params.get("depth", 100_000)), service.content_type))
         else:
             raise ValueError(f"unknown behaviour {name!r}")
 

@@ -30,10 +30,12 @@ MAX_QUERY = 4096
 
 
 class WhoisServer(TcpServer):
-    def __init__(self, name: str, log: RequestLog, *, role: str, refer: str = "") -> None:
+    def __init__(
+        self, name: str, log: RequestLog, *, role: str, refer: str = "", host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         if role not in ("iana", "registry"):
             raise ValueError(f"role must be 'iana' or 'registry', not {role!r}")
-        super().__init__(name, log)
+        super().__init__(name, log, host, port)
         self.role = role
         self.refer = refer
 
