@@ -22,6 +22,11 @@ __all__ = ["ACCEPT_ENCODING", "content_coding", "read_body"]
 ACCEPT_ENCODING = "gzip, deflate"
 STEP = 64 * 1024
 """Most bytes one decompression step may produce."""
+MAX_RATIO = 200
+RATIO_FLOOR = 1024 * 1024
+"""Past RATIO_FLOOR decoded bytes, a body that expands over MAX_RATIO-fold is a bomb, not
+data (JSON compresses 5- to 30-fold): refused at once, so that many bombs in parallel
+cost little more than their first MiB each, not `limit` each."""
 _GZIP = {"gzip", "x-gzip"}
 _IDENTITY = {"", "identity"}
 
@@ -35,12 +40,19 @@ class _Inflater:
         self.raw_fallback = not self.gzip  # "deflate": zlib-wrapped first, raw if that fails
         self.started = False
         self.obj = self._new()
+        self.fed = 0
+
+    def consumed(self) -> int:
+        """Compressed bytes that zlib has read so far."""
+        pending = len(self.obj.unconsumed_tail) + len(self.obj.unused_data)
+        return self.fed - pending
 
     def _new(self) -> zlib._Decompress:
         return zlib.decompressobj(zlib.MAX_WBITS | 16 if self.gzip else zlib.MAX_WBITS)
 
     def feed(self, data: bytes) -> bytes:
         """Decode the first step of `data`; `more()` gives the next ones."""
+        self.fed += len(data)
         try:
             out = self.obj.decompress(data, STEP)
         except zlib.error:
@@ -89,6 +101,9 @@ async def read_body(raw: AsyncIterator[bytes], *, content_encoding: str, limit: 
         body.extend(piece)
         if len(body) > limit:
             raise AdapterError("too_large", f"{where} sent more than {limit} bytes")
+        if inflater and len(body) > RATIO_FLOOR and len(body) > MAX_RATIO * inflater.consumed():
+            bomb = f"{where} sent a body that expands over {MAX_RATIO}-fold (a compression bomb)"
+            raise AdapterError("too_large", bomb)
 
     try:
         async for chunk in raw:

@@ -335,14 +335,15 @@ class Http:
 
 
 def _name_error(exc: BaseException) -> socket.gaierror | None:
-    """The name-resolution failure behind an httpx error, if that is what it is."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return None
-        if isinstance(seen, socket.gaierror):
-            return seen
-        seen = seen.__cause__ or seen.__context__
+    """The name-resolution failure behind an httpx error, if that is what it is (searched
+    through both the causes and the contexts of the chain)."""
+    pending, seen = [exc], set()
+    while pending and len(seen) < 16:
+        current = pending.pop()
+        if isinstance(current, socket.gaierror):
+            return current
+        seen.add(id(current))
+        pending += [link for link in (current.__cause__, current.__context__) if link and id(link) not in seen]
     return None
 
 

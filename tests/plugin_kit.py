@@ -94,7 +94,7 @@ MISBEHAVING = {
         raise ImportError("this plugin is broken on purpose")
     """,
     "cruncher": """
-        import hashlib
+        import hashlib, sys
         from osint_fanout import Adapter, TargetKind
 
         class Plugin(Adapter):
@@ -104,6 +104,8 @@ MISBEHAVING = {
             default_timeout_s = 120.0
 
             async def lookup(self, target, ctx):
+                sys.stderr.write("cruncher: crunching\\n")
+                sys.stderr.flush()
                 hashlib.pbkdf2_hmac("sha256", b"password", b"salt", 200_000_000)
                 return {}
     """,

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
+import socket
 import time
+import zlib
 from typing import Any
 
 import httpx
@@ -317,3 +321,153 @@ def test_a_retry_after_longer_than_the_timeout_but_inside_the_deadline_is_waited
     result = run_adapter(Echo, "later.com", timeout_s=1.0, deadline_s=10)
     assert result.status is Status.OK and result.data == {"late": True}
     assert route.call_count == 2 and result.waited_ms >= 1900
+
+
+# -- bounded decoding, name failures, inward redirects, plain http -------------------------
+
+
+def _gzip(data: bytes, layers: int = 1) -> bytes:
+    for _ in range(layers):
+        data = gzip.compress(data)
+    return data
+
+
+@respx.mock
+@pytest.mark.parametrize("encoding", ["gzip", "x-gzip", "deflate", "deflate-raw", "identity, gzip"])
+def test_compressed_bodies_are_decoded(encoding: str) -> None:
+    body = json.dumps({"n": list(range(1000))}).encode()
+    if encoding == "deflate":
+        content = zlib.compress(body)
+    elif encoding == "deflate-raw":  # some servers send raw deflate under "deflate"
+        squeeze = zlib.compressobj(wbits=-15)
+        content, encoding = squeeze.compress(body) + squeeze.flush(), "deflate"
+    else:
+        content = _gzip(body)
+    headers = {"Content-Encoding": encoding}
+    respx.get(url("zip.com")).mock(return_value=httpx.Response(200, content=content, headers=headers))
+    result = run_adapter(Echo, "zip.com")
+    assert result.status is Status.OK and result.data == {"n": list(range(1000))}
+
+
+@respx.mock
+def test_two_gzip_members_in_a_row_are_one_body() -> None:
+    content = gzip.compress(b'{"a": ') + gzip.compress(b"1}")
+    respx.get(url("members.com")).mock(
+        return_value=httpx.Response(200, content=content, headers={"Content-Encoding": "gzip"})
+    )
+    assert run_adapter(Echo, "members.com").data == {"a": 1}
+
+
+@respx.mock
+def test_a_bomb_is_cut_at_the_cap_while_it_decodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    steps: list[int] = []
+    real = zlib.decompressobj
+
+    class Spy:
+        def __init__(self, *args: Any) -> None:
+            self.obj = real(*args)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.obj, name)
+
+        def decompress(self, data: bytes, max_length: int = 0) -> bytes:
+            out = self.obj.decompress(data, max_length)
+            if max_length:  # ours (respx itself decodes the mock body whole, with httpx's decoder)
+                steps.append(len(out))
+            return out
+
+    monkeypatch.setattr(zlib, "decompressobj", Spy)
+    content = _gzip(bytes(64 << 20))  # 64 MiB of zeros in 64 KiB
+    zipped = {"Content-Encoding": "gzip"}
+    respx.get(url("bomb.com")).mock(return_value=httpx.Response(200, content=content, headers=zipped))
+    result = run_adapter(Echo, "bomb.com", max_body_bytes=1 << 20)
+    assert result.error is not None and result.error.type == "too_large"
+    assert max(steps) <= 64 * 1024  # never more than one small step decoded at a time
+    assert sum(steps) <= (1 << 20) + 64 * 1024
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    ("encoding", "content"), [("gzip, gzip", _gzip(b"{}", 2)), ("br", b"\x0b\x02\x80{}\x03"), ("zstd", b"x")]
+)
+def test_stacked_and_unasked_encodings_are_refused(encoding: str, content: bytes) -> None:
+    headers = {"Content-Encoding": encoding}
+    respx.get(url("odd.com")).mock(return_value=httpx.Response(200, content=content, headers=headers))
+    result = run_adapter(Echo, "odd.com")
+    assert result.error is not None and result.error.type == "parse"
+    assert "encoding" in result.error.message
+
+
+@respx.mock
+def test_only_bounded_encodings_are_asked_for() -> None:
+    route = respx.get(url("ae.com")).mock(return_value=httpx.Response(200, json={}))
+    run_adapter(Echo, "ae.com")
+    assert route.calls.last.request.headers["accept-encoding"] == "gzip, deflate"
+
+
+@respx.mock
+def test_deep_json_is_a_parse_error() -> None:
+    respx.get(url("deep.com")).mock(return_value=httpx.Response(200, content=b"[" * 100_000 + b"]" * 100_000))
+    result = run_adapter(Echo, "deep.com")
+    assert result.error is not None and result.error.type == "parse"
+
+
+def test_a_name_that_does_not_resolve_is_not_retried() -> None:
+    # no respx here: the autouse no_internet guard answers getaddrinfo with EAI_NONAME
+    started = time.monotonic()
+    result = run_adapter(Echo, "nxdomain.com", timeout_s=10, base_url="https://api.nowhere.test")
+    assert result.error is not None and result.error.type == "network"
+    assert result.error.message.startswith("cannot resolve api.nowhere.test")
+    assert result.waited_ms == 0 and time.monotonic() - started < 1.0
+
+
+def test_a_temporary_resolver_failure_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[object] = []
+
+    def again(host: object, *args: object, **kwargs: object) -> object:
+        calls.append(host)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", again)
+    result = run_adapter(Echo, "again.com", timeout_s=3, base_url="https://api.nowhere.test")
+    assert result.error is not None and result.error.type == "network"
+    assert len(calls) >= 2 and result.waited_ms > 0
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    ("start", "location"),
+    [
+        ("https://rdap.example.net/d/in.com", "http://rdap.example.net/elsewhere"),  # https -> http
+        ("https://rdap.example.net/d/in.com", "https://127.0.0.2/internal"),  # public -> loopback
+        ("https://rdap.example.net/d/in.com", "https://10.0.0.5/internal"),  # public -> private
+        ("https://rdap.example.net/d/in.com", "https://169.254.169.254/latest/meta-data/"),  # link-local
+        ("https://rdap.example.net/d/in.com", "https://[::ffff:127.0.0.1]/"),  # loopback, IPv4-mapped
+        ("https://rdap.example.net/d/in.com", "https://localhost/"),
+        ("http://10.0.0.5/d/in.com", "http://127.0.0.1/"),  # private -> loopback
+    ],
+)
+def test_keyless_redirects_may_not_lead_inward(start: str, location: str) -> None:
+    base = start.rsplit("/d/", 1)[0]
+    respx.get(start).mock(return_value=httpx.Response(302, headers={"Location": location}))
+    inner = respx.get(location).mock(return_value=httpx.Response(200, json={"secret": "internal"}))
+    result = run_adapter(Echo, "in.com", base_url=base)
+    assert result.error is not None and result.error.type == "redirect", result
+    assert not inner.called
+
+
+@respx.mock
+def test_keyless_redirects_outward_or_sideways_are_followed() -> None:
+    respx.get("http://10.0.0.5/d/side.com").mock(return_value=httpx.Response(302, headers={"Location": "http://10.0.0.6/x"}))
+    respx.get("http://10.0.0.6/x").mock(return_value=httpx.Response(200, json={"ok": 1}))
+    assert run_adapter(Echo, "side.com", base_url="http://10.0.0.5").data == {"ok": 1}
+
+
+@respx.mock
+def test_an_adapter_built_url_never_gets_the_key_over_plain_http() -> None:
+    route = respx.get("http://api.example.net/d/plain.com").mock(return_value=httpx.Response(200, json={}))
+    result = run_adapter(Echo, "plain.com", base_url="http://api.example.net", api_key=KEY)
+    assert result.error is not None and result.error.type == "config" and "allow_plain_http" in result.error.message
+    assert not route.called
+    allowed = run_adapter(Echo, "plain.com", base_url="http://api.example.net", api_key=KEY, allow_plain_http=True)
+    assert allowed.status is Status.OK and route.called
