@@ -68,7 +68,7 @@ class HttpResponse:
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
 
-    def excerpt(self, limit: int = 80) -> str:
+    def excerpt(self, limit: int = 120) -> str:
         """A short, escaped, redacted start of the body, for error messages."""
         return one_line(self.text(), limit) or "(empty body)"
 
