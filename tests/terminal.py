@@ -4,7 +4,7 @@ Everything the CLI writes, stdout and stderr alike, goes to one terminal, as for
 person at a shell; the bytes are fed to pyte, and tests assert on what the screen shows
 (and on the lines scrolled off its top, as a person could scroll back to them).
 
-    with Terminal(world, "search", "example.com") as term:
+    with Terminal("search", "example.com", env=world.cli_env(), cwd=world.home) as term:
         term.wait_for(lambda screen: "running" in screen)
         term.ctrl_c()
         code = term.wait()
@@ -24,10 +24,11 @@ import sys
 import termios
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pyte
 
-from tests.world.world import World, cli_command
+from tests.world.world import cli_command
 
 COLUMNS, LINES = 100, 40
 
@@ -42,8 +43,9 @@ _CONTROLLING_TTY = (
 
 class Terminal:
     def __init__(
-        self, world: World, *args: str, columns: int = COLUMNS, lines: int = LINES, env: dict[str, str] | None = None
+        self, *args: str, env: dict[str, str], cwd: Path, columns: int = COLUMNS, lines: int = LINES
     ) -> None:
+        """Run `osint-fanout *args` in `env` (plus TERM, COLUMNS and LINES for this terminal)."""
         self.columns = columns
         self.screen = pyte.HistoryScreen(columns, lines, history=100_000)
         self.stream = pyte.ByteStream(self.screen)
@@ -60,8 +62,8 @@ class Terminal:
                 stdin=slave,
                 stdout=slave,
                 stderr=slave,
-                env=world.cli_env(terminal_env | (env or {})),
-                cwd=world.home,
+                env=env | terminal_env,
+                cwd=cwd,
                 close_fds=True,
             )
         finally:

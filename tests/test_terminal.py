@@ -72,6 +72,10 @@ def assert_final(lines: list[str], targets: list[str], statuses: dict[str, str] 
     return shown
 
 
+def terminal(world: World, *args: str, lines: int = 40) -> Terminal:
+    return Terminal(*args, env=world.cli_env(), cwd=world.home, lines=lines)
+
+
 @pytest.fixture
 def keyed(world: World) -> World:
     world.write_config(keys=True)  # every adapter can answer: all five are ok
@@ -80,7 +84,7 @@ def keyed(world: World) -> World:
 
 def test_one_target_fills_its_table_then_leaves_it_once(keyed: World) -> None:
     keyed.behave("crtsh", "*", "slow", delay_s=1.5)
-    with Terminal(keyed, "search", "example.com") as term:
+    with terminal(keyed, "search", "example.com") as term:
         live = term.wait_for(lambda s: row_shown(s, "ct", "running") == 1 and row_shown(s, "dns", "ok") == 1)
         assert "example.com" in live and not FOOTER.search(live)  # in progress: no footer yet
         code = term.wait()
@@ -93,7 +97,7 @@ def test_one_target_fills_its_table_then_leaves_it_once(keyed: World) -> None:
 def test_several_targets_each_table_once_and_the_summary_stays(keyed: World) -> None:
     keyed.behave("crtsh", "*", "slow", delay_s=1.5)
     targets = ["example.com", "example.net", "example.org"]
-    with Terminal(keyed, "search", *targets) as term:
+    with terminal(keyed, "search", *targets) as term:
         term.wait_for(lambda s: row_shown(s, "ct", "running") >= 2)  # tables in progress side by side
         code = term.wait()
         lines = term.transcript()
@@ -116,7 +120,7 @@ def test_several_targets_each_table_once_and_the_summary_stays(keyed: World) -> 
 def test_ctrl_c_leaves_what_arrived_and_the_rest_cancelled(keyed: World) -> None:
     keyed.behave("crtsh", "*", "hang")
     targets = ["example.com", "example.net"]
-    with Terminal(keyed, "search", *targets) as term:
+    with terminal(keyed, "search", *targets) as term:
         term.wait_for(lambda s: row_shown(s, "ct", "running") == 2 and row_shown(s, "whois", "ok") == 2)
         term.ctrl_c()
         code = term.wait()
@@ -137,7 +141,7 @@ def test_targets_from_a_file_on_a_short_terminal(keyed: World, tmp_path: Path) -
     targets = [f"{prefix}{base}" for base in ("example.com", "example.net", "example.org") for prefix in ("", "www.")]
     listing = tmp_path / "targets.txt"
     listing.write_text("\n".join(targets) + "\n", "utf-8")
-    with Terminal(keyed, "search", "-i", str(listing), lines=24) as term:
+    with terminal(keyed, "search", "-i", str(listing), lines=24) as term:
         term.wait_for(lambda s: row_shown(s, "ct", "running") >= 1)
         code = term.wait()
         lines = term.transcript()
