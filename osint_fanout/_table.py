@@ -126,9 +126,9 @@ class TableSink(Sink):
     """Live tables for targets in progress; each finished table is printed once, above
     them, and stays on screen.
 
-    Two locks, never held the other way round: `_screen` serialises every write to the
-    terminal (the redraw thread's and ours), `_state` guards the rows and is held only to
-    read or change them, never while writing.
+    Two locks: `_screen` serialises every write to the terminal (the redraw thread's and
+    ours); `_state` guards the rows, held only to read or change them. A redraw takes
+    `_state` inside `_screen`; nothing takes `_screen` while holding `_state`.
     """
 
     def __init__(self, console: Console, adapters: list[str], *, live: bool) -> None:
