@@ -16,16 +16,22 @@ import typer
 
 from . import _STARTED, __version__
 from ._exitcodes import EXIT_INTERNAL, EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_FAILED, EXIT_USAGE
+from ._help import Command, Group, complete_adapter_names
 
-__all__ = ["app", "main"]
+__all__ = ["DEFAULTS", "app", "main"]
 
 STARTED = _STARTED
 """When the command started: deadlines of the first targets count from here."""
 
+DEFAULTS = {"deadline_s": 60.0, "concurrency": 16}
+"""What `search --help` shows for the [run] settings left unset; a test holds them equal
+to the settings' own defaults (importing those here would slow every start)."""
+
 app = typer.Typer(
     name="osint-fanout",
+    cls=Group,
     help="Ask DNS, WHOIS/RDAP, certificate transparency, Shodan and VirusTotal about a target, all at once.",
-    add_completion=False,
+    epilog="Shell completion: osint-fanout --install-completion (bash, zsh, fish).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -68,50 +74,132 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
-        help="TOML config file [default: $OSINT_FANOUT_CONFIG, else the user config dir].",
-        show_default=False,
+        metavar="FILE",
+        help="TOML config file.",
+        show_default="$OSINT_FANOUT_CONFIG, else config.toml in the user config dir",
         dir_okay=False,
     ),
 ]
 
+SEARCH_EXAMPLES = """Examples:
+  # a live table on a terminal
+  osint-fanout search example.com
+  # JSON, into jq
+  osint-fanout search 198.51.100.7 -f json | jq .
+  # only two adapters
+  osint-fanout search example.com -a dns,ct
+  # a list of targets, appended line by line; run it again to finish what is missing
+  osint-fanout search -i domains.txt -f ndjson -o out.ndjson --resume
+More in the README: the config file, the output formats, exit codes."""
+# The unindented last line keeps the examples' indentation (help text is dedented).
 
-@app.command(
-    epilog="Examples:  osint-fanout search example.com  |  osint-fanout search 198.51.100.7 -f json | jq .  |  "
-    "osint-fanout search -i domains.txt -f ndjson -o out.ndjson --resume",
-)
+
+@app.command(cls=Command, epilog=SEARCH_EXAMPLES)
 def search(
     targets: Annotated[
-        list[str] | None, typer.Argument(help="Domains, IP addresses or URLs.", show_default=False)
+        list[str] | None,
+        typer.Argument(
+            metavar="TARGET", help="Domains, IP addresses or URLs (a URL is reduced to its host).", show_default=False
+        ),
     ] = None,
     input_files: Annotated[
         list[str] | None,
-        typer.Option("--input", "-i", help="Read targets from FILE, one per line ('-' for stdin).", show_default=False),
+        typer.Option(
+            "--input",
+            "-i",
+            metavar="FILE",
+            help="Read targets from FILE, one per line ('-' for stdin); may be repeated.",
+            show_default="none",
+        ),
     ] = None,
     config: ConfigOption = None,
     adapters: Annotated[
-        str | None, typer.Option("--adapters", "-a", help="Only these adapters (comma-separated).")
+        str | None,
+        typer.Option(
+            "--adapters",
+            "-a",
+            metavar="NAME[,NAME...]",
+            help="Only these adapters.",
+            show_default="every enabled adapter",
+            autocompletion=complete_adapter_names,
+        ),
     ] = None,
     exclude: Annotated[
-        str | None, typer.Option("--exclude", "-x", help="Skip these adapters (comma-separated).")
+        str | None,
+        typer.Option(
+            "--exclude",
+            "-x",
+            metavar="NAME[,NAME...]",
+            help="Skip these adapters.",
+            show_default="none",
+            autocompletion=complete_adapter_names,
+        ),
     ] = None,
-    timeout: Annotated[float | None, typer.Option(help="Timeout per adapter call, seconds.")] = None,
-    deadline: Annotated[float | None, typer.Option(help="Overall deadline per target, seconds [default: 60].")] = None,
-    max_time: Annotated[float | None, typer.Option("--max-time", help="Bound on the whole run, seconds.")] = None,
-    concurrency: Annotated[int | None, typer.Option(help="Adapter calls in flight at once [default: 16].")] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            metavar="SECONDS",
+            help="Timeout per adapter call.",
+            show_default="each adapter's own, see 'osint-fanout adapters'",
+        ),
+    ] = None,
+    deadline: Annotated[
+        float | None,
+        typer.Option(
+            metavar="SECONDS", help="Overall deadline per target.", show_default=f"{DEFAULTS['deadline_s']:g}"
+        ),
+    ] = None,
+    max_time: Annotated[
+        float | None,
+        typer.Option("--max-time", metavar="SECONDS", help="Bound on the whole run.", show_default="none"),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(metavar="N", help="Adapter calls in flight at once.", show_default=str(DEFAULTS["concurrency"])),
+    ] = None,
     output_format: Annotated[
         OutputFormat | None,
         typer.Option(
-            "--format", "-f", help="table on a terminal, else json.", show_default=False, case_sensitive=False
+            "--format",
+            "-f",
+            help="How results are written.",
+            show_default="table on a terminal, else json",
+            case_sensitive=False,
         ),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to FILE (atomically; ndjson appends).", dir_okay=False)
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write to FILE (atomically; ndjson appends).",
+            show_default="stdout",
+            dir_okay=False,
+        ),
     ] = None,
-    resume: Annotated[bool, typer.Option(help="With -o FILE (ndjson): skip targets already complete in FILE.")] = False,
-    summary: Annotated[bool, typer.Option(help='End ndjson output with a {"summary": ...} line.')] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, warnings or summary on stderr.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="With -o FILE (ndjson): skip targets already complete in FILE.", show_default="off"
+        ),
+    ] = False,
+    summary: Annotated[
+        bool, typer.Option("--summary", help='End ndjson output with a {"summary": ...} line.', show_default="off")
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress, warnings or summary on stderr.", show_default="off"),
+    ] = False,
     verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More logging on stderr (-vv: debug).")
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            help="More logging on stderr, repeatable: -v info, -vv debug, -vvv adapter tracebacks.",
+            show_default="warnings and errors",
+        ),
     ] = 0,
 ) -> None:
     """Investigate targets with every adapter at once and print the results as they arrive."""
@@ -147,10 +235,12 @@ def search(
     raise typer.Exit(run_search(request))
 
 
-@app.command("adapters")
+@app.command("adapters", cls=Command)
 def list_adapters(
     config: ConfigOption = None,
-    output_format: Annotated[ListFormat, typer.Option("--format", "-f", case_sensitive=False)] = ListFormat.table,
+    output_format: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="How the list is written.", case_sensitive=False)
+    ] = ListFormat.table,
 ) -> None:
     """List the installed adapters, what they handle and whether a key is configured."""
     from ._listing import show_adapters
@@ -158,7 +248,7 @@ def list_adapters(
     raise typer.Exit(show_adapters(config, output_format.value))
 
 
-@app.command()
+@app.command(cls=Command)
 def schema(
     name: Annotated[
         SchemaName, typer.Argument(help="json (one object per target) or ndjson (one line per result).")
@@ -186,8 +276,11 @@ def main(argv: list[str] | None = None) -> NoReturn:
     try:
         code = command.main(args=argv, prog_name="osint-fanout", standalone_mode=False)
     except typer.TyperException as exc:
+        message = exc.format_message().strip()
+        if not message:  # no arguments at all: the help is on the screen already, exit 2
+            _exit(exc.exit_code)
         hint = " (see --help)" if exc.exit_code == EXIT_USAGE else ""
-        _fail(f"error: {exc.format_message()}{hint}", exc.exit_code)
+        _fail(f"error: {message}{hint}", exc.exit_code)
     except typer.Abort:
         _fail("aborted", 130)
     except KeyboardInterrupt:

@@ -117,7 +117,8 @@ class Investigation:
             for ready in self.adapters:
                 if ready.name not in run.results:
                     error = ErrorInfo(type="cancelled", message=message)
-                    elapsed = time.monotonic() - (run.deadline - self.deadline_s)
+                    # since the target was taken up (its deadline also counts the start-up time)
+                    elapsed = time.monotonic() - (run.deadline - self.deadline_s) - self._startup_s
                     events.extend(self._record(self._result(_Job(run, ready), Status.CANCELLED, elapsed, error=error)))
         return events
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from ._adapter import AdapterOptions, KeyPolicy
@@ -17,7 +18,12 @@ from ._plugins import discover
 from ._redact import terminal_safe
 from ._settings import ConfigError, load_settings
 
-__all__ = ["adapter_rows", "show_adapters"]
+__all__ = ["adapter_rows", "render_listing", "show_adapters"]
+
+COLUMNS = ("name", "targets", "key", "timeout", "enabled")
+DESCRIPTION_INDENT = 4
+DESCRIPTION_LINES = 2
+"""A description longer than this many lines is cut short with '...'."""
 
 
 def show_adapters(config: Path | None, fmt: str) -> int:
@@ -32,30 +38,45 @@ def show_adapters(config: Path | None, fmt: str) -> int:
     if fmt == "json":
         print(json.dumps({"adapters": rows, "failed": failed}, indent=2))
         return 0
-    table = Table(title="adapters")
-    for column in ("name", "description", "targets", "key", "timeout", "enabled"):
-        table.add_column(column)
-    for row in rows:
-        key = row["key"] if row["key"] == "none" else f"{row['key']}, {'set' if row['key_configured'] else 'not set'}"
-        table.add_row(
-            *(
-                Text(terminal_safe(str(v)))
-                for v in (
-                    row["name"],
-                    row["description"],
-                    ", ".join(row["kinds"]),
-                    key,
-                    f"{row['default_timeout_s']:g}s",
-                    "yes" if row["enabled"] else "no",
-                )
-            )
-        )
-    Console().print(table)
+    console = Console()
+    for line in render_listing(rows, console.width):
+        console.print(line, no_wrap=True, overflow="ellipsis", crop=True)
     for item in failed:
         print(
             f"osint-fanout: warning: adapter plugin {item['name']!r} failed to load: {item['error']}", file=sys.stderr
         )
     return 0
+
+
+def render_listing(rows: list[dict[str, Any]], width: int) -> list[Text]:
+    """The `adapters` table, readable at 80 columns: one line of facts per adapter in
+    aligned columns, its description under it, indented, on at most two lines."""
+    facts = [[terminal_safe(cell) for cell in _facts(row)] for row in rows]
+    widths = [max(cell_len(line[i]) for line in [list(COLUMNS), *facts]) for i in range(len(COLUMNS))]
+    lines = [_aligned(list(COLUMNS), widths, ["bold"] * len(COLUMNS))]
+    for row, cells in zip(rows, facts, strict=True):
+        missing = row["key"] == KeyPolicy.REQUIRED.value and not row["key_configured"]
+        lines.append(_aligned(cells, widths, ["bold", "", "yellow" if missing else "", "", ""]))
+        description = terminal_safe(str(row["description"] or ""))
+        room = max(20, width - DESCRIPTION_INDENT)
+        for part in textwrap.wrap(description, room, max_lines=DESCRIPTION_LINES, placeholder=" ..."):
+            lines.append(Text(" " * DESCRIPTION_INDENT + part, style="dim"))
+    return lines
+
+
+def _facts(row: dict[str, Any]) -> list[str]:
+    key = row["key"] if row["key"] == "none" else f"{row['key']}, {'set' if row['key_configured'] else 'not set'}"
+    enabled = "yes" if row["enabled"] else "no"
+    return [row["name"], ", ".join(row["kinds"]), key, f"{row['default_timeout_s']:g}s", enabled]
+
+
+def _aligned(cells: list[str], widths: list[int], styles: list[str]) -> Text:
+    line = Text()
+    for i, (cell, cell_width, style) in enumerate(zip(cells, widths, styles, strict=True)):
+        line.append(cell, style=style)
+        if i < len(cells) - 1:
+            line.append(" " * (cell_width - cell_len(cell) + 2))
+    return line
 
 
 def adapter_rows(

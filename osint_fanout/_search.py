@@ -74,13 +74,16 @@ def run_search(request: SearchRequest) -> int:
         bulk = bool(inputs) or len(positional) > 1
         stats = Stats(names, console=None if request.quiet else Console(stderr=True), show_summary=bulk)
         pool = HttpPool()
-        sinks = [*_sinks(request, fmt, names, stats, watch=not bulk), stats]
+        outputs = _sinks(request, fmt, names, stats, watch=not bulk)
     except (ConfigError, InvalidTarget, OutputError, ProxyError) as exc:
         print(f"osint-fanout: error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-    live_table = any(isinstance(sink, TableSink) and sink.live for sink in sinks)
+    # Live displays come after stats: sinks finish in reverse order, so every display has
+    # stopped (and left the screen as it should stay) before the summary is printed.
+    displays = [sink for sink in outputs if isinstance(sink, TableSink) and sink.live]
+    sinks = [*(sink for sink in outputs if sink not in displays), stats, *displays]
     stats.total = count_targets(positional, inputs) if bulk else len(positional)
-    if bulk and not request.quiet and not live_table and sys.stderr.isatty():
+    if bulk and not request.quiet and not displays and sys.stderr.isatty():
         total = None if request.resume or stats.total is None else stats.total
         sinks.append(ProgressSink(Console(stderr=True), stats, total))
     engine = Investigation(

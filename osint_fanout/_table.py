@@ -6,11 +6,13 @@ sequences and invisible characters are shown as inert `\\xNN` text.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -20,7 +22,7 @@ from ._redact import terminal_safe
 from ._results import Report, Result, Status
 from ._targets import Target
 
-__all__ = ["SafeConsole", "TableSink", "render_table"]
+__all__ = ["SafeConsole", "TableSink", "finished_table", "render_table"]
 
 STATUS_STYLE = {
     Status.OK: "bold green",
@@ -31,6 +33,10 @@ STATUS_STYLE = {
     Status.CANCELLED: "magenta",
 }
 _MAX_CELL = 160
+REFRESH_S = 0.125
+"""How often the live tables are redrawn (the running times tick)."""
+STOP_WAIT_S = 0.5
+"""How long finishing waits for a write to the terminal in progress (a stopped tty blocks)."""
 
 
 @dataclass
@@ -83,61 +89,121 @@ def render_table(target: Target, rows: list[Row], now: float) -> Table:
     return table
 
 
+def finished_table(report: Report, rows: list[Row]) -> Table:
+    """A target's final table, with a footer: its wall time and counts by status. The
+    footer's time is never less than a row's: both are shown as the same rounded seconds."""
+    table = render_table(report.target, rows, time.monotonic())
+    wall_ms = round((report.finished_at - report.started_at).total_seconds() * 1000)
+    took_ms = max([wall_ms, *(r.elapsed_ms for r in report.results)])
+    counts = {s: sum(r.status is s for r in report.results) for s in Status}
+    shown = " · ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+    table.caption = _cell(f"{took_ms / 1000:.2f}s · {shown}")
+    table.caption_justify = "left"
+    return table
+
+
 class SafeConsole(Console):
     """A reader closing the pipe ends the output (exit 141), instead of Rich's SystemExit."""
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
-        if threading.current_thread() is threading.main_thread():  # not Live's refresh thread
+        if threading.current_thread() is threading.main_thread():  # not the refresh thread
             raise OutputClosed()
 
 
+class _OpenTables:
+    """The live region: rendered from the current rows each time it is drawn, so a
+    redraw after a finished table is printed never shows a stale copy of it."""
+
+    def __init__(self, sink: TableSink) -> None:
+        self.sink = sink
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from self.sink.open_tables()
+
+
 class TableSink(Sink):
-    """Live tables for targets in progress; each finished table stays on screen."""
+    """Live tables for targets in progress; each finished table is printed once, above
+    them, and stays on screen.
+
+    Two locks: `_screen` serialises every write to the terminal (the redraw thread's and
+    ours); `_state` guards the rows, held only to read or change them. A redraw takes
+    `_state` inside `_screen`; nothing takes `_screen` while holding `_state`.
+    """
 
     def __init__(self, console: Console, adapters: list[str], *, live: bool) -> None:
         self.console = console
         self.adapters = adapters
-        self._open: dict[str, tuple[Target, dict[str, Row]]] = {}
-        self._lock = threading.RLock()
-        self._live: Live | None = None
         self.live = live
+        self._open: dict[str, tuple[Target, dict[str, Row]]] = {}
+        self._state = threading.RLock()  # re-entrant: a signal handler may interrupt the holder
+        self._screen = threading.RLock()
+        self._stopped = threading.Event()
+        self._live: Live | None = None
+        self._ticker: threading.Thread | None = None
         if live:
-            self._live = Live(console=console, get_renderable=self._render_open, refresh_per_second=8)
+            self._live = Live(
+                _OpenTables(self),
+                console=console,
+                auto_refresh=False,
+                redirect_stderr=_is_terminal(sys.stderr),  # else `2>log` lines would land on screen
+            )
             self._live.start()
+            self._ticker = threading.Thread(target=self._tick, name="osint-fanout-table", daemon=True)
+            self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._stopped.wait(REFRESH_S):
+            with self._screen:
+                if self._live is None or self._stopped.is_set():
+                    return
+                try:
+                    self._live.refresh()
+                except Exception:  # a closed terminal: stop redrawing, never a thread traceback
+                    return
 
     def _rows(self, target: Target) -> dict[str, Row]:
         if target.value not in self._open:
             self._open[target.value] = (target, {name: Row(name) for name in self.adapters})
         return self._open[target.value][1]
 
-    def _render_open(self) -> RenderableType:
-        with self._lock:
+    def open_tables(self) -> Iterator[Table]:
+        """The tables of the targets in progress, as they are now."""
+        with self._state:
             now = time.monotonic()
-            return Group(*(render_table(t, list(rows.values()), now) for t, rows in self._open.values()))
+            tables = [render_table(t, list(rows.values()), now) for t, rows in self._open.values()]
+        yield from tables
 
     def started(self, target: Target, adapter: str) -> None:
-        with self._lock:
+        with self._state:
             self._rows(target)[adapter].started = time.monotonic()
 
     def result(self, result: Result) -> None:
-        with self._lock:
+        with self._state:
             self._rows(result.target)[result.adapter].result = result
 
     def report(self, report: Report) -> None:
-        with self._lock:
-            rows = self._rows(report.target)
+        with self._state:
+            rows = self._rows(report.target)  # each of its results came through result() first
             del self._open[report.target.value]
-            table = render_table(report.target, list(rows.values()), time.monotonic())
-            took = (report.finished_at - report.started_at).total_seconds()
-            counts = {s: sum(r.status is s for r in report.results) for s in Status}
-            shown = " · ".join(f"{n} {s.value}" for s, n in counts.items() if n)
-            table.caption = _cell(f"{took:.2f}s · {shown}")
-            table.caption_justify = "left"
+            table = finished_table(report, list(rows.values()))
+        with self._screen:  # the live region is redrawn under it, without this target
             self.console.print(table)
 
     def finish(self) -> None:
-        with self._lock:
+        self._stopped.set()
+        if not self._screen.acquire(timeout=STOP_WAIT_S):
+            return  # a write is stuck (a stopped terminal); the process is ending anyway
+        try:
             if self._live is not None:
-                self._live.stop()
+                self._live.stop()  # its last redraw is empty: no table in progress is left
                 self._live = None
+        finally:
+            self._screen.release()
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
