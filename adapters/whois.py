@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import json
 import re
 import sys
@@ -18,17 +17,14 @@ from pydantic import Field, field_validator
 from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, NotFound, Skip, Target, TargetKind, UpstreamUrl
 
 from . import rdap_bootstrap
+from .whois_text import WHOIS_LINE_MAX, WHOIS_SCAN_MAX, WHOIS_TEXT_MAX, trimmed
 
 if TYPE_CHECKING:
     from osint_fanout import HttpResponse
 
+__all__ = ["WHOIS_LINE_MAX", "WHOIS_MAX_BYTES", "WHOIS_TEXT_MAX", "WhoisAdapter", "WhoisOptions", "whois_query"]
+
 WHOIS_MAX_BYTES = 1024 * 1024  # what a port-43 server may send
-# What is read of it: registries put the facts first, and python-whois's time grows faster than
-# the text (with the square of a line's length, for one), so it gets lines of at most
-# WHOIS_LINE_MAX characters, WHOIS_TEXT_MAX in all, from the first WHOIS_SCAN_MAX of the answer.
-WHOIS_SCAN_MAX = 64 * 1024
-WHOIS_TEXT_MAX = 16 * 1024
-WHOIS_LINE_MAX = 256
 RDAP_HEADERS = {"Accept": "application/rdap+json"}  # RFC 7480 section 4.2
 _LISTS = ("entities", "events", "status", "nameservers", "cidr0_cidrs")  # RFC 9083 arrays we read
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
@@ -200,23 +196,6 @@ async def _ask(host: str, port: int, query: str, ctx: Context, limit: int) -> st
         return raw.decode("latin-1")  # some registries still answer in a legacy 8-bit charset
 
 
-def _trimmed(answer: str) -> str:
-    """The part of a port-43 answer python-whois reads (see WHOIS_SCAN_MAX): lines of at most
-    WHOIS_LINE_MAX characters (longer ones are prose or DNSSEC keys), one empty line for a run of
-    them. Linear, and at most about 10 ms whatever the answer."""
-    kept: list[str] = []
-    size = 0
-    for line in io.StringIO(answer[:WHOIS_SCAN_MAX], newline=None):  # CR LF, CR or LF: a line
-        stripped = line.rstrip()
-        if len(stripped) > WHOIS_LINE_MAX or (not stripped and kept and not kept[-1]):
-            continue
-        size += len(stripped) + 1
-        if size > WHOIS_TEXT_MAX:
-            break
-        kept.append(stripped)
-    return "\n".join(kept)
-
-
 async def _parsed(name: str, text: str, server: str, ctx: Context) -> dict[str, list[str]]:
     """python-whois's reading of `text`, from a child process killed when the call's time is up."""
     wait_s = max(0.0, ctx.time_left() - 0.1)
@@ -248,7 +227,7 @@ async def _parsed(name: str, text: str, server: str, ctx: Context) -> dict[str, 
 
 
 async def _whois_data(name: str, answer: str, server: str, ctx: Context) -> dict[str, Any]:
-    text = _trimmed(answer)
+    text = trimmed(answer)
     if _NOT_FOUND.search(text):
         raise NotFound(f"{server}: no such domain")
     if not text.strip():

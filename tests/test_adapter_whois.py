@@ -58,10 +58,10 @@ from osint_fanout_adapters.whois import (
     WHOIS_TEXT_MAX,
     WhoisAdapter,
     WhoisOptions,
-    _trimmed,
     _whois_data,
     whois_query,
 )
+from osint_fanout_adapters.whois_text import trimmed as _trimmed
 from tests.helpers import run_adapter
 from tests.world.world import World
 
