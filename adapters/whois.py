@@ -1,6 +1,6 @@
 """Registration data of a domain or an IP network: RDAP first (RFC 9083), its server found
 through the IANA bootstrap (rdap_bootstrap.py); port-43 WHOIS (RFC 3912) for registries without
-RDAP, its answer read by python-whois in a child process."""
+RDAP, its answer read by python-whois in a child process, checked and completed by whois_text.py."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import contextlib
 import json
 import re
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
 from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, NotFound, Skip, Target, TargetKind, UpstreamUrl
 
-from . import rdap_bootstrap
+from . import rdap_bootstrap, whois_text
 from .whois_text import WHOIS_LINE_MAX, WHOIS_SCAN_MAX, WHOIS_TEXT_MAX, trimmed
 
 if TYPE_CHECKING:
@@ -141,12 +141,15 @@ class WhoisAdapter(Adapter[WhoisOptions]):
             parts = [head, data.get("country"), data.get("registrant")]
         else:
             parts = [f"registrar {data['registrar']}" if data.get("registrar") else None]
-            parts += [f"{key} {str(data[key])[:10]}" for key in ("created", "expires") if data.get(key)]
+            for key in ("created", "expires"):  # an imprecise date as the registry wrote it
+                when = str(data[key])[:10] if data.get(key) else data.get(f"{key}_text")
+                parts.append(f"{key} {when}" if when else None)
             parts.append("via port 43" if data.get("source") == "whois" else None)
         return " · ".join(str(part) for part in parts if part) or "no registration data"
 
     async def _port43(self, name: str, ctx: Context, rdap_error: AdapterError | None) -> dict[str, Any]:
-        """Port-43 WHOIS: the server IANA refers the TLD to (or `whois_server`), read by python-whois."""
+        """Port-43 WHOIS: the server IANA refers the TLD to (or `whois_server`), read by python-whois
+        and the generic reader."""
         limit = self.options.max_body_bytes or min(ctx.max_body_bytes, WHOIS_MAX_BYTES)
         tld = name.rsplit(".", 1)[-1]
         try:
@@ -196,7 +199,15 @@ async def _ask(host: str, port: int, query: str, ctx: Context, limit: int) -> st
         return raw.decode("latin-1")  # some registries still answer in a legacy 8-bit charset
 
 
-async def _parsed(name: str, text: str, server: str, ctx: Context) -> dict[str, list[str]]:
+class _Parsed(NamedTuple):
+    values: dict[str, list[str]]
+    """python-whois's reading: {key: [values]}."""
+    failure: str | None = None
+    """Why it read nothing, if it did not."""
+    timed_out: bool = False
+
+
+async def _parsed(name: str, text: str, server: str, ctx: Context) -> _Parsed:
     """python-whois's reading of `text`, from a child process killed when the call's time is up."""
     wait_s = max(0.0, ctx.time_left() - 0.1)
     command = (sys.executable, "-P", "-X", "utf8", "-c", _PARSER, name)  # -P: no module from the working dir
@@ -204,12 +215,12 @@ async def _parsed(name: str, text: str, server: str, ctx: Context) -> dict[str, 
     try:
         child = await asyncio.create_subprocess_exec(*command, stdin=pipe, stdout=pipe, stderr=pipe)
     except OSError as exc:
-        raise AdapterError("parse", f"python-whois could not be started: {exc}") from None
+        return _Parsed({}, f"python-whois could not be started: {exc}")
     try:
         async with asyncio.timeout(wait_s):
             out, err = await child.communicate(text.encode())
     except TimeoutError:
-        raise TimeoutError(f"python-whois did not read {server}'s answer within {wait_s:.1f} s") from None
+        return _Parsed({}, f"python-whois did not read the answer within {wait_s:.1f} s", timed_out=True)
     finally:
         if child.returncode is None:  # timed out, or the call was cancelled
             with contextlib.suppress(ProcessLookupError):
@@ -217,47 +228,32 @@ async def _parsed(name: str, text: str, server: str, ctx: Context) -> dict[str, 
             await child.wait()
     if child.returncode != 0 or not out:
         last = err.decode("utf-8", "replace").strip().rpartition("\n")[2]
-        raise AdapterError("parse", f"python-whois failed (exit code {child.returncode}): {last[:200]}")
+        return _Parsed({}, f"python-whois failed (exit code {child.returncode}): {last[:200]}")
     result = json.loads(out)
     if result is None:
         raise NotFound(f"{server}: no such domain")
     if not isinstance(result, dict):
-        raise AdapterError("parse", f"{server}: python-whois could not parse the answer: {result}")
-    return result
+        return _Parsed({}, f"python-whois could not parse the answer: {result}")
+    return _Parsed(result)
 
 
 async def _whois_data(name: str, answer: str, server: str, ctx: Context) -> dict[str, Any]:
+    """A port-43 answer's facts: python-whois's reading, checked and completed by the generic
+    reader (whois_text.py), so that a field python-whois fails on costs that field, not the answer."""
     text = trimmed(answer)
     if _NOT_FOUND.search(text):
         raise NotFound(f"{server}: no such domain")
     if not text.strip():
         raise AdapterError("parse", f"{server} answered, but nothing in it could be read")
-    values = await _parsed(name, text, server, ctx)
-    first = {key: v[0] for key, v in values.items() if v}
-    # Two lines python-whois's generic parser skips, though RDAP answers carry both.
-    iana_id = re.search(r"Registrar IANA ID:[ \t]*(\d+)", text)
-    abuse = re.search(r"Registrar Abuse Contact Email:[ \t]*(\S+@\S+)", text)
-    dnssec = str(first.get("dnssec", "")).lower()
-    data = {
-        "source": "whois",
-        "server": server,
-        "name": name,
-        "registrar": first.get("registrar"),
-        "registrar_iana_id": iana_id and iana_id.group(1),
-        "created": first.get("creation_date"),
-        "expires": first.get("expiration_date"),
-        "updated": first.get("updated_date"),
-        # EPP's "clientTransferProhibited https://..." as RDAP's "client transfer prohibited" (RFC 8056)
-        "status": sorted(
-            {re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(s).split()[0]).lower() for s in values.get("status", [])}
-        ),
-        "nameservers": sorted({str(ns).lower().rstrip(".") for ns in values.get("name_servers", [])}),
-        "dnssec": dnssec.startswith(("signed", "yes")) if dnssec else None,
-        "abuse_email": abuse and abuse.group(1),
-    }
-    if not any(data[key] for key in ("registrar", "created", "expires", "status", "nameservers")):
-        raise AdapterError("parse", f"{server} answered, but nothing in it could be read: {text.strip()[:80]!r}")
-    return data
+    parsed = await _parsed(name, text, server, ctx)
+    found, warnings = whois_text.fields(text, parsed.values)
+    if not any(found[key] for key in ("registrar", "created", "created_text", "expires", "status", "nameservers")):
+        if parsed.timed_out:
+            raise TimeoutError(f"{parsed.failure} ({server})")
+        why = parsed.failure or repr(text.strip()[:80])
+        raise AdapterError("parse", f"{server} answered, but nothing in it could be read: {why}")
+    warnings = [parsed.failure, *warnings] if parsed.failure else warnings
+    return {"source": "whois", "server": server, "name": name} | found | {"warnings": warnings}
 
 
 def _rdap_data(answer: HttpResponse, network: bool) -> dict[str, Any]:
