@@ -1,6 +1,7 @@
 """Registration data of a domain or an IP network: RDAP first (RFC 9083), its server found
-through the IANA bootstrap (rdap_bootstrap.py); port-43 WHOIS (RFC 3912) for registries without
-RDAP, its answer read by python-whois in a child process, checked and completed by whois_text.py."""
+through the IANA bootstrap (rdap_bootstrap.py), its answer read by rdap.py; port-43 WHOIS
+(RFC 3912) for registries without RDAP, its answer read by python-whois in a child process,
+checked and completed by whois_text.py."""
 
 from __future__ import annotations
 
@@ -9,24 +10,20 @@ import contextlib
 import json
 import re
 import sys
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
 from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, NotFound, Skip, Target, TargetKind, UpstreamUrl
 
-from . import rdap_bootstrap, whois_text
+from . import rdap, rdap_bootstrap, whois_text
 from .whois_text import WHOIS_LINE_MAX, WHOIS_SCAN_MAX, WHOIS_TEXT_MAX, trimmed
-
-if TYPE_CHECKING:
-    from osint_fanout import HttpResponse
 
 __all__ = ["WHOIS_LINE_MAX", "WHOIS_MAX_BYTES", "WHOIS_TEXT_MAX", "WhoisAdapter", "WhoisOptions", "whois_query"]
 
 WHOIS_MAX_BYTES = 1024 * 1024  # what a port-43 server may send
 RDAP_HEADERS = {"Accept": "application/rdap+json"}  # RFC 7480 section 4.2
-_LISTS = ("entities", "events", "status", "nameservers", "cidr0_cidrs")  # RFC 9083 arrays we read
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _REFERRAL = re.compile(r"(?im)^(?:refer|whois):[ \t]*(\S+)[ \t\r]*$")
 # python-whois recognises "not found" only for the TLDs it has a parser of its own for.
@@ -118,7 +115,7 @@ class WhoisAdapter(Adapter[WhoisOptions]):
             if answer.status == 404:
                 raise NotFound(f"{answer.where}: no such network")
             answer.raise_for_status()
-            return _rdap_data(answer, network=True)
+            return rdap.rdap_data(answer.json(), answer.where, network=True)
         try:  # RDAP gets a share of the time; the rest is kept for port 43
             answer = await ctx.http.get(url, headers=RDAP_HEADERS, upstream="rdap", timeout_s=ctx.time_left() * 0.6)
         except AdapterError as exc:
@@ -133,7 +130,7 @@ class WhoisAdapter(Adapter[WhoisOptions]):
             error = AdapterError("http", f"HTTP {answer.status} from {answer.where}: {answer.excerpt()}")
             return await self._port43(target.value, ctx, error)
         answer.raise_for_status()
-        return _rdap_data(answer, network=False)
+        return rdap.rdap_data(answer.json(), answer.where, network=False)
 
     def summarize(self, data: dict[str, Any]) -> str:
         if "range" in data:  # an IP network
@@ -254,78 +251,3 @@ async def _whois_data(name: str, answer: str, server: str, ctx: Context) -> dict
         raise AdapterError("parse", f"{server} answered, but nothing in it could be read: {why}")
     warnings = [parsed.failure, *warnings] if parsed.failure else warnings
     return {"source": "whois", "server": server, "name": name} | found | {"warnings": warnings}
-
-
-def _rdap_data(answer: HttpResponse, network: bool) -> dict[str, Any]:
-    """What an RDAP domain or "ip network" object (RFC 9083 sections 5.3, 5.4) says."""
-    doc = answer.json()
-    object_class, key = ("ip network", "startAddress") if network else ("domain", "ldhName")
-    ok = isinstance(doc, dict) and (doc.get("objectClassName") == object_class or key in doc)
-    if not ok or not isinstance(doc.get(key, ""), str) or any(not isinstance(doc.get(m, []), list) for m in _LISTS):
-        raise AdapterError("parse", f"{answer.where} did not answer an RDAP {object_class} object")
-    actions = [(_get(e, "eventAction"), _get(e, "eventDate")) for e in reversed(doc.get("events", []))]
-    events = {action: date for action, date in actions if isinstance(action, str)}  # the first of each wins
-    common = {
-        "source": "rdap",
-        "server": answer.where.split("/", 1)[0],
-        "handle": doc.get("handle"),
-        "status": [status for status in doc.get("status", []) if isinstance(status, str)],
-        "created": events.get("registration"),
-        "updated": events.get("last changed"),
-    }
-    if network:
-        owner = _role(doc, "registrant") or {}
-        start, end = doc.get("startAddress"), doc.get("endAddress")
-        cidrs = [(_get(c, "v4prefix") or _get(c, "v6prefix"), _get(c, "length")) for c in doc.get("cidr0_cidrs", [])]
-        return common | {
-            "name": doc.get("name"),
-            "type": doc.get("type"),
-            "range": f"{start} - {end}" if start and end else None,
-            "cidrs": [f"{prefix}/{length}" for prefix, length in cidrs if prefix and length is not None],
-            "country": doc.get("country"),
-            "registrant": _vcard(owner, "fn") or _vcard(owner, "org") or owner.get("handle"),
-            "abuse_email": _vcard(_role(doc, "abuse") or {}, "email"),
-        }
-    registrar = _role(doc, "registrar") or {}
-    ids = [_get(p, "identifier") for p in _list(registrar.get("publicIds")) if _get(p, "type") == "IANA Registrar ID"]
-    nameservers = [_get(ns, "ldhName") for ns in doc.get("nameservers", [])]
-    return common | {
-        "name": str(doc.get("ldhName") or "").lower() or None,
-        "registrar": _vcard(registrar, "fn"),
-        "registrar_iana_id": ids[0] if ids else None,
-        "expires": events.get("expiration"),
-        "nameservers": sorted({ns.lower().rstrip(".") for ns in nameservers if isinstance(ns, str)}),
-        "dnssec": _get(doc.get("secureDNS"), "delegationSigned"),
-        "abuse_email": _vcard(_role(registrar, "abuse") or _role(doc, "abuse") or {}, "email"),
-        "registrant": _vcard(_role(doc, "registrant") or {}, "fn"),
-    }
-
-
-def _role(obj: dict[str, Any], role: str, depth: int = 0) -> dict[str, Any] | None:
-    """The first entity with `role`, nested ones included (abuse sits inside registrar)."""
-    for entity in _list(obj.get("entities")) if depth < 8 else []:
-        if isinstance(entity, dict):
-            if role in _list(entity.get("roles")):
-                return entity
-            if found := _role(entity, role, depth + 1):
-                return found
-    return None
-
-
-def _vcard(entity: dict[str, Any], prop: str) -> str | None:
-    """A property of a jCard (RFC 7095): ["vcard", [["fn", {}, "text", "Example"], ...]]."""
-    card = _list(entity.get("vcardArray"))
-    for item in _list(card[1]) if len(card) > 1 else []:
-        if isinstance(item, list) and len(item) >= 4 and item[0] == prop:
-            value = " ".join(str(part) for part in item[3] if part) if isinstance(item[3], list) else item[3]
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-    return None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _get(item: Any, key: str) -> Any:
-    return item.get(key) if isinstance(item, dict) else None

@@ -170,6 +170,9 @@ def test_domain_answer(http):
         "dnssec": True,
         "abuse_email": "abuse@registrar.example",
         "registrant": None,
+        "registrant_org": None,
+        "registrant_country": None,
+        "warnings": [],
     }
     assert result.summary == "registrar Example Registrar, LLC · created 1995-08-14 · expires 2027-08-13"
 
