@@ -1,4 +1,4 @@
-"""What RDAP answers say (RFC 9083): domains and IP networks.
+"""What RDAP answers say (RFC 9083): domains and IP networks, and a registrar's own record.
 
 Pure functions over parsed JSON, for whois.py, which does the asking. An RDAP answer is upstream
 data of any shape: every member is checked before it is used, and a member of the wrong type
@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
 from osint_fanout import AdapterError
 
-__all__ = ["name_of", "rdap_data"]
+__all__ = ["add_registrar_record", "inward", "rdap_data", "registrar_link"]
 
+RDAP_TYPE = "application/rdap+json"
 _LISTS = ("entities", "events", "status", "nameservers", "cidr0_cidrs")  # RFC 9083 arrays we read
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -49,6 +51,8 @@ def rdap_data(doc: Any, where: str, network: bool) -> dict[str, Any]:
         "dnssec": _get(doc.get("secureDNS"), "delegationSigned"),
         "abuse_email": _vcard(_role(registrar, "abuse") or _role(doc, "abuse") or {}, "email"),
         **_registrant(doc),
+        "registrar_server": None,
+        "registrar_added": [],
         "warnings": [],
     }
 
@@ -106,6 +110,58 @@ def _address(value: Any, member: str, warnings: list[str]) -> IpAddress | None:
             return ipaddress.IPv4Address(".".join(str(int(o)) for o in octets))
     warnings.append(f"{member}: not an IP address {str(value)[:60]!r}")
     return None
+
+
+def registrar_link(doc: Any, asked: str) -> str | None:
+    """The registrar's own RDAP record of the domain, which a registry's answer links to
+    (`links` with rel "related" and the RDAP media type: the "thin" to "thick" step of ICANN's
+    RDAP Response Profile), if there is one other than the URL `asked`."""
+    for link in _list(_get(doc, "links")):
+        href, kind = _get(link, "href"), str(_get(link, "type") or RDAP_TYPE).lower()
+        if _get(link, "rel") != "related" or kind != RDAP_TYPE or not isinstance(href, str):
+            continue
+        if urlsplit(href).scheme in ("http", "https") and href.rstrip("/") != asked.rstrip("/"):
+            return href
+    return None
+
+
+def inward(configured: str, link: str) -> str | None:
+    """Why `link`, from an upstream's answer, leads further inward than the `configured` upstream
+    (https to http, a public host to a private, loopback or link-local address); None when it does
+    not. Host names are judged as written: what they resolve to is the connection's business."""
+    there, here = urlsplit(link), urlsplit(configured)
+    if here.scheme == "https" and there.scheme != "https":
+        return "it leads from https to http"
+    if _internal(there.hostname) and not _internal(here.hostname):
+        return f"it leads from a public host to {there.hostname}"
+    return None
+
+
+def _internal(host: str | None) -> bool:
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local or address.is_unspecified
+
+
+def add_registrar_record(data: dict[str, Any], doc: Any) -> list[str]:
+    """Fill what the registry's `data` lacks from the registrar's own `doc`: registrant (name,
+    organisation, country), the registrar's abuse e-mail, its name. Returns the fields added."""
+    if not isinstance(doc, dict) or not (doc.get("objectClassName") == "domain" or "ldhName" in doc):
+        raise ValueError("not an RDAP domain object")
+    if str(doc.get("ldhName", "")).lower().rstrip(".") != data.get("name"):
+        raise ValueError(f"an answer about {str(doc.get('ldhName'))[:80]!r}, not {data.get('name')!r}")
+    registrar = _role(doc, "registrar") or {}
+    theirs = _registrant(doc) | {
+        "abuse_email": _vcard(_role(registrar, "abuse") or _role(doc, "abuse") or {}, "email"),
+        "registrar": name_of(registrar),
+    }
+    added = [key for key, value in theirs.items() if value and not data.get(key)]
+    data.update({key: theirs[key] for key in added})
+    return added
 
 
 def name_of(entity: dict[str, Any]) -> str | None:

@@ -1,7 +1,7 @@
 """Registration data of a domain or an IP network: RDAP first (RFC 9083), its server found
-through the IANA bootstrap (rdap_bootstrap.py), its answer read by rdap.py; port-43 WHOIS
-(RFC 3912) for registries without RDAP, its answer read by python-whois in a child process,
-checked and completed by whois_text.py."""
+through the IANA bootstrap (rdap_bootstrap.py), its answer read by rdap.py, with one step on to
+the registrar's own RDAP record; port-43 WHOIS (RFC 3912) for registries without RDAP, its
+answer read by python-whois in a child process, checked and completed by whois_text.py."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ __all__ = ["WHOIS_LINE_MAX", "WHOIS_MAX_BYTES", "WHOIS_TEXT_MAX", "WhoisAdapter"
 
 WHOIS_MAX_BYTES = 1024 * 1024  # what a port-43 server may send
 RDAP_HEADERS = {"Accept": "application/rdap+json"}  # RFC 7480 section 4.2
+# The registrar's record is asked only with at least RELATED_MIN_S left, and given up on
+# RELATED_MARGIN_S before the call's time is up, so that the registry's data always arrives.
+RELATED_MIN_S = 1.0
+RELATED_MARGIN_S = 0.25
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _REFERRAL = re.compile(r"(?im)^(?:refer|whois):[ \t]*(\S+)[ \t\r]*$")
 # python-whois recognises "not found" only for the TLDs it has a parser of its own for.
@@ -130,7 +134,10 @@ class WhoisAdapter(Adapter[WhoisOptions]):
             error = AdapterError("http", f"HTTP {answer.status} from {answer.where}: {answer.excerpt()}")
             return await self._port43(target.value, ctx, error)
         answer.raise_for_status()
-        return rdap.rdap_data(answer.json(), answer.where, network=False)
+        doc = answer.json()
+        data = rdap.rdap_data(doc, answer.where, network=False)
+        link = rdap.registrar_link(doc, url)
+        return await self._registrar_record(data, link, url, ctx) if link else data
 
     def summarize(self, data: dict[str, Any]) -> str:
         if "range" in data:  # an IP network
@@ -143,6 +150,31 @@ class WhoisAdapter(Adapter[WhoisOptions]):
                 parts.append(f"{key} {when}" if when else None)
             parts.append("via port 43" if data.get("source") == "whois" else None)
         return " · ".join(str(part) for part in parts if part) or "no registration data"
+
+    async def _registrar_record(self, data: dict[str, Any], link: str, asked: str, ctx: Context) -> dict[str, Any]:
+        """The one step from a registry's answer to the registrar's own record (`link`): one attempt,
+        through ctx.http like every request, inside what is left of the call's time. It adds what the
+        registry's answer lacks; when it fails, the registry's data stands, with a warning."""
+        where = link.split("://", 1)[-1].split("?", 1)[0][:120]
+        left = ctx.time_left()
+        refused = rdap.inward(asked, link)
+        if refused or left < RELATED_MIN_S:
+            why = f"refused: {refused}" if refused else f"not asked, {left:.1f} s left"
+            return data | {"warnings": [*data["warnings"], f"registrar RDAP {where}: {why}"]}
+        try:
+            async with asyncio.timeout(left - RELATED_MARGIN_S):
+                answer = await ctx.http.get(link, headers=RDAP_HEADERS, upstream="rdap", retry=False, timeout_s=left)
+            answer.raise_for_status()
+            added = rdap.add_registrar_record(data, answer.json())
+        except TimeoutError:
+            problem = f"{where}: no answer within {left - RELATED_MARGIN_S:.1f} s"
+        except AdapterError as exc:
+            problem = exc.message  # it names the host and path
+        except ValueError as exc:  # not JSON, or not a domain object
+            problem = f"{where}: {exc}"
+        else:
+            return data | {"registrar_server": answer.host or None, "registrar_added": added}
+        return data | {"warnings": [*data["warnings"], f"registrar RDAP {problem}"]}
 
     async def _port43(self, name: str, ctx: Context, rdap_error: AdapterError | None) -> dict[str, Any]:
         """Port-43 WHOIS: the server IANA refers the TLD to (or `whois_server`), read by python-whois

@@ -1,8 +1,8 @@
-"""RDAP answers read by adapters/rdap.py: entity names, addresses and prefixes.
+"""RDAP answers read by adapters/rdap.py: entity names, addresses and prefixes, the registrar link.
 
 The objects here are small and synthetic, in the shapes of RFC 9083 and of the answers that
 registries and RIRs give (ARIN's zero-padded addresses, RIPE's "/32" suffixes, CZ.NIC's registrar
-with only a handle, a registrar entity with "org" and no "fn"); real answers are checked in
+with only a handle, a registrar's own record with "org" and no "fn"); real answers are checked in
 test_real_samples.py.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from osint_fanout import AdapterError
-from osint_fanout_adapters.rdap import name_of, rdap_data
+from osint_fanout_adapters.rdap import add_registrar_record, inward, name_of, rdap_data, registrar_link
 
 
 def card(*props: list[Any]) -> list[Any]:
@@ -113,3 +113,62 @@ def test_the_wrong_shape_is_a_parse_error():
     with pytest.raises(AdapterError) as caught:
         rdap_data({"objectClassName": "ip network", "startAddress": "x", "cidr0_cidrs": "x"}, "rdap.test/ip/x", True)
     assert caught.value.type == "parse"
+
+
+ASKED = "https://rdap.registry.example/domain/example.test"
+
+
+@pytest.mark.parametrize(
+    ("links", "found"),
+    [
+        ([{"rel": "related", "type": "application/rdap+json", "href": "https://rdap.reg.example/d/x"}], True),
+        ([{"rel": "related", "href": "https://rdap.reg.example/d/x"}], True),  # no type: taken as RDAP
+        ([{"rel": "related", "type": "text/html", "href": "https://netox.example/search"}], False),
+        ([{"rel": "self", "type": "application/rdap+json", "href": "https://rdap.reg.example/d/x"}], False),
+        ([{"rel": "related", "type": "application/rdap+json", "href": ASKED + "/"}], False),  # itself
+        ([{"rel": "related", "type": "application/rdap+json", "href": "ftp://rdap.reg.example/d/x"}], False),
+        ([{"rel": "related", "type": "application/rdap+json", "href": 42}], False),
+        ("not a list", False),
+    ],
+)
+def test_the_registrar_link(links, found):
+    link = registrar_link(domain(links=links), ASKED)
+    assert (link == "https://rdap.reg.example/d/x") if found else link is None
+
+
+@pytest.mark.parametrize(
+    ("configured", "link", "why"),
+    [
+        ("https://rdap.registry.example", "https://rdap.registrar.example/x", None),
+        ("https://rdap.registry.example", "http://rdap.registrar.example/x", "it leads from https to http"),
+        ("https://rdap.registry.example", "https://192.168.1.1/x", "it leads from a public host to 192.168.1.1"),
+        ("https://rdap.registry.example", "https://[fe80::1]/x", "it leads from a public host to fe80::1"),
+        ("https://rdap.registry.example", "https://0.0.0.0/x", "it leads from a public host to 0.0.0.0"),
+        ("http://127.0.0.1:8080", "https://127.0.0.1:9090/x", None),  # a mirror on loopback: loopback is no further in
+        ("http://127.0.0.1:8080", "http://rdap.registrar.example/x", None),
+    ],
+)
+def test_a_link_may_not_lead_further_inward(configured, link, why):
+    assert inward(configured, link) == why
+
+
+def test_the_registrars_record_adds_only_what_is_missing():
+    data = {"name": "example.test", "registrar": "Registry's Name", "abuse_email": None, "registrant": None}
+    record = domain(
+        entities=[
+            {"roles": ["registrar"], "vcardArray": card(["org", {}, "text", "Registrar's Name"])},
+            {"roles": ["abuse"], "vcardArray": card(["email", {}, "text", "abuse@registrar.example"])},
+            {"roles": ["registrant"], "vcardArray": card(["adr", {}, "text", ["", "", "", "", "", "", "Norway"]])},
+        ]
+    )
+    added = add_registrar_record(data, record)
+    assert added == ["registrant_country", "abuse_email"]
+    assert (data["registrar"], data["abuse_email"], data["registrant_country"]) == (
+        "Registry's Name",
+        "abuse@registrar.example",
+        "Norway",
+    )
+    with pytest.raises(ValueError, match=r"not 'example\.test'"):
+        add_registrar_record(data, domain(ldhName="other.test"))
+    with pytest.raises(ValueError, match="not an RDAP domain object"):
+        add_registrar_record(data, {"errorCode": 404})
