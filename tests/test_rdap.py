@@ -141,9 +141,21 @@ def test_the_registrar_link(links, found):
     [
         ("https://rdap.registry.example", "https://rdap.registrar.example/x", None),
         ("https://rdap.registry.example", "http://rdap.registrar.example/x", "it leads from https to http"),
-        ("https://rdap.registry.example", "https://192.168.1.1/x", "it leads from a public host to 192.168.1.1"),
-        ("https://rdap.registry.example", "https://[fe80::1]/x", "it leads from a public host to fe80::1"),
-        ("https://rdap.registry.example", "https://0.0.0.0/x", "it leads from a public host to 0.0.0.0"),
+        (
+            "https://rdap.registry.example",
+            "https://192.168.1.1/x",
+            "it leads from rdap.registry.example to 192.168.1.1",
+        ),
+        ("https://rdap.registry.example", "https://[fe80::1]/x", "it leads from rdap.registry.example to fe80::1"),
+        ("https://rdap.registry.example", "https://0.0.0.0/x", "it leads from rdap.registry.example to 0.0.0.0"),
+        ("https://rdap.registry.example", "https://rdap/x", "it leads from rdap.registry.example to rdap"),
+        (
+            "https://rdap.registry.example",
+            "https://[::ffff:127.0.0.1]/x",
+            "it leads from rdap.registry.example to ::ffff:127.0.0.1",
+        ),
+        ("https://10.0.0.1", "https://127.0.0.1/x", "it leads from 10.0.0.1 to 127.0.0.1"),
+        ("https://10.0.0.1", "https://rdap.registrar.example/x", None),
         ("http://127.0.0.1:8080", "https://127.0.0.1:9090/x", None),  # a mirror on loopback: loopback is no further in
         ("http://127.0.0.1:8080", "http://rdap.registrar.example/x", None),
     ],
