@@ -139,6 +139,13 @@ class WhoisAdapter(Adapter[WhoisOptions]):
         link = rdap.registrar_link(doc, url)
         return await self._registrar_record(data, link, url, ctx) if link else data
 
+    @staticmethod
+    def data_schema() -> dict[str, Any]:
+        """JSON Schema of what `lookup` returns (whois_schema.py), for the published output schemas."""
+        from .whois_schema import data_schema
+
+        return data_schema()
+
     def summarize(self, data: dict[str, Any]) -> str:
         if "range" in data:  # an IP network
             head = " ".join(str(part) for part in (data.get("handle") or data.get("name"), data.get("range")) if part)

@@ -49,6 +49,7 @@ import time
 from pathlib import Path
 
 import httpx
+import jsonschema
 import psutil
 import pytest
 import respx
@@ -84,9 +85,13 @@ def fixture(name: str) -> bytes:
 
 
 def run(target: str, **options: object):
+    """One whois result; its data, when there is some, is what the published schema describes."""
     options.setdefault("bootstrap_url", IANA)
     options.setdefault("iana_whois_server", NOBODY)
-    return run_adapter(WhoisAdapter, target, **options)
+    result = run_adapter(WhoisAdapter, target, **options)
+    if result.data is not None:
+        jsonschema.validate(result.data, WhoisAdapter.data_schema())
+    return result
 
 
 @pytest.fixture(autouse=True)
@@ -184,6 +189,15 @@ def test_domain_answer(http):
         "warnings": [],
     }
     assert result.summary == "registrar Example Registrar, LLC · created 1995-08-14 · expires 2027-08-13"
+
+
+def test_the_data_schema_describes_every_key(http):
+    http.get(VERISIGN).respond(200, content=fixture("rdap_domain.json"))
+    data = run("example.com").data
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data | {"undescribed": 1}, WhoisAdapter.data_schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data | {"created": 19950814}, WhoisAdapter.data_schema())
 
 
 def test_ip_answer(http):
