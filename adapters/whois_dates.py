@@ -49,6 +49,7 @@ class DateReading:
 def read_date(text: str) -> DateReading:
     """One registry date (a line's value: at most WHOIS_LINE_MAX characters)."""
     rest = text.split("#", 1)[0].strip()  # "19961206 #24302"
+    rest = re.sub(r"(?<=\d)\. +(?=\d)", ".", rest).rstrip(".")  # "1999. 08. 23.", "2001-Aug-23."
     if rest.lower().startswith(_QUALIFIERS):
         return DateReading(None, "imprecise date")
     rest, offset, unknown_zone = _zone(rest)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,8 @@ _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")  # one label of a h
 CREATED = frozenset({
     "creation date", "created", "created date", "create date", "creation time", "registered", "registered date",
     "registration date", "registration time", "domain created", "domain registered", "record created",
-    "domain registration date", "commencement date", "domain record activated", "first registration date",
+    "domain registration date", "commencement date", "domain name commencement date", "domain record activated",
+    "activated", "first registration date",
 })  # fmt: skip
 EXPIRES = frozenset({
     "registry expiry date", "registrar registration expiration date", "expiration date", "expiration time",
@@ -51,22 +53,34 @@ UPDATED = frozenset({
 })  # fmt: skip
 REGISTRAR = frozenset({
     "registrar", "registrar name", "sponsoring registrar", "registration service provider", "current registrar",
-    "current registar", "registrar organization", "registrar organisation",
+    "current registar", "registrar organization", "registrar organisation", "authorized agency",
 })  # fmt: skip
-NAMESERVER_KEYS = frozenset({
-    "name server", "name servers", "nameserver", "nameservers", "nserver", "nservers", "domain nameservers",
-    "dns", "dns servers", "domain servers", "primary server", "secondary server", "host name",
-})  # fmt: skip
-STATUS = frozenset({"status", "domain status", "state", "registration status", "flags"})
+NAMESERVER_KEYS = frozenset(
+    {
+        "name server",
+        "name servers",
+        "nameserver",
+        "nameservers",
+        "nserver",
+        "nservers",
+        "domain nameservers",
+        "dns servers",
+        "domain servers",
+        "primary server",
+        "secondary server",
+        "name servers information",
+    }
+)  # fmt: skip  ("DNS:" alone is a name server only in a name-server section: .dk's is the domain)
+_SERVER_KEYS = ("", "host", "hostname", "host name", "name", "dns")  # of a name-server section
+STATUS = frozenset({"status", "domain status", "state", "registration status", "flags", "epp status"})
 DNSSEC = frozenset({"dnssec", "signed", "dnssec status", "domain dnssec"})
 ABUSE = frozenset({"registrar abuse contact email", "abuse email", "abuse contact email", "abuse mailbox"})
 REGISTRANT_NAME = frozenset({"registrant name", "registrant"})
 REGISTRANT_ORG = frozenset({"registrant organization", "registrant organisation", "registrant org"})
 REGISTRANT_COUNTRY = frozenset({"registrant country", "registrant country code"})
-_ORG_KEYS = ("organization", "organisation", "org", "company")
-_REGISTRAR_SECTIONS = frozenset({"registrar", "sponsoring registrar", "registrar information"})
+_ORG_KEYS = ("organization", "organisation", "org", "company", "organization name", "organisation name")
+_REGISTRAR_SECTIONS = frozenset({"registrar", "sponsoring registrar", "registrar information"}).__contains__
 _REGISTRAR_NAMES = ("", *_ORG_KEYS, "name", "registrar name", "registrar")  # "" a plain line: "Registrar:\n  Name Inc."
-_HOLDERS = frozenset({"registrant", "holder", "domain holder", "owner", "registrant contact"})
 _CONTACTS = ("registrant", "admin", "tech", "billing", "holder", "owner", "contact", "zone c", "person", "organi")
 _CONTACTS += ("address",)
 _FOREIGN = (*_CONTACTS, "registrar", "server", "dnssec", "keys")  # sections about other objects than the domain
@@ -99,7 +113,7 @@ def trimmed(answer: str) -> str:
 
 def normal_key(key: str) -> str:
     """'Domain Name.......' -> 'domain name'; 'paid-till' -> 'paid till'; 'Registered on' -> 'registered'."""
-    key = " ".join(key.lower().replace("_", " ").replace("-", " ").lstrip("> ").rstrip(". ").split())
+    key = " ".join(key.lower().replace("_", " ").replace("-", " ").lstrip(">* ").rstrip(". ").split())
     return key.removesuffix(" on")
 
 
@@ -151,11 +165,11 @@ class _Section:
             self.close()
         elif self.mode == "open" and indent > self.indent:
             self.mode = "deeper"
-        elif self.mode == "open" and self.blank and not self.bare:
+        elif self.mode == "open" and self.blank and not self.bare and kind == "kv":
             self.close()  # "Abuse Contact:", an empty line, then the next field: an empty section
-        elif self.mode == "open":  # the same indent right after: a section ("Registrant:", then "name: x"),
-            self.mode = "paragraph"  # or an empty field ("Registrar IANA ID:", then "Registrar Abuse Contact Email: x")
-            if not self.bare and kind == "kv" and " " in key:
+        elif self.mode == "open":  # the same indent: a section ("Registrant:", then "name: x"; "Name Servers:",
+            self.mode = "paragraph"  # then lines), or an empty field ("Registrar IANA ID:", then "Registrar
+            if not self.bare and kind == "kv" and " " in key and " " in self.name:  # Abuse Contact Email: x")
                 self.close()
 
 
@@ -204,16 +218,28 @@ def _in(section: str, words: tuple[str, ...]) -> bool:
     return any(word in section for word in words)
 
 
-def _first(found: list[Entry], keys: frozenset[str], avoid: tuple[str, ...] = _FOREIGN) -> Entry | None:
-    return next((e for e in found if e.key in keys and not _in(e.section, avoid)), None)
+def _first(
+    found: list[Entry], keys: frozenset[str], avoid: tuple[str, ...] = _FOREIGN, headed: bool = False
+) -> Entry | None:
+    """The first entry for one of `keys` outside the sections `avoid` names; `headed`: or the first
+    line under a header of that name ("First registration date:" over "before 1 January 1996")."""
+    for e in found:
+        if (e.key in keys and not _in(e.section, avoid)) or (headed and not e.key and e.section in keys):
+            return e
+    return None
 
 
-def _in_section(found: list[Entry], sections: frozenset[str], keys: tuple[str, ...]) -> Entry | None:
-    """The first entry of a section named one of `sections` whose key is one of `keys` (or a
+def _holders(section: str) -> bool:
+    """A section about the domain's holder: "Registrant:", "Holder of domain name:", "Owner"."""
+    return _in(section, ("registrant", "holder", "owner")) and not _in(section, ("admin", "tech", "billing", "zone"))
+
+
+def _in_section(found: list[Entry], sections: Callable[[str], bool], keys: tuple[str, ...]) -> Entry | None:
+    """The first entry of a section `sections` says yes to whose key is one of `keys` (or a
     plain line, when "" is among them) and whose value is not a link, an e-mail or a phone."""
     for e in found:
         value = _unbracketed(e.value).strip()  # "MarkMonitor Inc. (http://www.markmonitor.com)"
-        if e.section in sections and e.key in keys and value and not re.search(r"://|@|www\.|^\+?[\d .-]+$", value):
+        if sections(e.section) and e.key in keys and value and not re.search(r"://|@|www\.|^\+?[\d .-]+$", value):
             return Entry(e.line, e.section, e.key, value)
     return None
 
@@ -261,9 +287,9 @@ def _email(value: str | None) -> str | None:
 
 def _flag(value: str | None) -> bool | None:
     word = (value or "").strip().lower()
-    if word.startswith(("signed", "yes", "true", "active")):
+    if word == "y" or word.startswith(("signed", "yes", "true", "active")):
         return True
-    return False if word.startswith(("unsigned", "no", "false", "inactive", "not signed")) else None
+    return False if word == "n" or word.startswith(("unsigned", "no", "false", "inactive", "not signed")) else None
 
 
 def _line(value: Any) -> str | None:
@@ -290,7 +316,7 @@ def fields(text: str, parsed: dict[str, list[str]]) -> tuple[dict[str, Any], lis
         ("expires", EXPIRES, "expiration_date"),
         ("updated", UPDATED, "updated_date"),
     ):  # the registry's own words, read again: python-whois makes "before Aug-1996" a day, or fails
-        entry = _first(found, keys)
+        entry = _first(found, keys, headed=True)
         date = read_date(entry.value) if entry else None
         data[name] = date.value if date else theirs.get(their_key)
         data[f"{name}_text"] = entry.value if entry else None
@@ -302,15 +328,15 @@ def fields(text: str, parsed: dict[str, list[str]]) -> tuple[dict[str, Any], lis
     data["status"] = sorted({word for raw in statuses for word in status_words(raw)})
     hosts = [str(raw) for raw in parsed.get("name_servers", [])]  # python-whois may give one block of lines
     hosts += [e.value for e in found if e.key in NAMESERVER_KEYS or (e.section in NAMESERVER_KEYS and not e.key)]
-    hosts += [e.value for e in found if "server" in e.section and ("server" in e.key or e.key in ("", "host", "name"))]
+    hosts += [e.value for e in found if "server" in e.section and ("server" in e.key or e.key in _SERVER_KEYS)]
     data["nameservers"] = sorted({name for raw in hosts for name in host_names(raw)})
-    dnssec = _first(found, DNSSEC, _CONTACTS)
+    dnssec = _first(found, DNSSEC, _CONTACTS, headed=True)
     data["dnssec"] = _flag(theirs["dnssec"]) if theirs.get("dnssec") else _flag(dnssec and dnssec.value)
-    abuse = _first(found, ABUSE, ()) or _in_section(found, frozenset({"abuse contact", "abuse"}), ("email", "e mail"))
+    abuse = _first(found, ABUSE, ()) or _in_section(found, {"abuse contact", "abuse"}.__contains__, ("email", "e mail"))
     data["abuse_email"] = _email(abuse and abuse.value)
-    org = _first(found, REGISTRANT_ORG, ()) or _in_section(found, _HOLDERS, _ORG_KEYS)
-    person = _first(found, REGISTRANT_NAME, ()) or _in_section(found, _HOLDERS, ("name", ""))
-    country = _first(found, REGISTRANT_COUNTRY, ()) or _in_section(found, _HOLDERS, ("country", "country code"))
+    org = _first(found, REGISTRANT_ORG, ()) or _in_section(found, _holders, _ORG_KEYS)
+    person = _first(found, REGISTRANT_NAME, ()) or _in_section(found, _holders, ("name", ""))
+    country = _first(found, REGISTRANT_COUNTRY, ()) or _in_section(found, _holders, ("country", "country code"))
     data["registrant"] = (person or org).value if person or org else None
     data["registrant_org"] = org and org.value
     data["registrant_country"] = country and country.value

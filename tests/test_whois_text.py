@@ -187,6 +187,63 @@ def test_python_whois_values_are_checked_and_completed():
     assert warnings == ["created: imprecise date 'before Aug-1996'"]
 
 
+# More shapes, each as some registry writes it (names made up): what the reader must find.
+SHAPES = {
+    "value lines under headers; an imprecise date under one": (
+        "Domain name:\nexample.test\n\nHolder of domain name:\nExample AG\nBahnhofstrasse 1\n\n"
+        "Registrar:\nExample Registrar Inc.\n\nDNSSEC:N\n\nName servers:\nns1.example.net\nns2.example.net\n\n"
+        "First registration date:\nbefore 1 January 1996\n",
+        {"registrar": "Example Registrar Inc.", "registrant": "Example AG", "dnssec": False, "created": None,
+         "created_text": "before 1 January 1996", "nameservers": ["ns1.example.net", "ns2.example.net"]},
+    ),
+    "an empty line between a header and its lines; day-first dashes": (
+        "Domain Name:  EXAMPLE.TEST\nDomain Status: Active\nRegistrar Name: Example Registration Ltd\n\n"
+        "Registrant Contact Information:\n\nCompany English Name (as registered): Example LLC\n\n"
+        "Domain Name Commencement Date: 06-04-2004\nExpiry Date: 31-03-2031\n\n"
+        "Name Servers Information:\n\nNS1.EXAMPLE.NET\nNS2.EXAMPLE.NET\n",
+        {"registrar": "Example Registration Ltd", "created": "2004-04-06", "expires": "2031-03-31",
+         "status": ["active"], "nameservers": ["ns1.example.net", "ns2.example.net"]},
+    ),
+    "spaces before colons; dotted dates with spaces; titles over indented keys": (
+        "Domain Name                 : example.test\nRegistrant                  : Example Korea, LLC\n"
+        "Registered Date             : 1999. 08. 23.\nExpiration Date             : 2031. 08. 23.\n"
+        "Authorized Agency           : Example Corp.\n\n"
+        "Primary Name Server\n   Host Name                : ns1.example.net\n\n"
+        "Secondary Name Server\n   Host Name                : ns2.example.net\n",
+        {"registrar": "Example Corp.", "registrant": "Example Korea, LLC", "created": "1999-08-23",
+         "expires": "2031-08-23", "nameservers": ["ns1.example.net", "ns2.example.net"]},
+    ),
+    "starred headers over key/values and lines": (
+        "** Domain Name: example.test\n\n** Registrant:\n   Example LLC\n   1 Example Parkway\n\n"
+        "** Registrar:\nNIC Handle\t\t: exa14\nOrganization Name\t: Example Registrar A.S.\n\n"
+        "** Domain Servers:\nns1.example.net\nns2.example.net\n\n"
+        "** Additional Info:\nCreated on..............: 2001-Aug-23.\nExpires on..............: 2031-Aug-22.\n",
+        {"registrar": "Example Registrar A.S.", "registrant": "Example LLC", "created": "2001-08-23",
+         "expires": "2031-08-22", "nameservers": ["ns1.example.net", "ns2.example.net"]},
+    ),
+    "DNS: the domain's own name, not a name server; Hostname in a name-server section": (
+        "Domain:               example.test\nDNS:                  example.test\nRegistered:           1999-01-10\n"
+        "Dnssec:               Signed delegation\nStatus:               Active\n\nRegistrant\n"
+        "Name:                 Example LLC\nCountry:              US\n\nNameservers\n"
+        "Hostname:             ns1.example.net\nHostname:             ns2.example.net\n",
+        {"created": "1999-01-10", "dnssec": True, "registrant": "Example LLC", "registrant_country": "US",
+         "nameservers": ["ns1.example.net", "ns2.example.net"]},
+    ),
+    "DNS: in a name-server section; EPP Status": (
+        "Domain Name:       example.test\n\nCreated On:        2009-05-12\nEPP Status:        ok\n\n"
+        "Name Servers:\n   DNS:            ns1.example.net\n   DNS:            ns2.example.net\n",
+        {"created": "2009-05-12", "status": ["ok"], "nameservers": ["ns1.example.net", "ns2.example.net"]},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_more_shapes(shape):
+    text, wanted = SHAPES[shape]
+    data, _ = read(text)
+    assert {key: data[key] for key in wanted} == wanted
+
+
 @pytest.mark.parametrize(
     ("text", "value", "problem"),
     [
