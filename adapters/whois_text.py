@@ -55,22 +55,11 @@ REGISTRAR = frozenset({
     "registrar", "registrar name", "sponsoring registrar", "registration service provider", "current registrar",
     "current registar", "registrar organization", "registrar organisation", "authorized agency",
 })  # fmt: skip
-NAMESERVER_KEYS = frozenset(
-    {
-        "name server",
-        "name servers",
-        "nameserver",
-        "nameservers",
-        "nserver",
-        "nservers",
-        "domain nameservers",
-        "dns servers",
-        "domain servers",
-        "primary server",
-        "secondary server",
-        "name servers information",
-    }
-)  # fmt: skip  ("DNS:" alone is a name server only in a name-server section: .dk's is the domain)
+# "DNS:" alone is a name server only in a name-server section (.dk's "DNS:" is the domain's name).
+NAMESERVER_KEYS = frozenset({
+    "name server", "name servers", "nameserver", "nameservers", "nserver", "nservers", "domain nameservers",
+    "dns servers", "domain servers", "primary server", "secondary server", "name servers information",
+})  # fmt: skip
 _SERVER_KEYS = ("", "host", "hostname", "host name", "name", "dns")  # of a name-server section
 STATUS = frozenset({"status", "domain status", "state", "registration status", "flags", "epp status"})
 DNSSEC = frozenset({"dnssec", "signed", "dnssec status", "domain dnssec"})
@@ -81,8 +70,9 @@ REGISTRANT_COUNTRY = frozenset({"registrant country", "registrant country code"}
 _ORG_KEYS = ("organization", "organisation", "org", "company", "organization name", "organisation name")
 _REGISTRAR_SECTIONS = frozenset({"registrar", "sponsoring registrar", "registrar information"}).__contains__
 _REGISTRAR_NAMES = ("", *_ORG_KEYS, "name", "registrar name", "registrar")  # "" a plain line: "Registrar:\n  Name Inc."
-_CONTACTS = ("registrant", "admin", "tech", "billing", "holder", "owner", "contact", "zone c", "person", "organi")
-_CONTACTS += ("address",)
+_CONTACTS = (
+    "registrant", "admin", "tech", "billing", "holder", "owner", "contact", "zone c", "person", "organi", "address",
+)  # fmt: skip
 _FOREIGN = (*_CONTACTS, "registrar", "server", "dnssec", "keys")  # sections about other objects than the domain
 
 
