@@ -48,7 +48,10 @@ def _with_adapter_data(schema: dict[str, Any]) -> dict[str, Any]:
 
     from ._plugins import ENTRY_POINT_GROUP
 
-    defs = schema.setdefault("$defs", {})
+    defs = schema.get("$defs", {})
+    results = [name for name in ("AdapterResult", "Result") if name in defs]
+    if not results:  # a schema without results has no adapter data
+        return schema
     rules = []
     for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda point: point.name):
         describe = getattr(point.load(), "data_schema", None) if point.value.startswith(_BUILT_IN) else None
@@ -61,9 +64,8 @@ def _with_adapter_data(schema: dict[str, Any]) -> dict[str, Any]:
         mine = {"properties": {"adapter": {"const": point.name}}, "required": ["adapter"]}
         data_or_null = {"anyOf": [{"$ref": f"#/$defs/{point.name}_data"}, {"type": "null"}]}
         rules.append({"if": mine, "then": {"properties": {"data": data_or_null}}})
-    for result in ("AdapterResult", "Result"):
-        if result in defs and rules:
-            defs[result]["allOf"] = rules
+    for name in results if rules else []:
+        defs[name]["allOf"] = rules
     return schema
 
 
