@@ -1,16 +1,16 @@
 """Registration data of a domain or an IP network: RDAP first (RFC 9083), its server found
-through the IANA bootstrap (rdap_bootstrap.py); port-43 WHOIS (RFC 3912) for registries without
-RDAP, its answer read by python-whois in a child process."""
+through the IANA bootstrap (rdap_bootstrap.py), its answer read by rdap.py, with one step on to
+the registrar's own RDAP record; port-43 WHOIS (RFC 3912) for registries without RDAP, its
+answer read by python-whois in a child process, checked and completed by whois_text.py."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import json
 import re
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
@@ -28,20 +28,17 @@ from osint_fanout import (
     referral_reason,
 )
 
-from . import rdap_bootstrap
+from . import rdap, rdap_bootstrap, whois_text
+from .whois_text import WHOIS_LINE_MAX, WHOIS_SCAN_MAX, WHOIS_TEXT_MAX, trimmed
 
-if TYPE_CHECKING:
-    from osint_fanout import HttpResponse
+__all__ = ["WHOIS_LINE_MAX", "WHOIS_MAX_BYTES", "WHOIS_TEXT_MAX", "WhoisAdapter", "WhoisOptions", "whois_query"]
 
 WHOIS_MAX_BYTES = 1024 * 1024  # what a port-43 server may send
-# What is read of it: registries put the facts first, and python-whois's time grows faster than
-# the text (with the square of a line's length, for one), so it gets lines of at most
-# WHOIS_LINE_MAX characters, WHOIS_TEXT_MAX in all, from the first WHOIS_SCAN_MAX of the answer.
-WHOIS_SCAN_MAX = 64 * 1024
-WHOIS_TEXT_MAX = 16 * 1024
-WHOIS_LINE_MAX = 256
 RDAP_HEADERS = {"Accept": "application/rdap+json"}  # RFC 7480 section 4.2
-_LISTS = ("entities", "events", "status", "nameservers", "cidr0_cidrs")  # RFC 9083 arrays we read
+# The registrar's record is asked only with at least RELATED_MIN_S left, and given up on
+# RELATED_MARGIN_S before the call's time is up, so that the registry's data always arrives.
+RELATED_MIN_S = 1.0
+RELATED_MARGIN_S = 0.25
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _REFERRAL = re.compile(r"(?im)^(?:refer|whois):[ \t]*(\S+)[ \t\r]*$")
 # python-whois recognises "not found" only for the TLDs it has a parser of its own for.
@@ -133,7 +130,7 @@ class WhoisAdapter(Adapter[WhoisOptions]):
             if answer.status == 404:
                 raise NotFound(f"{answer.where}: no such network")
             answer.raise_for_status()
-            return _rdap_data(answer, network=True)
+            return rdap.rdap_data(answer.json(), answer.where, network=True)
         try:  # RDAP gets a share of the time; the rest is kept for port 43
             answer = await ctx.http.get(url, headers=RDAP_HEADERS, upstream="rdap", timeout_s=ctx.time_left() * 0.6)
         except AdapterError as exc:
@@ -148,7 +145,17 @@ class WhoisAdapter(Adapter[WhoisOptions]):
             error = AdapterError("http", f"HTTP {answer.status} from {answer.where}: {answer.excerpt()}")
             return await self._port43(target.value, ctx, error)
         answer.raise_for_status()
-        return _rdap_data(answer, network=False)
+        doc = answer.json()
+        data = rdap.rdap_data(doc, answer.where, network=False)
+        link = rdap.registrar_link(doc, url)
+        return await self._registrar_record(data, link, url, ctx) if link else data
+
+    @staticmethod
+    def data_schema() -> dict[str, Any]:
+        """JSON Schema of what `lookup` returns (whois_schema.py), for the published output schemas."""
+        from .whois_schema import data_schema
+
+        return data_schema()
 
     def summarize(self, data: dict[str, Any]) -> str:
         if "range" in data:  # an IP network
@@ -156,12 +163,40 @@ class WhoisAdapter(Adapter[WhoisOptions]):
             parts = [head, data.get("country"), data.get("registrant")]
         else:
             parts = [f"registrar {data['registrar']}" if data.get("registrar") else None]
-            parts += [f"{key} {str(data[key])[:10]}" for key in ("created", "expires") if data.get(key)]
+            for key in ("created", "expires"):  # an imprecise date as the registry wrote it
+                when = str(data[key])[:10] if data.get(key) else data.get(f"{key}_text")
+                parts.append(f"{key} {when}" if when else None)
             parts.append("via port 43" if data.get("source") == "whois" else None)
         return " · ".join(str(part) for part in parts if part) or "no registration data"
 
+    async def _registrar_record(self, data: dict[str, Any], link: str, asked: str, ctx: Context) -> dict[str, Any]:
+        """The one step from a registry's answer to the registrar's own record (`link`): one attempt,
+        through ctx.http like every request, inside what is left of the call's time. It adds what the
+        registry's answer lacks; when it fails, the registry's data stands, with a warning."""
+        where = link.split("://", 1)[-1].split("?", 1)[0][:120]
+        left = ctx.time_left()
+        refused = rdap.inward(asked, link)
+        if refused or left < RELATED_MIN_S:
+            why = f"refused: {refused}" if refused else f"not asked, {left:.1f} s left"
+            return data | {"warnings": [*data["warnings"], f"registrar RDAP {where}: {why}"]}
+        try:
+            async with asyncio.timeout(left - RELATED_MARGIN_S):
+                answer = await ctx.http.get(link, headers=RDAP_HEADERS, upstream="rdap", retry=False, timeout_s=left)
+            answer.raise_for_status()
+            added = rdap.add_registrar_record(data, answer.json())
+        except TimeoutError:
+            problem = f"{where}: no answer within {left - RELATED_MARGIN_S:.1f} s"
+        except AdapterError as exc:
+            problem = exc.message  # it names the host and path
+        except ValueError as exc:  # not JSON, or not a domain object
+            problem = f"{where}: {exc}"
+        else:
+            return data | {"registrar_server": answer.host or None, "registrar_added": added}
+        return data | {"warnings": [*data["warnings"], f"registrar RDAP {problem}"]}
+
     async def _port43(self, name: str, ctx: Context, rdap_error: AdapterError | None) -> dict[str, Any]:
-        """Port-43 WHOIS: the server IANA refers the TLD to (or `whois_server`), read by python-whois."""
+        """Port-43 WHOIS: the server IANA refers the TLD to (or `whois_server`), read by python-whois
+        and the generic reader."""
         limit = self.options.max_body_bytes or min(ctx.max_body_bytes, WHOIS_MAX_BYTES)
         tld = name.rsplit(".", 1)[-1]
         try:
@@ -215,24 +250,15 @@ async def _ask(host: str, port: int, query: str, ctx: Context, limit: int) -> st
         return raw.decode("latin-1")  # some registries still answer in a legacy 8-bit charset
 
 
-def _trimmed(answer: str) -> str:
-    """The part of a port-43 answer python-whois reads (see WHOIS_SCAN_MAX): lines of at most
-    WHOIS_LINE_MAX characters (longer ones are prose or DNSSEC keys), one empty line for a run of
-    them. Linear, and at most about 10 ms whatever the answer."""
-    kept: list[str] = []
-    size = 0
-    for line in io.StringIO(answer[:WHOIS_SCAN_MAX], newline=None):  # CR LF, CR or LF: a line
-        stripped = line.rstrip()
-        if len(stripped) > WHOIS_LINE_MAX or (not stripped and kept and not kept[-1]):
-            continue
-        size += len(stripped) + 1
-        if size > WHOIS_TEXT_MAX:
-            break
-        kept.append(stripped)
-    return "\n".join(kept)
+class _Parsed(NamedTuple):
+    values: dict[str, list[str]]
+    """python-whois's reading: {key: [values]}."""
+    failure: str | None = None
+    """Why it read nothing, if it did not."""
+    timed_out: bool = False
 
 
-async def _parsed(name: str, text: str, server: str, ctx: Context) -> dict[str, list[str]]:
+async def _parsed(name: str, text: str, server: str, ctx: Context) -> _Parsed:
     """python-whois's reading of `text`, from a child process killed when the call's time is up."""
     wait_s = max(0.0, ctx.time_left() - 0.1)
     command = (sys.executable, "-P", "-X", "utf8", "-c", _PARSER, name)  # -P: no module from the working dir
@@ -240,12 +266,12 @@ async def _parsed(name: str, text: str, server: str, ctx: Context) -> dict[str, 
     try:
         child = await asyncio.create_subprocess_exec(*command, stdin=pipe, stdout=pipe, stderr=pipe)
     except OSError as exc:
-        raise AdapterError("parse", f"python-whois could not be started: {exc}") from None
+        return _Parsed({}, f"python-whois could not be started: {exc}")
     try:
         async with asyncio.timeout(wait_s):
             out, err = await child.communicate(text.encode())
     except TimeoutError:
-        raise TimeoutError(f"python-whois did not read {server}'s answer within {wait_s:.1f} s") from None
+        return _Parsed({}, f"python-whois did not read the answer within {wait_s:.1f} s", timed_out=True)
     finally:
         if child.returncode is None:  # timed out, or the call was cancelled
             with contextlib.suppress(ProcessLookupError):
@@ -253,119 +279,29 @@ async def _parsed(name: str, text: str, server: str, ctx: Context) -> dict[str, 
             await child.wait()
     if child.returncode != 0 or not out:
         last = err.decode("utf-8", "replace").strip().rpartition("\n")[2]
-        raise AdapterError("parse", f"python-whois failed (exit code {child.returncode}): {last[:200]}")
+        return _Parsed({}, f"python-whois failed (exit code {child.returncode}): {last[:200]}")
     result = json.loads(out)
     if result is None:
         raise NotFound(f"{server}: no such domain")
     if not isinstance(result, dict):
-        raise AdapterError("parse", f"{server}: python-whois could not parse the answer: {result}")
-    return result
+        return _Parsed({}, f"python-whois could not parse the answer: {result}")
+    return _Parsed(result)
 
 
 async def _whois_data(name: str, answer: str, server: str, ctx: Context) -> dict[str, Any]:
-    text = _trimmed(answer)
+    """A port-43 answer's facts: python-whois's reading, checked and completed by the generic
+    reader (whois_text.py), so that a field python-whois fails on costs that field, not the answer."""
+    text = trimmed(answer)
     if _NOT_FOUND.search(text):
         raise NotFound(f"{server}: no such domain")
     if not text.strip():
         raise AdapterError("parse", f"{server} answered, but nothing in it could be read")
-    values = await _parsed(name, text, server, ctx)
-    first = {key: v[0] for key, v in values.items() if v}
-    # Two lines python-whois's generic parser skips, though RDAP answers carry both.
-    iana_id = re.search(r"Registrar IANA ID:[ \t]*(\d+)", text)
-    abuse = re.search(r"Registrar Abuse Contact Email:[ \t]*(\S+@\S+)", text)
-    dnssec = str(first.get("dnssec", "")).lower()
-    data = {
-        "source": "whois",
-        "server": server,
-        "name": name,
-        "registrar": first.get("registrar"),
-        "registrar_iana_id": iana_id and iana_id.group(1),
-        "created": first.get("creation_date"),
-        "expires": first.get("expiration_date"),
-        "updated": first.get("updated_date"),
-        # EPP's "clientTransferProhibited https://..." as RDAP's "client transfer prohibited" (RFC 8056)
-        "status": sorted(
-            {re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(s).split()[0]).lower() for s in values.get("status", [])}
-        ),
-        "nameservers": sorted({str(ns).lower().rstrip(".") for ns in values.get("name_servers", [])}),
-        "dnssec": dnssec.startswith(("signed", "yes")) if dnssec else None,
-        "abuse_email": abuse and abuse.group(1),
-    }
-    if not any(data[key] for key in ("registrar", "created", "expires", "status", "nameservers")):
-        raise AdapterError("parse", f"{server} answered, but nothing in it could be read: {text.strip()[:80]!r}")
-    return data
-
-
-def _rdap_data(answer: HttpResponse, network: bool) -> dict[str, Any]:
-    """What an RDAP domain or "ip network" object (RFC 9083 sections 5.3, 5.4) says."""
-    doc = answer.json()
-    object_class, key = ("ip network", "startAddress") if network else ("domain", "ldhName")
-    ok = isinstance(doc, dict) and (doc.get("objectClassName") == object_class or key in doc)
-    if not ok or not isinstance(doc.get(key, ""), str) or any(not isinstance(doc.get(m, []), list) for m in _LISTS):
-        raise AdapterError("parse", f"{answer.where} did not answer an RDAP {object_class} object")
-    actions = [(_get(e, "eventAction"), _get(e, "eventDate")) for e in reversed(doc.get("events", []))]
-    events = {action: date for action, date in actions if isinstance(action, str)}  # the first of each wins
-    common = {
-        "source": "rdap",
-        "server": answer.where.split("/", 1)[0],
-        "handle": doc.get("handle"),
-        "status": [status for status in doc.get("status", []) if isinstance(status, str)],
-        "created": events.get("registration"),
-        "updated": events.get("last changed"),
-    }
-    if network:
-        owner = _role(doc, "registrant") or {}
-        start, end = doc.get("startAddress"), doc.get("endAddress")
-        cidrs = [(_get(c, "v4prefix") or _get(c, "v6prefix"), _get(c, "length")) for c in doc.get("cidr0_cidrs", [])]
-        return common | {
-            "name": doc.get("name"),
-            "type": doc.get("type"),
-            "range": f"{start} - {end}" if start and end else None,
-            "cidrs": [f"{prefix}/{length}" for prefix, length in cidrs if prefix and length is not None],
-            "country": doc.get("country"),
-            "registrant": _vcard(owner, "fn") or _vcard(owner, "org") or owner.get("handle"),
-            "abuse_email": _vcard(_role(doc, "abuse") or {}, "email"),
-        }
-    registrar = _role(doc, "registrar") or {}
-    ids = [_get(p, "identifier") for p in _list(registrar.get("publicIds")) if _get(p, "type") == "IANA Registrar ID"]
-    nameservers = [_get(ns, "ldhName") for ns in doc.get("nameservers", [])]
-    return common | {
-        "name": str(doc.get("ldhName") or "").lower() or None,
-        "registrar": _vcard(registrar, "fn"),
-        "registrar_iana_id": ids[0] if ids else None,
-        "expires": events.get("expiration"),
-        "nameservers": sorted({ns.lower().rstrip(".") for ns in nameservers if isinstance(ns, str)}),
-        "dnssec": _get(doc.get("secureDNS"), "delegationSigned"),
-        "abuse_email": _vcard(_role(registrar, "abuse") or _role(doc, "abuse") or {}, "email"),
-        "registrant": _vcard(_role(doc, "registrant") or {}, "fn"),
-    }
-
-
-def _role(obj: dict[str, Any], role: str, depth: int = 0) -> dict[str, Any] | None:
-    """The first entity with `role`, nested ones included (abuse sits inside registrar)."""
-    for entity in _list(obj.get("entities")) if depth < 8 else []:
-        if isinstance(entity, dict):
-            if role in _list(entity.get("roles")):
-                return entity
-            if found := _role(entity, role, depth + 1):
-                return found
-    return None
-
-
-def _vcard(entity: dict[str, Any], prop: str) -> str | None:
-    """A property of a jCard (RFC 7095): ["vcard", [["fn", {}, "text", "Example"], ...]]."""
-    card = _list(entity.get("vcardArray"))
-    for item in _list(card[1]) if len(card) > 1 else []:
-        if isinstance(item, list) and len(item) >= 4 and item[0] == prop:
-            value = " ".join(str(part) for part in item[3] if part) if isinstance(item[3], list) else item[3]
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-    return None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _get(item: Any, key: str) -> Any:
-    return item.get(key) if isinstance(item, dict) else None
+    parsed = await _parsed(name, text, server, ctx)
+    found, warnings = whois_text.fields(text, parsed.values)
+    if not any(found[key] for key in ("registrar", "created", "created_text", "expires", "status", "nameservers")):
+        if parsed.timed_out:
+            raise TimeoutError(f"{parsed.failure} ({server})")
+        why = parsed.failure or repr(text.strip()[:80])
+        raise AdapterError("parse", f"{server} answered, but nothing in it could be read: {why}")
+    warnings = [parsed.failure, *warnings] if parsed.failure else warnings
+    return {"source": "whois", "server": server, "name": name} | found | {"warnings": warnings}

@@ -19,6 +19,7 @@ __all__ = ["SCHEMA_DIR", "schemas"]
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 _BASE_ID = "https://github.com/osint-fanout/osint-fanout/schemas"
+_BUILT_IN = "osint_fanout_adapters."
 
 
 def schemas() -> dict[str, dict[str, Any]]:
@@ -32,10 +33,40 @@ def schemas() -> dict[str, dict[str, Any]]:
         out[f"{name}.schema.json"] = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": f"{_BASE_ID}/{name}.schema.json",
-            **schema,
+            **_with_adapter_data(schema),
             "title": title,
         }
     return out
+
+
+def _with_adapter_data(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with the data of each built-in adapter that describes it (a `data_schema()`
+    returning a JSON Schema, its definitions in "$defs"): a result of that adapter has that data,
+    or null. The built-in ones only, so that the published files do not depend on the plugins
+    installed; the core knows them only through the entry-point group."""
+    from importlib.metadata import entry_points
+
+    from ._plugins import ENTRY_POINT_GROUP
+
+    defs = schema.get("$defs", {})
+    results = [name for name in ("AdapterResult", "Result") if name in defs]
+    if not results:  # a schema without results has no adapter data
+        return schema
+    rules = []
+    for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda point: point.name):
+        describe = getattr(point.load(), "data_schema", None) if point.value.startswith(_BUILT_IN) else None
+        if not callable(describe):
+            continue
+        data = dict(describe())
+        own = data.pop("$defs", {})
+        assert not set(own) & set(defs), f"{point.name}: data definitions {set(own) & set(defs)} collide"
+        defs |= own | {f"{point.name}_data": data}
+        mine = {"properties": {"adapter": {"const": point.name}}, "required": ["adapter"]}
+        data_or_null = {"anyOf": [{"$ref": f"#/$defs/{point.name}_data"}, {"type": "null"}]}
+        rules.append({"if": mine, "then": {"properties": {"data": data_or_null}}})
+    for name in results if rules else []:
+        defs[name]["allOf"] = rules
+    return schema
 
 
 def main() -> None:

@@ -9,7 +9,14 @@ Where each fixture's format comes from (tests/fixtures/whois/):
   https://rdap.verisign.com/com/v1/domain/EXAMPLE.COM in meeb/whoisit
   tests/data_rdap_response_domain.json; members per RFC 9083 section 5.3 and the ICANN gTLD RDAP
   Response Profile (registrar entity with an "IANA Registrar ID" publicId, abuse entity nested in
-  it). Registrar, ID, dates and e-mail are made up.
+  it). Registrar, ID, dates and e-mail are made up. Its "related" link to the registrar's record is
+  left out, so that the loopback world (which serves this file) never sends the CLI off the
+  machine; thin() adds one where the second hop is tested.
+- rdap_registrar_domain.json: a registrar's own RDAP record of the domain, the "thick" answer that
+  link leads to, in the shape issue 10 reports for MarkMonitor's (rdap.markmonitor.com): the
+  registrar entity with "org" and no "fn"; members per the ICANN RDAP Response Profile; the
+  registrant's "fn" redacted ("REDACTED FOR PRIVACY", ICANN's Temporary Specification wording) with
+  its organisation and an adr "cc" (RFC 8605). Names, addresses and e-mails are made up.
 - rdap_ip.json: ARIN's RDAP "ip network" answer (rdapConformance nro_rdap_profile_0, cidr0,
   arin_originas0; handle NET-..., parentHandle, nested abuse entity), members per RFC 9083
   section 5.4 and the NRO cidr0 extension (cidr0_cidrs: v4prefix, length); owner made up.
@@ -42,6 +49,7 @@ import time
 from pathlib import Path
 
 import httpx
+import jsonschema
 import psutil
 import pytest
 import respx
@@ -58,10 +66,10 @@ from osint_fanout_adapters.whois import (
     WHOIS_TEXT_MAX,
     WhoisAdapter,
     WhoisOptions,
-    _trimmed,
     _whois_data,
     whois_query,
 )
+from osint_fanout_adapters.whois_text import trimmed as _trimmed
 from tests.helpers import run_adapter
 from tests.world.world import World
 
@@ -77,9 +85,13 @@ def fixture(name: str) -> bytes:
 
 
 def run(target: str, **options: object):
+    """One whois result; its data, when there is some, is what the published schema describes."""
     options.setdefault("bootstrap_url", IANA)
     options.setdefault("iana_whois_server", NOBODY)
-    return run_adapter(WhoisAdapter, target, **options)
+    result = run_adapter(WhoisAdapter, target, **options)
+    if result.data is not None:
+        jsonschema.validate(result.data, WhoisAdapter.data_schema())
+    return result
 
 
 @pytest.fixture(autouse=True)
@@ -170,8 +182,22 @@ def test_domain_answer(http):
         "dnssec": True,
         "abuse_email": "abuse@registrar.example",
         "registrant": None,
+        "registrant_org": None,
+        "registrant_country": None,
+        "registrar_server": None,  # no "related" link to a registrar's own record: nothing more asked
+        "registrar_added": [],
+        "warnings": [],
     }
     assert result.summary == "registrar Example Registrar, LLC · created 1995-08-14 · expires 2027-08-13"
+
+
+def test_the_data_schema_describes_every_key(http):
+    http.get(VERISIGN).respond(200, content=fixture("rdap_domain.json"))
+    data = run("example.com").data
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data | {"undescribed": 1}, WhoisAdapter.data_schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data | {"created": 19950814}, WhoisAdapter.data_schema())
 
 
 def test_ip_answer(http):
@@ -243,6 +269,130 @@ def test_tld_without_rdap_or_whois_is_skipped(http, port43):
     result = run("example.zz", iana_whois_server=iana.address)
     assert result.status == "skipped"
     assert result.reason == "no RDAP or WHOIS service for .zz"
+
+
+# The second hop: from a registry's answer to the registrar's own record ("related" link).
+
+REGISTRAR = "https://rdap.registrar.example/rdap/domain/example.com"
+
+
+def thin(link: str = REGISTRAR, *, abuse: bool = True, **related: str) -> dict:
+    """The registry's answer, linking to the registrar's record; without the abuse contact if not `abuse`."""
+    doc = json.loads(fixture("rdap_domain.json"))
+    doc["links"].append({"rel": "related", "type": "application/rdap+json", "href": link} | related)
+    if not abuse:
+        del doc["entities"][0]["entities"]
+    return doc
+
+
+def test_registrar_record_adds_what_the_registry_lacks(http):
+    http.get(VERISIGN).respond(200, json=thin(abuse=False))
+    registrar = http.get(REGISTRAR).respond(200, content=fixture("rdap_registrar_domain.json"))
+    result = run("example.com")
+    assert result.status == "ok", result.error
+    assert registrar.calls.last.request.headers["accept"] == "application/rdap+json"
+    data = result.data
+    assert data["registrar"] == "Example Registrar, LLC"  # the registry's word stands
+    assert data["registrant"] == "Example Holdings Ltd"  # fn redacted: the organisation
+    assert (data["registrant_org"], data["registrant_country"]) == ("Example Holdings Ltd", "GB")
+    assert data["abuse_email"] == "abuse@registrar.example"
+    assert data["registrar_server"] == "rdap.registrar.example"
+    assert data["registrar_added"] == ["registrant", "registrant_org", "registrant_country", "abuse_email"]
+    assert data["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        (httpx.Response(500, text="oops"), "HTTP 500 from rdap.registrar.example/rdap/domain/example.com"),
+        (httpx.Response(404, json={"errorCode": 404}), "HTTP 404"),
+        (httpx.ConnectError("refused"), "ConnectError"),
+        (httpx.Response(200, text="<html>hello</html>"), "did not answer JSON"),
+        (httpx.Response(200, json={"errorCode": 400, "title": "Bad"}), "not an RDAP domain object"),
+        (httpx.Response(200, json={"objectClassName": "domain", "ldhName": "other.com"}), "about 'other.com'"),
+    ],
+)
+def test_a_failed_registrar_record_keeps_the_registry_data(http, answer, problem):
+    http.get(VERISIGN).respond(200, json=thin())
+    registrar = http.get(REGISTRAR)
+    registrar.side_effect = [answer]  # one attempt: nothing is retried for the second hop
+    result = run("example.com")
+    assert result.status == "ok", result.error
+    assert registrar.call_count == 1
+    assert (result.data["registrar"], result.data["registrant"]) == ("Example Registrar, LLC", None)
+    assert (result.data["registrar_server"], result.data["registrar_added"]) == (None, [])
+    (warning,) = result.data["warnings"]
+    assert warning.startswith("registrar RDAP ") and problem in warning, warning
+
+
+def test_the_registrar_record_gets_only_what_is_left_of_the_budget(http):
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(30)
+        return httpx.Response(200)
+
+    http.get(VERISIGN).respond(200, json=thin())
+    http.get(REGISTRAR).side_effect = hang
+    started = time.monotonic()
+    result = run("example.com", timeout_s=2.0)
+    assert time.monotonic() - started < 2.0
+    assert result.status == "ok", result.error  # the registry's data, before the call's time is up
+    assert result.data["registrar"] == "Example Registrar, LLC"
+    (warning,) = result.data["warnings"]
+    assert re.fullmatch(
+        r"registrar RDAP rdap\.registrar\.example/rdap/domain/example\.com: no answer within 1\.\d s", warning
+    )
+
+
+def test_no_registrar_record_when_little_time_is_left(http):
+    http.get(VERISIGN).respond(200, json=thin())
+    registrar = http.get(REGISTRAR).respond(200, content=fixture("rdap_registrar_domain.json"))
+    result = run("example.com", timeout_s=0.8)
+    assert result.status == "ok", result.error
+    assert not registrar.called
+    assert re.fullmatch(r"registrar RDAP .*: not asked, 0\.\d s left", result.data["warnings"][0])
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "http://rdap.registrar.example/rdap/domain/example.com",  # https to http
+        "https://127.0.0.1/rdap/domain/example.com",
+        "https://[::1]:8443/rdap/domain/example.com",
+        "https://10.1.2.3/rdap/domain/example.com",
+        "https://169.254.169.254/latest/meta-data",
+        "https://localhost/rdap/domain/example.com",
+    ],
+)
+def test_a_registrar_link_that_leads_inward_is_not_followed(http, link):
+    http.get(VERISIGN).respond(200, json=thin(link))
+    result = run("example.com")  # respx would fail the call on any request it has no route for
+    assert result.status == "ok", result.error
+    assert [call.request.url.host for call in http.calls if call.request.url.host != "iana.test"] == [
+        "rdap.verisign.com"
+    ]
+    (warning,) = result.data["warnings"]
+    assert "refused: it leads from " in warning
+
+
+def test_one_hop_only_and_only_to_rdap_records(http):
+    onward = "https://rdap.reseller.example/domain/example.com"
+    record = json.loads(fixture("rdap_registrar_domain.json"))
+    record["links"].append({"rel": "related", "type": "application/rdap+json", "href": onward})
+    http.get(VERISIGN).respond(200, json=thin())
+    registrar = http.get(REGISTRAR).respond(200, json=record)
+    reseller = http.get(onward).respond(200, json=record)
+    assert run("example.com").status == "ok"
+    assert (registrar.call_count, reseller.call_count) == (1, 0)
+    # A related web page (APNIC links its own), or an "alternate" record, is not the registrar's record.
+    for related in ({"type": "text/html"}, {"rel": "alternate"}):
+        http.get(VERISIGN).respond(200, json=thin(**related))
+        assert run("example.com").data["registrar_server"] is None
+    assert registrar.call_count == 1
+    network = json.loads(fixture("rdap_ip.json"))
+    network["links"] = [{"rel": "related", "type": "application/rdap+json", "href": REGISTRAR}]
+    http.get(ARIN).respond(200, json=network)
+    assert run("198.51.100.7").status == "ok"
+    assert registrar.call_count == 1  # networks have no registrar record
 
 
 def test_rdap_url_sends_every_query_to_one_base(http):
@@ -339,6 +489,7 @@ def test_server_error_falls_back_to_port43(http, port43):
     assert data["status"] == ["client delete prohibited", "client transfer prohibited", "client update prohibited"]
     assert data["nameservers"] == ["a.iana-servers.net", "b.iana-servers.net"]
     assert (data["dnssec"], data["abuse_email"]) == (True, "abuse@registrar.example")
+    assert (data["created_text"], data["warnings"]) == ("1995-08-14T04:00:00Z", [])
     assert "HTTP 500" in data["rdap_error"]
     assert result.summary == "registrar Example Registrar, LLC · created 1995-08-14 · expires 2027-08-13 · via port 43"
 
@@ -605,15 +756,46 @@ def test_hostile_answer_never_holds_the_event_loop(shape):
     assert isinstance(outcome, dict) or (isinstance(outcome, AdapterError) and outcome.type == "parse"), outcome
 
 
-def test_a_parse_longer_than_the_budget_is_killed(monkeypatch):
+@pytest.mark.parametrize(
+    ("answer", "readable"),
+    [
+        (fixture("whois_com.txt").decode(), True),
+        ("Some Field: some value\nAnother Field: another value\n", False),
+    ],
+)
+def test_a_parse_longer_than_the_budget_is_killed(monkeypatch, answer, readable):
     # As python-whois's .hk parser on many answers (2 s on a real 3.6 KB one): a regex that runs on.
     monkeypatch.setattr(whois_module, "_PARSER", "while True: pass")
     children_before = {p.pid for p in psutil.Process(os.getpid()).children()}
-    outcome, wall_s, stall_s = read_answer("example.hk", fixture("whois_com.txt").decode(), budget_s=1.0)
-    assert isinstance(outcome, TimeoutError), outcome
-    assert "python-whois did not read" in str(outcome)
+    outcome, wall_s, stall_s = read_answer("example.hk", answer, budget_s=1.0)
     assert wall_s < 1.5 and stall_s < 0.1
     assert {p.pid for p in psutil.Process(os.getpid()).children()} <= children_before  # killed and reaped
+    if readable:  # what the generic reader finds is the answer, and the result says python-whois gave up
+        assert isinstance(outcome, dict), outcome
+        assert outcome["registrar"] == "Example Registrar, LLC"
+        assert outcome["nameservers"] == ["a.iana-servers.net", "b.iana-servers.net"]
+        assert outcome["warnings"] == ["python-whois did not read the answer within 0.9 s"]
+    else:  # nothing to give: the call's time ran out on the parse
+        assert isinstance(outcome, TimeoutError), outcome
+        assert "python-whois did not read" in str(outcome)
+
+
+def test_a_field_python_whois_fails_on_costs_that_field_only(http, port43):
+    # python-whois gives up on the whole answer for one date it cannot read (as on .kz answers).
+    http.get(VERISIGN).respond(500)
+    answer = fixture("whois_com.txt").replace(b"Updated Date: 2026-08-14T07:01:38Z", b"Updated Date: last Tuesday")
+    registry = port43({"example.com": answer})
+    result = run("example.com", whois_server=registry.address)
+    assert result.status == "ok", result.error
+    data = result.data
+    assert (data["registrar"], data["created"], data["nameservers"][0]) == (
+        "Example Registrar, LLC",
+        "1995-08-14T04:00:00+00:00",
+        "a.iana-servers.net",
+    )
+    assert (data["updated"], data["updated_text"]) == (None, "last Tuesday")
+    assert data["warnings"][-1] == "updated: unknown date format 'last Tuesday'"
+    assert "python-whois could not parse the answer" in data["warnings"][0]
 
 
 def test_e2e_port43_text_cannot_stall_the_deadline(world: World):
@@ -625,3 +807,17 @@ def test_e2e_port43_text_cannot_stall_the_deadline(world: World):
     assert "stopping hard" not in run.stderr  # the adapter ended by itself, not by the core's failsafe
     (result,) = run.ndjson()
     assert (result["status"], result["error"]["type"]) == ("error", "parse"), result
+
+
+def test_e2e_the_cli_follows_the_registrar_link(world: World):
+    target = "thin.example.com"
+    doc = thin(f"{world.url('rdap')}/registrar/domain/{target}", abuse=False)
+    doc["ldhName"] = target.upper()
+    world.behave("rdap", target, "custom", json=doc, times=1)  # then the normal answer, the registrar's
+    run = world.run_cli("search", target, "-a", "whois", "-f", "ndjson")
+    (result,) = run.ndjson()
+    assert result["status"] == "ok", result
+    assert [r.path for r in world.requests("rdap")][-2:] == [f"/domain/{target}", f"/registrar/domain/{target}"]
+    assert result["data"]["abuse_email"] == "abuse@registrar.example"
+    assert result["data"]["registrar_added"] == ["abuse_email"]
+    assert result["data"]["registrar_server"] == "127.0.0.1"

@@ -1,0 +1,229 @@
+"""What RDAP answers say (RFC 9083): domains and IP networks, and a registrar's own record.
+
+Pure functions over parsed JSON, for whois.py, which does the asking. An RDAP answer is upstream
+data of any shape: every member is checked before it is used, and a member of the wrong type
+counts as absent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from urllib.parse import urlsplit
+
+from osint_fanout import AdapterError
+
+__all__ = ["add_registrar_record", "inward", "rdap_data", "registrar_link"]
+
+RDAP_TYPE = "application/rdap+json"
+_LISTS = ("entities", "events", "status", "nameservers", "cidr0_cidrs")  # RFC 9083 arrays we read
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet")
+
+
+def rdap_data(doc: Any, where: str, network: bool) -> dict[str, Any]:
+    """What an RDAP domain or "ip network" object (RFC 9083 sections 5.3, 5.4) says; `where` is
+    the host and path that answered."""
+    object_class, key = ("ip network", "startAddress") if network else ("domain", "ldhName")
+    ok = isinstance(doc, dict) and (doc.get("objectClassName") == object_class or key in doc)
+    if not ok or not isinstance(doc.get(key, ""), str) or any(not isinstance(doc.get(m, []), list) for m in _LISTS):
+        raise AdapterError("parse", f"{where} did not answer an RDAP {object_class} object")
+    actions = [(_get(e, "eventAction"), _get(e, "eventDate")) for e in reversed(doc.get("events", []))]
+    events = {action: date for action, date in actions if isinstance(action, str)}  # the first of each wins
+    common = {
+        "source": "rdap",
+        "server": where.split("/", 1)[0],
+        "handle": doc.get("handle"),
+        "status": [status for status in doc.get("status", []) if isinstance(status, str)],
+        "created": events.get("registration"),
+        "updated": events.get("last changed"),
+    }
+    if network:
+        return common | _network(doc)
+    registrar = _role(doc, "registrar") or {}
+    ids = [_get(p, "identifier") for p in _list(registrar.get("publicIds")) if _get(p, "type") == "IANA Registrar ID"]
+    nameservers = [_get(ns, "ldhName") for ns in doc.get("nameservers", [])]
+    return common | {
+        "name": str(doc.get("ldhName") or "").lower() or None,
+        "registrar": name_of(registrar),
+        "registrar_iana_id": ids[0] if ids else None,
+        "expires": events.get("expiration"),
+        "nameservers": sorted({ns.lower().rstrip(".") for ns in nameservers if isinstance(ns, str)}),
+        "dnssec": _get(doc.get("secureDNS"), "delegationSigned"),
+        "abuse_email": _vcard(_role(registrar, "abuse") or _role(doc, "abuse") or {}, "email"),
+        **_registrant(doc),
+        "registrar_server": None,
+        "registrar_added": [],
+        "warnings": [],
+    }
+
+
+def _registrant(doc: dict[str, Any]) -> dict[str, Any]:
+    owner = _role(doc, "registrant") or {}
+    return {
+        "registrant": name_of(owner),
+        "registrant_org": _vcard(owner, "org"),
+        "registrant_country": _country(owner),
+    }
+
+
+def _network(doc: dict[str, Any]) -> dict[str, Any]:
+    """An IP network's own members. Older RIR answers write addresses their own way (ARIN's
+    "074.125.000.000", RIPE's "62.239.237.0/32"): each is given in its canonical form, with the
+    network's CIDR prefixes (cidr0_cidrs when there, else computed from the range)."""
+    warnings: list[str] = []
+    start, end = (_address(doc.get(member), member, warnings) for member in ("startAddress", "endAddress"))
+    cidrs = []
+    for item in doc.get("cidr0_cidrs", []):
+        prefix, length = _get(item, "v4prefix") or _get(item, "v6prefix"), _get(item, "length")
+        found = _address(prefix, "cidr0_cidrs", warnings)
+        if found is not None and isinstance(length, int) and 0 <= length <= found.max_prefixlen:
+            cidrs.append(str(ipaddress.ip_network(f"{found}/{length}", strict=False)))
+    if not cidrs and start is not None and end is not None:
+        try:
+            cidrs = [str(net) for net in ipaddress.summarize_address_range(start, end)]  # type: ignore[type-var]
+        except (TypeError, ValueError):  # of two versions, or the start after the end
+            warnings.append(f"no CIDR prefixes for the range {start} - {end}")
+    owner = _role(doc, "registrant") or {}
+    return {
+        "name": doc.get("name"),
+        "type": doc.get("type"),
+        "range": f"{start} - {end}" if start is not None and end is not None else None,
+        "cidrs": cidrs,
+        "country": doc.get("country"),
+        "registrant": name_of(owner),
+        "abuse_email": _vcard(_role(doc, "abuse") or {}, "email"),
+        "warnings": warnings,
+    }
+
+
+def _address(value: Any, member: str, warnings: list[str]) -> IpAddress | None:
+    """An address as RIRs write it: canonical, or zero-padded IPv4 octets (decimal, as ARIN means
+    them: ipaddress refuses them since other software reads them as octal), or with a "/len"."""
+    if value is None:
+        return None
+    text = str(value).strip().split("/", 1)[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        octets = text.split(".")
+        if len(octets) == 4 and all(o.isdigit() and len(o) <= 3 and int(o) <= 255 for o in octets):
+            return ipaddress.IPv4Address(".".join(str(int(o)) for o in octets))
+    warnings.append(f"{member}: not an IP address {str(value)[:60]!r}")
+    return None
+
+
+def registrar_link(doc: Any, asked: str) -> str | None:
+    """The registrar's own RDAP record of the domain, which a registry's answer links to
+    (`links` with rel "related" and the RDAP media type: the "thin" to "thick" step of ICANN's
+    RDAP Response Profile), if there is one other than the URL `asked`."""
+    for link in _list(_get(doc, "links")):
+        href, kind = _get(link, "href"), str(_get(link, "type") or RDAP_TYPE).lower()
+        if _get(link, "rel") != "related" or kind != RDAP_TYPE or not isinstance(href, str):
+            continue
+        if urlsplit(href).scheme in ("http", "https") and href.rstrip("/") != asked.rstrip("/"):
+            return href
+    return None
+
+
+def inward(configured: str, link: str) -> str | None:
+    """Why `link`, from an upstream's answer, leads further inward than the `configured` upstream
+    (https to http; public, private, link-local, loopback: a step to the right), or None when it
+    does not. Host names are judged as written ("localhost", single labels, .local and the like
+    are internal), not resolved."""
+    here, there = urlsplit(configured), urlsplit(link)
+    if here.scheme == "https" and there.scheme != "https":
+        return "it leads from https to http"
+    if _zone(there.hostname) > _zone(here.hostname):
+        return f"it leads from {here.hostname} to {there.hostname}"
+    return None
+
+
+def _zone(host: str | None) -> int:
+    """0 public, 1 private, 2 link-local, 3 loopback (0.0.0.0 included)."""
+    host = (host or "").strip("[]").rstrip(".").lower()
+    try:
+        address = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        if host == "localhost" or host.endswith(".localhost"):
+            return 3
+        return 1 if "." not in host or host.endswith(_LOCAL_SUFFIXES) else 0
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback or address.is_unspecified:
+        return 3
+    return 2 if address.is_link_local else 0 if address.is_global else 1
+
+
+def add_registrar_record(data: dict[str, Any], doc: Any) -> list[str]:
+    """Fill what the registry's `data` lacks from the registrar's own `doc`: registrant (name,
+    organisation, country), the registrar's abuse e-mail, its name. Returns the fields added."""
+    if not isinstance(doc, dict) or not (doc.get("objectClassName") == "domain" or "ldhName" in doc):
+        raise ValueError("not an RDAP domain object")
+    if str(doc.get("ldhName", "")).lower().rstrip(".") != data.get("name"):
+        raise ValueError(f"an answer about {str(doc.get('ldhName'))[:80]!r}, not {data.get('name')!r}")
+    registrar = _role(doc, "registrar") or {}
+    theirs = _registrant(doc) | {
+        "abuse_email": _vcard(_role(registrar, "abuse") or _role(doc, "abuse") or {}, "email"),
+        "registrar": name_of(registrar),
+    }
+    added = [key for key, value in theirs.items() if value and not data.get(key)]
+    data.update({key: theirs[key] for key in added})
+    return added
+
+
+def name_of(entity: dict[str, Any]) -> str | None:
+    """What an entity is called: its vCard's full name (fn), else its organisation (org), else its
+    handle or first public ID. A name the registry redacted does not count."""
+    for prop in ("fn", "org"):
+        value = _vcard(entity, prop)
+        if value and "redacted" not in value.lower():
+            return value
+    handle = entity.get("handle")
+    if isinstance(handle, str) and handle.strip():
+        return handle.strip()
+    ids = [_get(p, "identifier") for p in _list(entity.get("publicIds"))]
+    return next((str(i) for i in ids if isinstance(i, str | int) and str(i).strip()), None)
+
+
+def _country(entity: dict[str, Any]) -> str | None:
+    """The country of an entity's address: the adr's "cc" parameter (RFC 8605), else its country name."""
+    card = _list(entity.get("vcardArray"))
+    for item in _list(card[1]) if len(card) > 1 else []:
+        if isinstance(item, list) and len(item) >= 4 and item[0] == "adr":
+            code = _get(item[1], "cc")
+            parts = item[3] if isinstance(item[3], list) else []
+            country = code or (parts[6] if len(parts) > 6 else None)
+            if isinstance(country, str) and country.strip() and "redacted" not in country.lower():
+                return country.strip()
+    return None
+
+
+def _role(obj: dict[str, Any], role: str, depth: int = 0) -> dict[str, Any] | None:
+    """The first entity with `role`, nested ones included (abuse sits inside registrar)."""
+    for entity in _list(obj.get("entities")) if depth < 8 else []:
+        if isinstance(entity, dict):
+            if role in _list(entity.get("roles")):
+                return entity
+            if found := _role(entity, role, depth + 1):
+                return found
+    return None
+
+
+def _vcard(entity: dict[str, Any], prop: str) -> str | None:
+    """A property of a jCard (RFC 7095): ["vcard", [["fn", {}, "text", "Example"], ...]]."""
+    card = _list(entity.get("vcardArray"))
+    for item in _list(card[1]) if len(card) > 1 else []:
+        if isinstance(item, list) and len(item) >= 4 and item[0] == prop:
+            value = " ".join(str(part) for part in item[3] if part) if isinstance(item[3], list) else item[3]
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _get(item: Any, key: str) -> Any:
+    return item.get(key) if isinstance(item, dict) else None
