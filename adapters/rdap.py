@@ -13,12 +13,11 @@ from urllib.parse import urlsplit
 
 from osint_fanout import AdapterError
 
-__all__ = ["add_registrar_record", "inward", "rdap_data", "registrar_link"]
+__all__ = ["add_registrar_record", "rdap_data", "registrar_link"]
 
 RDAP_TYPE = "application/rdap+json"
 _LISTS = ("entities", "events", "status", "nameservers", "cidr0_cidrs")  # RFC 9083 arrays we read
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet")
 
 
 def rdap_data(doc: Any, where: str, network: bool) -> dict[str, Any]:
@@ -124,35 +123,6 @@ def registrar_link(doc: Any, asked: str) -> str | None:
         if urlsplit(href).scheme in ("http", "https") and href.rstrip("/") != asked.rstrip("/"):
             return href
     return None
-
-
-def inward(configured: str, link: str) -> str | None:
-    """Why `link`, from an upstream's answer, leads further inward than the `configured` upstream
-    (https to http; public, private, link-local, loopback: a step to the right), or None when it
-    does not. Host names are judged as written ("localhost", single labels, .local and the like
-    are internal), not resolved."""
-    here, there = urlsplit(configured), urlsplit(link)
-    if here.scheme == "https" and there.scheme != "https":
-        return "it leads from https to http"
-    if _zone(there.hostname) > _zone(here.hostname):
-        return f"it leads from {here.hostname} to {there.hostname}"
-    return None
-
-
-def _zone(host: str | None) -> int:
-    """0 public, 1 private, 2 link-local, 3 loopback (0.0.0.0 included)."""
-    host = (host or "").strip("[]").rstrip(".").lower()
-    try:
-        address = ipaddress.ip_address(host.split("%")[0])
-    except ValueError:
-        if host == "localhost" or host.endswith(".localhost"):
-            return 3
-        return 1 if "." not in host or host.endswith(_LOCAL_SUFFIXES) else 0
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_loopback or address.is_unspecified:
-        return 3
-    return 2 if address.is_link_local else 0 if address.is_global else 1
 
 
 def add_registrar_record(data: dict[str, Any], doc: Any) -> list[str]:

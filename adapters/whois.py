@@ -25,6 +25,7 @@ from osint_fanout import (
     Target,
     TargetKind,
     UpstreamUrl,
+    inward_reason,
     referral_reason,
 )
 
@@ -175,7 +176,7 @@ class WhoisAdapter(Adapter[WhoisOptions]):
         registry's answer lacks; when it fails, the registry's data stands, with a warning."""
         where = link.split("://", 1)[-1].split("?", 1)[0][:120]
         left = ctx.time_left()
-        refused = rdap.inward(asked, link)
+        refused = inward_reason(asked, link)
         if refused or left < RELATED_MIN_S:
             why = f"refused: {refused}" if refused else f"not asked, {left:.1f} s left"
             return data | {"warnings": [*data["warnings"], f"registrar RDAP {where}: {why}"]}

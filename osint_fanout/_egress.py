@@ -58,7 +58,7 @@ def inward_reason(origin: str, target: str) -> str | None:
     """Why following `target` (a URL) from `origin` (a URL) is refused, or None if it is not."""
     before, after = urlsplit(origin), urlsplit(target)
     if before.scheme == "https" and after.scheme != "https":
-        return f"it would go from https to {after.scheme or 'an unknown scheme'}"
+        return f"it leads from https to {after.scheme or 'an unknown scheme'}"
     here, there = zone_of(before.hostname or ""), zone_of(after.hostname or "")
     if there > here:
         return f"it leads from a {here.label} address to a {there.label} one"
