@@ -20,6 +20,7 @@ __all__ = [
     "AdapterError",
     "AdapterOptions",
     "Context",
+    "Facts",
     "HttpResponse",
     "KeyPolicy",
     "NotFound",
@@ -34,6 +35,7 @@ _HOMES = {
     "Adapter": "._adapter",
     "AdapterOptions": "._adapter",
     "Context": "._adapter",
+    "Facts": "._adapter",
     "KeyPolicy": "._adapter",
     "UpstreamUrl": "._adapter",
     "HttpResponse": "._http",
@@ -45,7 +47,7 @@ _HOMES = {
 }
 
 if TYPE_CHECKING:
-    from ._adapter import Adapter, AdapterOptions, Context, KeyPolicy, UpstreamUrl
+    from ._adapter import Adapter, AdapterOptions, Context, Facts, KeyPolicy, UpstreamUrl
     from ._errors import AdapterError, NotFound, Skip
     from ._http import HttpResponse
     from ._targets import Target, TargetKind

@@ -24,6 +24,7 @@ __all__ = [
     "AdapterOptions",
     "Budget",
     "Context",
+    "Facts",
     "KeyPolicy",
     "UpstreamUrl",
     "WaitClock",
@@ -46,6 +47,9 @@ def _upstream_url(value: str) -> str:
 
 UpstreamUrl = Annotated[str, AfterValidator(_upstream_url)]
 """An option holding an upstream's base URL: http(s), a host, no query; no trailing '/'."""
+
+Facts = dict[str, frozenset[str] | str | int | float | bool | None]
+"""An adapter's comparable facts: named sets of strings, or scalars (see Adapter.facts)."""
 
 
 class AdapterOptions(BaseModel):
@@ -199,6 +203,15 @@ class Adapter(ABC, Generic[OptionsT]):
     def summarize(self, data: dict[str, Any]) -> str:
         """One short line for the table, e.g. '3 malicious / 94'."""
         return ", ".join(sorted(data))[:80]
+
+    def facts(self, data: dict[str, Any]) -> Facts | None:
+        """The comparable facts in `data` (what `lookup` returned), for `diff` and
+        `--changes`: named sets of strings (subdomains, open ports) or scalars (registrar,
+        a count), without noise (no lookup timestamps, no ordering). Leave a fact out when
+        this lookup could not learn it (a record type that failed): a missing fact is not
+        compared, while an empty set means "none". The default, None, declares no facts:
+        then only "the data changed" is reported, from a hash of the data."""
+        return None
 
 
 def metadata_problems(cls: object) -> list[str]:

@@ -19,7 +19,7 @@ from ._redact import redact
 from ._results import Report, Result, RunSummary, SummaryLine
 from ._targets import Target
 
-__all__ = ["Destination", "JsonSink", "NdjsonSink", "OutputClosed", "OutputError", "Sink", "to_json"]
+__all__ = ["Destination", "JsonSink", "NdjsonSink", "OutputClosed", "OutputError", "Sink", "json_text", "to_json"]
 
 # json.dumps escapes C0 controls itself; these it leaves raw (DEL, C1, bidi, zero-width).
 _RAW_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u2028\u2029]")
@@ -31,7 +31,12 @@ class OutputClosed(Exception):
 
 def to_json(model: BaseModel, *, indent: int | None = None) -> str:
     """Exact data, readable Unicode, but no byte that a terminal would act on."""
-    text = json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=indent)
+    return json_text(model.model_dump(mode="json"), indent=indent)
+
+
+def json_text(value: Any, *, indent: int | None = None) -> str:
+    """`to_json` for plain JSON values."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
     return redact(_RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
