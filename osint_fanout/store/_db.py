@@ -36,16 +36,17 @@ _COMPARABLE = ("ok", "empty")
 class Store:
     """An open store. Methods are safe to call from several threads at once."""
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(self, url: str, *, create: bool = True, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
         """Open (and migrate) the store at `url`; StoreError when it cannot be used.
-        `create=False` refuses an SQLite file that does not exist yet."""
+        `create=False` refuses an SQLite file that does not exist yet; `busy_timeout_s`:
+        how long an SQLite writer waits for another to finish."""
         self.url = check_url(url)
         self.shown = display_url(self.url)
         register_secret(password(self.url))
         path = sqlite_path(self.url)
         if path is not None:
             _sqlite_file(path, create=create, shown=self.shown)
-        self.engine = _engine(self.url)
+        self.engine = _engine(self.url, busy_timeout_s)
         try:
             prepare(self.engine, self.shown)
         except BaseException:
@@ -261,15 +262,15 @@ def _sqlite_file(path: Path, *, create: bool, shown: str) -> None:
         raise StoreError(f"store {shown}: cannot create it: {error.strerror or error}") from None
 
 
-def _engine(url: str) -> sa.Engine:
+def _engine(url: str, busy_timeout_s: float) -> sa.Engine:
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+        engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_s})
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # we say BEGIN ourselves (SQLAlchemy's recipe)
             cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")  # in WAL: a commit survives a killed process
             cursor.close()
