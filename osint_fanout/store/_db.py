@@ -41,7 +41,7 @@ class Store:
         `create=False` refuses an SQLite file that does not exist yet; `busy_timeout_s`:
         how long an SQLite writer waits for another to finish."""
         self.url = check_url(url)
-        self.shown = display_url(self.url)
+        self.shown = display_url(url.strip())  # as the user wrote it (postgresql://, not +psycopg)
         register_secret(password(self.url))
         path = sqlite_path(self.url)
         if path is not None:

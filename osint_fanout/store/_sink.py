@@ -63,8 +63,9 @@ class StoreSink(Sink):
         on_failure: Callable[[str], None] | None = _to_stderr,
         opener: Callable[[str], Store] | None = None,
     ) -> None:
-        self.url = check_url(url)
-        self.shown = display_url(self.url)
+        check_url(url)
+        self.url = url.strip()
+        self.shown = display_url(url.strip())  # as the user wrote it (postgresql://, not +psycopg)
         self.tool_version = tool_version
         self.keep_s = keep_s
         self.flush_s = flush_s
