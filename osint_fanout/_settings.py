@@ -87,8 +87,8 @@ class _File(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     run: RunSettings = RunSettings()
-    store: StoreSettings = StoreSettings()
     adapters: dict[str, dict[str, Any]] = {}
+    store: StoreSettings = StoreSettings()
 
 
 @dataclass(frozen=True)

@@ -204,3 +204,20 @@ def test_stored_result_from_a_live_result_is_what_changes_reads() -> None:
     observed = StoredResult.from_result(live, NOW, run_id=7)
     assert (observed.target, observed.adapter, observed.status, observed.data) == ("example.com", "dns", "ok", {"v": 1})
     assert observed.recorded_at == NOW and observed.run_id == 7
+
+
+def test_the_store_url_comes_from_the_flag_the_environment_the_config_or_the_default(tmp_path: Path) -> None:
+    from osint_fanout.store import StoreUrlError, choose_url, display_url
+
+    env = {"OSINT_FANOUT_STORE": "sqlite:///env.db", "XDG_DATA_HOME": str(tmp_path)}
+    assert choose_url("sqlite:///flag.db", env=env, configured="sqlite:///file.db") == "sqlite:///flag.db"
+    assert choose_url(None, env=env, configured="sqlite:///file.db") == "sqlite:///env.db"
+    assert choose_url(None, env={}, configured="postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert choose_url(None, env={}).endswith("/osint-fanout/store.db")
+    assert choose_url("sqlite:///flag.db", no_store=True, env=env) is None
+    assert choose_url(None, env=env, enabled=False) is None
+    assert choose_url("sqlite:///flag.db", env=env, enabled=False) == "sqlite:///flag.db"  # --store wins
+    for bad in ("mysql://h/db", "sqlite://", "sqlite:///:memory:", "store.db"):
+        with pytest.raises(StoreUrlError):
+            choose_url(bad)
+    assert display_url("postgresql://u:p%40ss@h:5432/db") == "postgresql://u:***@h:5432/db"

@@ -182,3 +182,28 @@ def test_finish_waits_only_so_long_for_a_stuck_store(tmp_path: Path) -> None:
 def test_a_bad_url_is_refused_up_front() -> None:
     with pytest.raises(ValueError, match="not a store URL"):
         StoreSink("mysql://somewhere/db")
+
+
+def test_an_emergency_stop_from_the_watchdog_thread_waits_only_briefly(tmp_path: Path) -> None:
+    gate = threading.Event()
+
+    def stuck(url: str) -> Store:
+        gate.wait(30)
+        raise RuntimeError("released")
+
+    lines = Lines()
+    sink = StoreSink(f"sqlite:///{tmp_path / 'e.db'}", finish_timeout_s=5, on_failure=lines, opener=stuck)
+    sink.result(result())
+    took: list[float] = []
+
+    def watchdog() -> None:
+        started = time.monotonic()
+        sink.finish()
+        took.append(time.monotonic() - started)
+
+    thread = threading.Thread(target=watchdog)
+    thread.start()
+    thread.join(5)
+    gate.set()
+    assert took and took[0] < 0.5
+    assert "did not commit within 0.2 s" in lines.lines[0]

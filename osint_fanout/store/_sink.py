@@ -44,7 +44,9 @@ class StoreSink(Sink):
       unreachable server does not delay the run), commits at least every `flush_s`.
     - At most `max_pending` results wait; past that (a store slower than the run) the
       store is marked failed and the rest are not recorded.
-    - `finish()` gives the writer up to `finish_timeout_s` to commit what is queued.
+    - `finish()` gives the writer up to `finish_timeout_s` to commit what is queued; from a
+      thread other than the main one (the watchdog's emergency stop, when the event loop
+      is stuck, maybe holding the GIL) only `emergency_timeout_s`, so the deadline holds.
     - On any failure (locked, corrupt, full, unreachable, newer): `failed` is True,
       `failure` says why, and `on_failure` gets one line once, at finish (default: stderr).
     - `keep_s`: results older than that are pruned when the store opens.
@@ -59,7 +61,8 @@ class StoreSink(Sink):
         flush_s: float = 0.25,
         batch: int = 500,
         max_pending: int = 20_000,
-        finish_timeout_s: float = 3.0,
+        finish_timeout_s: float = 2.0,
+        emergency_timeout_s: float = 0.2,
         on_failure: Callable[[str], None] | None = _to_stderr,
         opener: Callable[[str], Store] | None = None,
     ) -> None:
@@ -72,6 +75,7 @@ class StoreSink(Sink):
         self.batch = batch
         self.max_pending = max_pending
         self.finish_timeout_s = finish_timeout_s
+        self.emergency_timeout_s = emergency_timeout_s
         self.on_failure = on_failure
         self._opener = opener
         self.started_at = datetime.now(UTC)
@@ -110,11 +114,14 @@ class StoreSink(Sink):
             return
         self._finished = True
         self._stopping = True
-        until = time.monotonic() + self.finish_timeout_s
+        wait_s = self.finish_timeout_s
+        if threading.current_thread() is not threading.main_thread():
+            wait_s = min(wait_s, self.emergency_timeout_s)
+        until = time.monotonic() + wait_s
         while not self._stopped and time.monotonic() < until:
             time.sleep(_POLL_S)
         if not self._stopped:
-            self._fail(f"store {self.shown}: did not commit within {self.finish_timeout_s:g} s at the end of the run")
+            self._fail(f"store {self.shown}: did not commit within {wait_s:g} s at the end of the run")
         if self.failure is not None and self.on_failure is not None:
             lost = self.received - self.recorded
             self.on_failure(one_line(f"{self.failure}; {lost} of {self.received} results were not recorded", 400))

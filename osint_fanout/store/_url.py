@@ -38,10 +38,7 @@ def check_url(url: str) -> str:
     scheme, sep, rest = text.partition("://")
     if not sep or scheme.lower() not in _POSTGRES:
         raise StoreUrlError(f"store {display_url(text)!r} is not a store URL: {_HOW}")
-    parts = urlsplit(f"postgresql://{rest}")
-    if not parts.hostname and "host=" not in parts.query:
-        raise StoreUrlError(f"store {display_url(text)}: names no host ({_HOW})")
-    return f"postgresql+psycopg://{rest}"
+    return f"postgresql+psycopg://{rest}"  # no host: the local server's socket, as libpq does
 
 
 def sqlite_path(url: str) -> Path | None:
