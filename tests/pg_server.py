@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -61,8 +62,10 @@ class PgServer:
 
     def _run(self, *args: str) -> None:
         command = [str(self.bindir / args[0]), *args[1:]]
-        if self.user:
+        if self.user and shutil.which("runuser"):
             command = ["runuser", "-u", self.user, "--", *command]
+        elif self.user:
+            command = ["su", self.user, "-s", "/bin/sh", "-c", shlex.join(command)]
         proc = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         if proc.returncode != 0:
             log = (
