@@ -24,7 +24,7 @@ FACTS = facts_from(ADAPTERS)
 
 
 def seen(data: dict[str, Any] | None, status: str = "ok", at: datetime = BEFORE, adapter: str = "ct") -> StoredResult:
-    return StoredResult(target="example.com", kind="domain", adapter=adapter, status=status, recorded_at=at, data=data)
+    return StoredResult.of(data, target="example.com", kind="domain", adapter=adapter, status=status, recorded_at=at)
 
 
 def ct(*subdomains: str, source: str = "crtsh", **extra: Any) -> dict[str, Any]:
@@ -256,3 +256,19 @@ def test_whois_facts_are_registrar_name_servers_expiry_and_status() -> None:
         "country": "US",
         "status": frozenset({"active"}),
     }
+
+
+def test_the_same_stored_text_is_not_even_decoded() -> None:
+    def refuse(adapter: str, data: dict[str, Any]) -> Any:
+        raise AssertionError("facts were computed for identical data")
+
+    text = json.dumps({"subdomains": ["a.example.com"]})
+    old = StoredResult(
+        target="example.com", kind="domain", adapter="ct", status="ok", recorded_at=BEFORE, data_text=text
+    )
+    new = StoredResult(
+        target="example.com", kind="domain", adapter="ct", status="ok", recorded_at=AFTER, data_text=text
+    )
+    assert changes(old, new, refuse) == []
+    assert "data" not in new.__dict__  # never decoded
+    assert new.data == {"subdomains": ["a.example.com"]}

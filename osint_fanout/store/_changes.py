@@ -120,6 +120,9 @@ def changes(previous: Observation | None, current: Observation, facts_fn: FactsF
         ]
     if previous.status not in COMPARABLE:
         return []  # the caller passed a failed result: there is nothing to compare it with
+    stored = getattr(previous, "data_text", None)
+    if stored is not None and previous.status == current.status and stored == getattr(current, "data_text", None):
+        return []  # the same text is the same data: nothing to decode or compare
     common = {"target": current.target, "adapter": current.adapter}
     times = {"before_at": previous.recorded_at, "after_at": current.recorded_at}
     events: list[ChangeEvent] = []
@@ -139,19 +142,25 @@ def changes(previous: Observation | None, current: Observation, facts_fn: FactsF
         before = {name: _nothing(value) for name, value in after.items()}
     elif current.status == "empty":
         after = {name: _nothing(value) for name, value in before.items()}
+    return events + _compared(before, after, common | times)
+
+
+def _compared(
+    before: dict[str, frozenset[str] | Scalar], after: dict[str, frozenset[str] | Scalar], common: dict[str, Any]
+) -> list[ChangeEvent]:
+    """One event per set value added or removed, one per scalar changed; by fact name."""
+    events: list[ChangeEvent] = []
     for name in sorted(set(before) & set(after)):
         old_value, new_value = before[name], after[name]
         if isinstance(old_value, frozenset) or isinstance(new_value, frozenset):
             old_set, new_set = _as_set(old_value), _as_set(new_value)
             for change, values in (("added", new_set - old_set), ("removed", old_set - new_set)):
                 events.extend(
-                    SetChange(**common, fact=name, change=change, value=value, **times)  # type: ignore[arg-type]
+                    SetChange(**common, fact=name, change=change, value=value)  # type: ignore[arg-type]
                     for value in sorted(values)
                 )
         elif old_value != new_value or type(old_value) is not type(new_value):
-            events.append(
-                ScalarChange(**common, fact=name, change="changed", before=old_value, after=new_value, **times)
-            )
+            events.append(ScalarChange(**common, fact=name, change="changed", before=old_value, after=new_value))
     return events
 
 
@@ -195,6 +204,8 @@ def _facts(observation: Observation, facts_fn: FactsFn) -> dict[str, frozenset[s
 def _normal(value: Any) -> frozenset[str] | Scalar:
     """Sets of strings and JSON scalars as they are; lists and tuples as sets; anything
     else as canonical JSON text."""
+    if isinstance(value, frozenset) and all(type(v) is str for v in value):
+        return value  # as the contract asks: nothing to convert
     if isinstance(value, set | frozenset | list | tuple):
         return frozenset(v if isinstance(v, str) else json.dumps(v, sort_keys=True) for v in value)
     if value is None or isinstance(value, str | int | float | bool):

@@ -175,7 +175,7 @@ class Store:
             query = query.limit(limit)
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return (StoredResult.from_row(row) for row in rows)
+        return (StoredResult.from_row(row, tool_version=row.tool_version) for row in rows)
 
     def run_end(self, run_id: int) -> datetime | None:
         """When the last result of run `run_id` was recorded; None for no such run (or no result)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from .._redact import redact
@@ -19,16 +20,18 @@ class StoreError(Exception):
     message is one line naming the store (never its password)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StoredResult:
-    """One recorded result: what the engine gave, when it arrived and in which run."""
+    """One recorded result: what the engine gave, when it arrived and in which run.
+    `data_text` is the data as stored (JSON); `data` decodes it when first read, so that
+    `diff` never decodes what it can compare as text."""
 
     target: str
     kind: str
     adapter: str
     status: str
     recorded_at: datetime
-    data: dict[str, Any] | None = None
+    data_text: str | None = None
     error: ErrorInfo | None = None
     reason: str | None = None
     summary: str = ""
@@ -39,10 +42,21 @@ class StoredResult:
     id: int | None = None
     tool_version: str | None = None
 
+    @cached_property
+    def data(self) -> dict[str, Any] | None:
+        return None if self.data_text is None else json.loads(self.data_text)  # type: ignore[no-any-return]
+
+    @classmethod
+    def of(cls, data: dict[str, Any] | None = None, **fields: Any) -> StoredResult:
+        """A StoredResult holding `data` (for tests and for observations made by hand)."""
+        made = cls(data_text=None if data is None else _dumps(data), **fields)
+        made.__dict__["data"] = data  # already decoded: the cached_property's slot
+        return made
+
     @classmethod
     def from_result(cls, result: Result, recorded_at: datetime, run_id: int | None = None) -> StoredResult:
         """A live result as an observation (for `changes` against the stored ones)."""
-        return cls(
+        return cls.of(
             target=result.target.value,
             kind=result.target.kind.value,
             unicode=result.target.unicode,
@@ -91,7 +105,7 @@ class StoredResult:
         }
 
     @classmethod
-    def from_row(cls, row: Any) -> StoredResult:
+    def from_row(cls, row: Any, *, tool_version: str | None = None) -> StoredResult:
         error = ErrorInfo(type=row.error_type, message=row.error_message or "") if row.error_type else None
         return cls(
             target=row.target,
@@ -100,7 +114,7 @@ class StoredResult:
             adapter=row.adapter,
             status=row.status,
             recorded_at=row.recorded_at,
-            data=json.loads(row.data) if row.data is not None else None,
+            data_text=row.data,
             error=error,
             reason=row.reason,
             summary=row.summary,
@@ -108,13 +122,13 @@ class StoredResult:
             waited_ms=row.waited_ms,
             run_id=row.run_id,
             id=row.id,
-            tool_version=getattr(row, "tool_version", None),
+            tool_version=tool_version,
         )
 
 
 def row_of(result: Result, recorded_at: datetime, run_id: int) -> dict[str, Any]:
     """The `results` row of a result. Keys are scrubbed from every text, as from any output."""
-    data = None if result.data is None else redact(json.dumps(result.data, ensure_ascii=False, separators=(",", ":")))
+    data = None if result.data is None else redact(_dumps(result.data))
     return {
         "run_id": run_id,
         "target": result.target.value,
@@ -131,3 +145,7 @@ def row_of(result: Result, recorded_at: datetime, run_id: int) -> dict[str, Any]
         "reason": redact(result.reason) if result.reason else None,
         "summary": redact(result.summary),
     }
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
