@@ -207,3 +207,20 @@ def test_an_emergency_stop_from_the_watchdog_thread_waits_only_briefly(tmp_path:
     gate.set()
     assert took and took[0] < 0.5
     assert "did not commit within 0.2 s" in lines.lines[0]
+
+
+def test_keep_prunes_old_results_when_the_store_opens(store_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from osint_fanout.store._records import row_of
+
+    with open_store(store_url) as store:
+        old = datetime.now(UTC) - timedelta(days=100)
+        store.insert([row_of(result("old.example.com"), old, store.begin_run(old))])
+    sink = StoreSink(store_url, keep_s=90 * 86400)
+    sink.result(result("new.example.com"))
+    sink.finish()
+    assert not sink.failed
+    with open_store(store_url) as store:
+        assert [r.target for r in store.history("old.example.com")] == []
+        assert [r.target for r in store.history("new.example.com")] == ["new.example.com"]
