@@ -35,7 +35,9 @@ def prepare(engine: sa.Engine, shown: str) -> None:
                 if conn.dialect.name == "postgresql":
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
                 version = _version(conn, shown)  # again, now that it is ours
-                if version != HEAD:
+                if version is None:
+                    _create(conn)
+                elif version != HEAD:
                     _upgrade(conn)
     except exc.SQLAlchemyError as error:
         from ._db import store_error
@@ -58,6 +60,25 @@ def _version(conn: sa.Connection, shown: str) -> str | None:
             "newer version (upgrade osint-fanout to use it) or is no osint-fanout store"
         )
     return str(found[0])
+
+
+def _create(conn: sa.Connection) -> None:
+    """A new store: the tables as of HEAD, stamped HEAD. This is Alembic's own recipe for a
+    new database (create_all, then stamp), with the stamp written here rather than by
+    `alembic.command.stamp`: a new store then costs no Alembic import (0.13 s, on every
+    first run of a fresh machine or container). A test checks that running the migrations
+    gives exactly these tables."""
+    from ._tables import metadata
+
+    metadata.create_all(conn)
+    version = sa.Table(
+        "alembic_version",
+        sa.MetaData(),
+        sa.Column("version_num", sa.String(32), nullable=False),
+        sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    )
+    version.create(conn)
+    conn.execute(version.insert().values(version_num=HEAD))
 
 
 def _upgrade(conn: sa.Connection) -> None:
