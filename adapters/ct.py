@@ -18,6 +18,7 @@ from osint_fanout import (
     AdapterError,
     AdapterOptions,
     Context,
+    Facts,
     KeylessUrl,
     KeyPolicy,
     NotFound,
@@ -167,6 +168,15 @@ class CtAdapter(Adapter[CtOptions]):
             _Cert(str(item.id), _issuer(item.issuer), item.not_before, item.not_after, _clean(item.dns_names))
             for item in issuances
         ]
+
+    def facts(self, data: dict[str, Any]) -> Facts | None:
+        """Subdomains; the certificates' ids when every one is listed (not `truncated`).
+        crt.sh and Cert Spotter number certificates differently: each has its own fact."""
+        found: Facts = {"subdomains": frozenset(data.get("subdomains", []))}
+        if not data.get("truncated"):
+            key = "certificates" if data.get("source") == "crtsh" else "certspotter_certificates"
+            found[key] = frozenset(str(cert["id"]) for cert in data.get("certificates", []))
+        return found
 
 
 def _validate(adapter: TypeAdapter[Any], value: Any, where: str) -> Any:

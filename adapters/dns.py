@@ -14,7 +14,7 @@ import dns.rdatatype
 import dns.resolver
 from pydantic import Field, field_validator
 
-from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, NotFound, Target, TargetKind
+from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, Facts, NotFound, Target, TargetKind
 
 DOMAIN_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "CAA")
 
@@ -156,6 +156,26 @@ class DnsAdapter(Adapter[DnsOptions]):
             f"{getattr(ns, 'address', ns)}:{getattr(ns, 'port', 53)}" if not isinstance(ns, str) else f"{ns}:53"
             for ns in resolver.nameservers
         ]
+
+    def facts(self, data: dict[str, Any]) -> Facts | None:
+        """Records by type (MX as 'PREF HOST', SOA as 'MNAME RNAME' without its serial and
+        timers, CAA as 'FLAGS TAG VALUE'), SPF and DMARC; a type that failed is left out."""
+
+        def text(value: Any) -> str:
+            if not isinstance(value, dict):
+                return str(value)
+            if "exchange" in value:
+                return f"{value['preference']} {value['exchange']}"
+            if "mname" in value:
+                return f"{value['mname']} {value['rname']}"
+            return f"{value.get('flags')} {value.get('tag')} {value.get('value')}"
+
+        if "ptr" in data:
+            return {"PTR": frozenset(data["ptr"])}
+        failed, records = set(data.get("errors", {})), data.get("records", {})
+        found: Facts = {t: frozenset(map(text, records.get(t, []))) for t in DOMAIN_TYPES if t not in failed}
+        found |= {key: data.get(key) for key, rdtype in (("spf", "TXT"), ("dmarc", "DMARC")) if rdtype not in failed}
+        return found
 
 
 def _value(rdata: Any) -> Any:

@@ -17,6 +17,7 @@ from osint_fanout import (
     AdapterError,
     AdapterOptions,
     Context,
+    Facts,
     KeylessUrl,
     KeyPolicy,
     NotFound,
@@ -148,6 +149,19 @@ class ShodanAdapter(Adapter[ShodanOptions]):
             parts.append(f"{len(data['vulns'])} vulns")
         who = data.get("isp") or data.get("org") or next(iter(data.get("hostnames", [])), None)
         return " · ".join(parts + ([str(who)] if who else []))
+
+    def facts(self, data: dict[str, Any]) -> Facts | None:
+        """An IP's open ports, vulns and hostnames; a domain's subdomains and its records
+        as 'NAME TYPE VALUE'."""
+        if "subdomains" in data:
+            records = frozenset(f"{r['name']} {r['type']} {r['value']}" for r in data.get("records", []))
+            return {"subdomains": frozenset(data["subdomains"]), "records": records}
+        ports = frozenset(str(port) for port in data.get("ports", []))
+        return {
+            "ports": ports,
+            "vulns": frozenset(data.get("vulns", [])),
+            "hostnames": frozenset(data.get("hostnames", [])),
+        }
 
 
 def _detail(response: HttpResponse) -> str | None:

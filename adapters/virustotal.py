@@ -18,6 +18,7 @@ from osint_fanout import (
     AdapterError,
     AdapterOptions,
     Context,
+    Facts,
     KeyPolicy,
     NotFound,
     Skip,
@@ -113,6 +114,16 @@ class VirusTotalAdapter(Adapter[VirusTotalOptions]):
         elif data.get("registrar"):
             parts.append(f"registrar {data['registrar']}")
         return " · ".join(parts)
+
+    def facts(self, data: dict[str, Any]) -> Facts | None:
+        """How many engines say malicious and suspicious; the categories, as 'ENGINE: CATEGORY'."""
+        stats = data.get("last_analysis_stats", {})
+        categories = frozenset(f"{engine}: {name}" for engine, name in data.get("categories", {}).items())
+        return {
+            "malicious": stats.get("malicious", 0),
+            "suspicious": stats.get("suspicious", 0),
+            "categories": categories,
+        }
 
 
 def _raise_for_error(response: HttpResponse) -> None:

@@ -224,6 +224,17 @@ class WhoisAdapter(Adapter[WhoisOptions]):
             raise AdapterError(exc.type, f"{exc.message} (after RDAP failed: {rdap_error.message})") from None
         return {**data, "rdap_error": rdap_error.message} if rdap_error else data
 
+    def facts(self, data: dict[str, Any]) -> dict[str, Any] | None:  # osint_fanout.Facts
+        """Registrar, name servers, expiry (the day: RDAP and port 43 write times
+        differently) and statuses; an IP network's range and country."""
+        found = {key: data[key] for key in ("registrar", "range", "country") if key in data}
+        if "expires" in data:
+            found["expires"] = str(data["expires"])[:10] if data["expires"] else None
+        for key in ("nameservers", "status"):
+            if key in data:
+                found[key] = frozenset(str(value).lower() for value in data[key] or [])
+        return found
+
 
 async def _ask(host: str, port: int, query: str, ctx: Context, limit: int) -> str:
     """One port-43 exchange: send the query, read until the server closes (RFC 3912)."""

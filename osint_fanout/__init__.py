@@ -20,6 +20,7 @@ __all__ = [
     "AdapterError",
     "AdapterOptions",
     "Context",
+    "Facts",
     "HttpResponse",
     "KeyPolicy",
     "KeylessUrl",
@@ -37,6 +38,7 @@ _HOMES = {
     "Adapter": "._adapter",
     "AdapterOptions": "._adapter",
     "Context": "._adapter",
+    "Facts": "._adapter",
     "KeyPolicy": "._adapter",
     "KeylessUrl": "._adapter",
     "UpstreamUrl": "._adapter",
@@ -51,7 +53,7 @@ _HOMES = {
 }
 
 if TYPE_CHECKING:
-    from ._adapter import Adapter, AdapterOptions, Context, KeylessUrl, KeyPolicy, UpstreamUrl
+    from ._adapter import Adapter, AdapterOptions, Context, Facts, KeylessUrl, KeyPolicy, UpstreamUrl
     from ._egress import inward_reason, referral_reason
     from ._errors import AdapterError, NotFound, Skip
     from ._http import HttpResponse

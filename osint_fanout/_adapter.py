@@ -26,6 +26,7 @@ __all__ = [
     "AdapterOptions",
     "Budget",
     "Context",
+    "Facts",
     "KeyPolicy",
     "KeylessUrl",
     "UpstreamUrl",
@@ -79,6 +80,9 @@ def _metadata(annotation: Any) -> list[Any]:
     for arg in get_args(annotation):
         found += _metadata(arg)
     return found
+
+Facts = dict[str, frozenset[str] | str | int | float | bool | None]
+"""An adapter's comparable facts: named sets of strings, or scalars (see Adapter.facts)."""
 
 
 class AdapterOptions(BaseModel):
@@ -248,6 +252,15 @@ class Adapter(ABC, Generic[OptionsT]):
     def summarize(self, data: dict[str, Any]) -> str:
         """One short line for the table, e.g. '3 malicious / 94'."""
         return ", ".join(sorted(data))[:80]
+
+    def facts(self, data: dict[str, Any]) -> Facts | None:
+        """The comparable facts in `data` (what `lookup` returned), for `diff` and
+        `--changes`: named sets of strings (subdomains, open ports) or scalars (registrar,
+        a count), without noise (no lookup timestamps, no ordering). Leave a fact out when
+        this lookup could not learn it (a record type that failed): a missing fact is not
+        compared, while an empty set means "none". The default, None, declares no facts:
+        then only "the data changed" is reported, from a hash of the data."""
+        return None
 
 
 def metadata_problems(cls: object) -> list[str]:

@@ -17,6 +17,8 @@ import typer
 from . import _STARTED, __version__
 from ._exitcodes import EXIT_INTERNAL, EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_FAILED, EXIT_USAGE
 from ._help import Command, Group, complete_adapter_names
+from ._history import StoreOption
+from ._history import register as _register_store_commands
 
 __all__ = ["DEFAULTS", "app", "main"]
 
@@ -52,6 +54,7 @@ class ListFormat(StrEnum):
 class SchemaName(StrEnum):
     json = "json"
     ndjson = "ndjson"
+    changes = "changes"
 
 
 def _version(value: bool) -> None:
@@ -201,6 +204,8 @@ def search(
             show_default="warnings and errors",
         ),
     ] = 0,
+    store: StoreOption = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the results in the store.")] = False,
 ) -> None:
     """Investigate targets with every adapter at once and print the results as they arrive."""
     for name, value in (("--timeout", timeout), ("--deadline", deadline), ("--max-time", max_time)):
@@ -231,6 +236,8 @@ def search(
         quiet=quiet,
         verbose=verbose,
         started=STARTED,
+        store=store,
+        no_store=no_store,
     )
     raise typer.Exit(run_search(request))
 
@@ -251,13 +258,17 @@ def list_adapters(
 @app.command(cls=Command)
 def schema(
     name: Annotated[
-        SchemaName, typer.Argument(help="json (one object per target) or ndjson (one line per result).")
+        SchemaName,
+        typer.Argument(help="json (one object per target), ndjson (one line per result) or changes (diff's events)."),
     ] = SchemaName.json,
 ) -> None:
-    """Print the JSON Schema of the json or ndjson output."""
+    """Print the JSON Schema of the json or ndjson output, or of the change events."""
     from importlib.resources import files
 
     sys.stdout.write((files("osint_fanout") / "schemas" / f"{name.value}.schema.json").read_text("utf-8"))
+
+
+_register_store_commands(app)  # history, diff, prune (osint_fanout/_history.py, _diff.py)
 
 
 def _names(text: str | None, flag: str) -> list[str] | None:

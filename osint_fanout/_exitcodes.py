@@ -10,3 +10,6 @@ EXIT_INTERNAL = 70
 """A bug: reported in one line, never with a traceback."""
 EXIT_OUTPUT_CLOSED = 141
 """stdout was closed by its reader, e.g. `| head`."""
+EXIT_STORE = 3
+"""The store failed (locked, corrupt, full, unreachable, newer): results were still
+printed, one line on stderr says what; wins over 0 and 1."""

@@ -19,7 +19,17 @@ from ._redact import json_escape_unsafe, redact_values, terminal_safe
 from ._results import Report, Result, RunSummary, SummaryLine
 from ._targets import Target
 
-__all__ = ["Destination", "JsonSink", "NdjsonSink", "OutputClosed", "OutputError", "OutputFailed", "Sink", "to_json"]
+__all__ = [
+    "Destination",
+    "JsonSink",
+    "NdjsonSink",
+    "OutputClosed",
+    "OutputError",
+    "OutputFailed",
+    "Sink",
+    "json_text",
+    "to_json",
+]
 
 
 
@@ -35,7 +45,12 @@ class OutputFailed(OutputClosed):
 def to_json(model: BaseModel, *, indent: int | None = None) -> str:
     """Exact data, readable Unicode, but no byte that a terminal would act on (escaped the
     JSON way), and no key (scrubbed from the values, so the document stays valid JSON)."""
-    text = json.dumps(redact_values(model.model_dump(mode="json")), ensure_ascii=False, indent=indent)
+    return json_text(model.model_dump(mode="json"), indent=indent)
+
+
+def json_text(value: Any, *, indent: int | None = None) -> str:
+    """`to_json` for plain JSON values."""
+    text = json.dumps(redact_values(value), ensure_ascii=False, indent=indent)
     return json_escape_unsafe(text)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from ._results import Report, Result, SummaryLine
+from .store._changes import ChangeEvent
 
 __all__ = ["SCHEMA_DIR", "schemas"]
 
@@ -23,12 +24,15 @@ _BUILT_IN = "osint_fanout_adapters."
 
 
 def schemas() -> dict[str, dict[str, Any]]:
-    """File name -> schema, for `json` (one Report per target) and `ndjson` (one Result per line)."""
+    """File name -> schema, for `json` (one Report per target), `ndjson` (one Result per line)
+    and `changes` (one change event: a line of `diff -f ndjson`, an item of `diff -f json`)."""
     out = {}
     ndjson: TypeAdapter[BaseModel] = TypeAdapter(Result | SummaryLine)  # type: ignore[arg-type]
+    events: TypeAdapter[Any] = TypeAdapter(ChangeEvent)
     for name, schema, title in (
         ("json", Report.model_json_schema(), "osint-fanout json output: one object per target"),
         ("ndjson", ndjson.json_schema(), "osint-fanout ndjson output: one line per result (and a summary)"),
+        ("changes", events.json_schema(), "osint-fanout change event: one line of diff's ndjson output"),
     ):
         out[f"{name}.schema.json"] = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",

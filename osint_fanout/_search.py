@@ -6,11 +6,12 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from ._engine import Investigation
-from ._exitcodes import EXIT_FAILED, EXIT_USAGE
+from ._exitcodes import EXIT_FAILED, EXIT_STORE, EXIT_USAGE
 from ._http import HttpPool, ProxyError
 from ._inputs import InputStats, completed_targets, count_targets, open_inputs, target_stream
 from ._output import Destination, JsonSink, NdjsonSink, OutputError, Sink
@@ -18,10 +19,13 @@ from ._plugins import discover
 from ._progress import ProgressSink
 from ._redact import RedactingFilter, terminal_safe
 from ._run import execute
-from ._settings import ConfigError, Overrides, load_settings, ready_adapters
+from ._settings import ConfigError, Overrides, Settings, load_settings, ready_adapters
 from ._stats import Stats
 from ._table import SafeConsole, TableSink
 from ._targets import InvalidTarget, parse_target
+
+if TYPE_CHECKING:
+    from .store import StoreSink
 
 __all__ = ["SearchRequest", "run_search"]
 
@@ -47,6 +51,8 @@ class SearchRequest:
     quiet: bool
     verbose: int
     started: float | None = None
+    store: str | None = None
+    no_store: bool = False
 
 
 def run_search(request: SearchRequest) -> int:
@@ -75,6 +81,7 @@ def run_search(request: SearchRequest) -> int:
         stats = Stats(names, console=None if request.quiet else Console(stderr=True), show_summary=bulk)
         pool = HttpPool()
         outputs = _sinks(request, fmt, names, stats, watch=not bulk)
+        store_sink = _store_sink(request, settings)
     except (ConfigError, InvalidTarget, OutputError, ProxyError) as exc:
         print(f"osint-fanout: error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -82,6 +89,8 @@ def run_search(request: SearchRequest) -> int:
     # stopped (and left the screen as it should stay) before the summary is printed.
     displays = [sink for sink in outputs if isinstance(sink, TableSink) and sink.live]
     sinks = [*(sink for sink in outputs if sink not in displays), stats, *displays]
+    if store_sink is not None:
+        sinks.insert(0, store_sink)  # finished last: after the output and the summary
     stats.total = count_targets(positional, inputs) if bulk else len(positional)
     if bulk and not request.quiet and not displays and sys.stderr.isatty():
         total = None if request.resume or stats.total is None else stats.total
@@ -99,7 +108,22 @@ def run_search(request: SearchRequest) -> int:
         print("osint-fanout: interrupted; unfinished adapters are reported as cancelled", file=sys.stderr)
     if code == 0 and stats.inputs.invalid:
         code = EXIT_FAILED  # some of what was asked could not even be tried
+    if store_sink is not None and store_sink.failed and code in (0, EXIT_FAILED):
+        code = EXIT_STORE  # the results were printed; the store says it failed on stderr
     return code
+
+
+def _store_sink(request: SearchRequest, settings: Settings) -> StoreSink | None:
+    """The store's sink, or None when the store is off (minimal wiring, see above)."""
+    from .store import StoreSink, StoreUrlError, choose_url
+
+    try:
+        url = choose_url(
+            request.store, no_store=request.no_store, configured=settings.store.url, enabled=settings.store.enabled
+        )
+    except StoreUrlError as exc:
+        raise ConfigError(str(exc)) from None
+    return None if url is None else StoreSink(url, keep_s=settings.store.keep_s)
 
 
 def _sinks(request: SearchRequest, fmt: str, names: list[str], stats: Stats, *, watch: bool) -> list[Sink]:

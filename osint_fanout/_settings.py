@@ -6,14 +6,15 @@ import os
 import stat
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from ._adapter import Adapter, AdapterOptions, key_urls
+from ._duration import parse_duration
 from ._egress import is_loopback_host
 from ._engine import ReadyAdapter
 from ._http import DEFAULT_MAX_BODY_BYTES
@@ -21,7 +22,15 @@ from ._plugins import Registry
 from ._ratelimit import RateLimit
 from ._redact import one_line, register_secret
 
-__all__ = ["ConfigError", "Overrides", "RunSettings", "Settings", "default_config_path", "load_settings"]
+__all__ = [
+    "ConfigError",
+    "Overrides",
+    "RunSettings",
+    "Settings",
+    "StoreSettings",
+    "default_config_path",
+    "load_settings",
+]
 
 CONFIG_ENV = "OSINT_FANOUT_CONFIG"
 
@@ -43,11 +52,46 @@ class RunSettings(BaseModel):
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0, description="Largest HTTP response body read.")
 
 
+class StoreSettings(BaseModel):
+    """The `[store]` section: where results are recorded (see osint_fanout.store)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    url: str | None = Field(
+        None,
+        description="sqlite:///path/to/file.db or postgresql://user@host/db; default: an SQLite file in the "
+        "user data directory. $OSINT_FANOUT_STORE and --store win.",
+    )
+    enabled: bool = Field(True, description="Record results (--no-store turns it off for one run).")
+    keep: str | None = Field(None, description="Remove results older than this ('90d', '12h'); default: keep all.")
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        from .store._url import check_url
+
+        if value is not None:
+            check_url(value)
+        return value
+
+    @field_validator("keep")
+    @classmethod
+    def _check_keep(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @property
+    def keep_s(self) -> float | None:
+        return None if self.keep is None else parse_duration(self.keep)
+
+
 class _File(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     run: RunSettings = RunSettings()
     adapters: dict[str, dict[str, Any]] = {}
+    store: StoreSettings = StoreSettings()
 
 
 @dataclass(frozen=True)
@@ -68,6 +112,7 @@ class Settings:
     run: RunSettings
     options: dict[str, AdapterOptions]
     """Validated options of every installed adapter, keys from the environment applied."""
+    store: StoreSettings = field(default_factory=StoreSettings)
 
 
 def default_config_path() -> Path:
@@ -119,7 +164,7 @@ def load_settings(registry: Registry, path: str | Path | None, env: Mapping[str,
         register_secret(key.get_secret_value() if isinstance(key, SecretStr) else None)
         if key is not None:
             _refuse_plain_http(name, options[name], where)
-    return Settings(file, parsed.run, options)
+    return Settings(file, parsed.run, options, parsed.store)
 
 
 _KEY_CHARS = frozenset(map(chr, range(0x21, 0x7F)))  # printable ASCII, no space

@@ -137,7 +137,7 @@ def test_rate_limits_default_per_upstream_and_can_be_overridden(tmp_path: Path) 
         ("[run]\nconcurrency = 0", r"run.concurrency: Input should be greater than or equal to 1 \(got 0\)"),
         ("[run]\ndeadline_s = -1", r"run.deadline_s: Input should be greater than 0"),
         ("[run]\nfoo = 1", r"unknown key 'run.foo' \(valid keys: concurrency, timeout_s, deadline_s"),
-        ("[runn]\n", r"unknown key 'runn' \(valid keys: run, adapters\)"),
+        ("[runn]\n", r"unknown key 'runn' \(valid keys: run, adapters, store\)"),
         ("run = 3", r"run: Input should be a valid dictionary"),
         ("[adapters.nope]\n", r"unknown adapter \[adapters.nope\] \(installed: keyed, plain\)"),
         ('[adapters."\\u001b[2J"]\n', r"unknown adapter \[adapters.\\x1b\[2J\]"),  # found by hypothesis
@@ -257,3 +257,20 @@ def test_any_text_as_a_config_gives_settings_or_one_clean_line(tmp_path: Path, t
         load(tmp_path, text)
     except ConfigError as exc:
         _check_one_line(exc)
+
+
+def test_the_store_section_is_checked_like_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[store]\nurl = "postgresql://osint@db.internal/osint"\nenabled = false\nkeep = "90d"\n')
+    chosen = load_settings(REGISTRY, path, env={}).store
+    assert (chosen.url, chosen.enabled, chosen.keep_s) == ("postgresql://osint@db.internal/osint", False, 90 * 86400)
+    assert load_settings(REGISTRY, None, env={}).store.url is None
+    for text, message in (
+        ('[store]\nurl = "mysql://x/y"\n', "store.url: Value error, store 'mysql://x/y' is not a store URL"),
+        ('[store]\nkeep = "forever"\n', "store.keep: Value error, 'forever' is not a duration"),
+        ("[store]\nkept = 1\n", "unknown key 'store.kept' (valid keys: url, enabled, keep)"),
+    ):
+        path.write_text(text)
+        with pytest.raises(ConfigError) as caught:
+            load_settings(REGISTRY, path, env={})
+        assert message in str(caught.value)

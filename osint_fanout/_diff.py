@@ -1,0 +1,221 @@
+"""The `diff` command: per target and adapter, the newest stored ok/empty result against
+the one before it (or the newest before `--since`, or as of `--run`), as change events."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ._history import ConfigOption, FormatOption, StoreOption, format_of, store_command, usage
+
+if TYPE_CHECKING:
+    from ._plugins import Registry
+    from ._settings import Settings
+    from .store import ChangeEvent, FactsFn, Store
+
+__all__ = ["diff"]
+
+CHUNK = 500
+"""Targets compared per round of queries: memory stays bounded whatever the list."""
+
+
+def diff(
+    targets: Annotated[
+        list[str] | None, typer.Argument(help="Domains, IP addresses or URLs.", show_default=False)
+    ] = None,
+    input_files: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="Read targets from FILE, one per line ('-' for stdin).", show_default=False),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Compare with the newest result older than this: 1d, 12h, 7d.")
+    ] = None,
+    run: Annotated[
+        int | None, typer.Option("--run", help="Compare with what was stored when run ID ended (see history).")
+    ] = None,
+    adapters: Annotated[
+        str | None, typer.Option("--adapters", "-a", help="Only these adapters (comma-separated).")
+    ] = None,
+    output_format: FormatOption = None,
+    store: StoreOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Say what changed: added, removed or changed facts per target and adapter.
+
+    Exit code 0 when nothing changed, 1 when something did, 2 for bad usage, 3 when the
+    store cannot be read. Failed lookups (error, timeout, cancelled, skipped) are never compared."""
+    from ._duration import parse_duration
+
+    if since is not None and run is not None:
+        raise typer.BadParameter("give --since or --run, not both", param_hint="--since")
+    if not targets and not input_files:
+        raise typer.BadParameter("give at least one target, or --input FILE", param_hint="TARGETS")
+    since_s = None
+    if since is not None:
+        try:
+            since_s = parse_duration(since)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--since") from None
+    only = [n.strip().lower() for n in adapters.split(",") if n.strip()] if adapters is not None else None
+    if only == []:
+        raise typer.BadParameter("give adapter names separated by commas, e.g. dns,ct", param_hint="--adapters")
+    fmt = format_of(output_format)
+
+    def work(opened: Store, settings: Settings, registry: Registry) -> int:
+        values = _targets(targets or [], input_files or [])
+        where = _baseline(opened, since_s, run)
+        printer = _Printer(fmt)
+        unknown = 0
+        facts_fn = _facts_fn(registry, settings)
+        for start in range(0, len(values), CHUNK):
+            chunk = values[start : start + CHUNK]
+            for _value, events in compare(opened, chunk, facts_fn, adapters=only, where=where):
+                if events is None:
+                    unknown += 1
+                else:
+                    printer.add(events)
+        printer.close()
+        if unknown:
+            print(f"osint-fanout: {unknown} of {len(values)} targets have no stored ok/empty result", file=sys.stderr)
+        return 1 if printer.count else 0
+
+    raise typer.Exit(store_command(work, config=config, store=store))
+
+
+def compare(
+    store: Store,
+    values: list[str],
+    facts_fn: FactsFn,
+    *,
+    adapters: list[str] | None = None,
+    where: list[Any] | None = None,
+) -> list[tuple[str, list[ChangeEvent] | None]]:
+    """Each target's change events (None: nothing stored for it). `where`: conditions that
+    pick the baseline (None: the result before the newest)."""
+    from .store import target_changes
+
+    if where is None:
+        both = store.newest(values, adapters=adapters, depth=2)
+        after = {key: ranked[0] for key, ranked in both.items()}
+        before = {key: ranked[1] for key, ranked in both.items() if len(ranked) > 1}
+    else:
+        after = {key: ranked[0] for key, ranked in store.newest(values, adapters=adapters).items()}
+        before = {key: ranked[0] for key, ranked in store.newest(values, adapters=adapters, where=where).items()}
+    by_target: dict[str, list[str]] = {}
+    for value, adapter in sorted(after):
+        by_target.setdefault(value, []).append(adapter)
+    out: list[tuple[str, list[ChangeEvent] | None]] = []
+    for value in values:
+        names = by_target.get(value)
+        if not names:
+            out.append((value, None))
+            continue
+        pairs = [(before.get((value, name)), after[(value, name)]) for name in names]
+        out.append((value, target_changes(pairs, facts_fn)))
+    return out
+
+
+def _baseline(store: Store, since_s: float | None, run: int | None) -> list[Any] | None:
+    from .store._tables import results
+
+    if since_s is not None:
+        return [results.c.recorded_at < datetime.now(UTC) - timedelta(seconds=since_s)]
+    if run is not None:
+        end = store.run_end(run)
+        if end is None:
+            raise usage(f"--run {run}: no such run with results in {store.shown}")
+        return [results.c.recorded_at <= end]
+    return None
+
+
+def _facts_fn(registry: Registry, settings: Settings) -> FactsFn:
+    from .store import facts_from
+
+    return facts_from({name: cls(settings.options[name]) for name, cls in registry.adapters.items()})
+
+
+def _targets(positional: list[str], files: list[str]) -> list[str]:
+    """Canonical values, in order, once each; a bad positional target is a usage error,
+    a bad line in a file a warning."""
+    import asyncio
+
+    from ._inputs import InputStats, open_inputs, target_stream
+    from ._settings import ConfigError
+    from ._targets import InvalidTarget, parse_target
+
+    try:
+        parsed = [parse_target(text) for text in positional]
+        inputs = open_inputs(files)
+    except (InvalidTarget, ConfigError) as exc:
+        raise usage(str(exc)) from None
+
+    def warn(message: str) -> None:
+        print(f"osint-fanout: warning: {message}", file=sys.stderr)
+
+    async def collect() -> list[str]:
+        stream = target_stream(parsed, inputs, stats=InputStats(), skip=set(), on_invalid=warn)
+        return [target.value async for target in stream]
+
+    return list(dict.fromkeys(asyncio.run(collect())))
+
+
+class _Printer:
+    """ndjson: each event as it comes; json: one array at the end; table: one at the end."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self.count = 0
+        self.kept: list[ChangeEvent] = []
+
+    def add(self, events: list[ChangeEvent]) -> None:
+        from ._output import to_json
+
+        self.count += len(events)
+        if self.fmt == "ndjson":
+            for event in events:
+                sys.stdout.write(to_json(event) + "\n")
+            sys.stdout.flush()
+        else:
+            self.kept.extend(events)
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            from ._output import json_text
+
+            indent = 2 if sys.stdout.isatty() else None
+            sys.stdout.write(json_text([event.model_dump(mode="json") for event in self.kept], indent=indent) + "\n")
+        elif self.fmt == "table":
+            _table(self.kept)
+
+
+def _table(events: list[ChangeEvent]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from ._redact import terminal_safe
+    from ._table import SafeConsole
+
+    if not events:
+        print("osint-fanout: nothing changed", file=sys.stderr)
+        return
+    table = Table(title="changes")
+    for column in ("target", "adapter", "fact", "change", "value", "after (UTC)"):
+        table.add_column(column, no_wrap=column not in ("value",))
+    styles = {"added": "green", "removed": "red", "changed": "yellow", "first_seen": "cyan"}
+    for event in events:
+        value = getattr(event, "value", None)
+        if event.change == "changed":
+            value = f"{getattr(event, 'before', None)} -> {getattr(event, 'after', None)}"
+        cells = (
+            event.target,
+            event.adapter or "-",
+            getattr(event, "fact", "") or "",
+            event.change,
+            "" if value is None else str(value),
+            event.after_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+        table.add_row(*(Text(terminal_safe(cell)[:160]) for cell in cells), style=styles.get(event.change, ""))
+    SafeConsole().print(table)

@@ -1,0 +1,76 @@
+"""The history store: every result recorded, for `history`, `diff`, `--changes` and the
+`--max-age` cache. SQLite by default, PostgreSQL to share it; see the README's "History".
+
+Importing this package is cheap: the database layer loads with the first store opened.
+
+    from osint_fanout.store import StoreSink, open_store, changes
+    sink = StoreSink(url)                       # a Sink: results committed within ~1 s
+    ...                                         # after the run: sink.failed -> exit code 3
+    with open_store(url) as store:
+        hit = store.cached("example.com", "dns", max_age_s=3600)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._changes import (
+    COMPARABLE,
+    ChangeEvent,
+    FactsFn,
+    FirstSeen,
+    Observation,
+    ScalarChange,
+    SetChange,
+    changes,
+    data_hash,
+    facts_from,
+    target_changes,
+)
+from ._records import StoredResult, StoreError
+from ._sink import StoreSink
+from ._url import STORE_ENV, StoreUrlError, check_url, choose_url, default_url, display_url
+
+if TYPE_CHECKING:
+    from ._db import Store
+
+__all__ = [
+    "COMPARABLE",
+    "STORE_ENV",
+    "ChangeEvent",
+    "FactsFn",
+    "FirstSeen",
+    "Observation",
+    "ScalarChange",
+    "SetChange",
+    "Store",
+    "StoreError",
+    "StoreSink",
+    "StoreUrlError",
+    "StoredResult",
+    "changes",
+    "check_url",
+    "choose_url",
+    "data_hash",
+    "default_url",
+    "display_url",
+    "facts_from",
+    "open_store",
+    "target_changes",
+]
+
+
+def open_store(url: str, *, create: bool = True) -> Store:
+    """Open (creating and migrating as needed) the store at `url`; StoreError if it cannot
+    be used. `create=False`: an SQLite file that does not exist is an error, not a new store."""
+    from ._db import Store
+
+    return Store(url, create=create)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Store":
+        from ._db import Store
+
+        return Store
+    raise AttributeError(f"module 'osint_fanout.store' has no attribute {name!r}")

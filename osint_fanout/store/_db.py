@@ -1,0 +1,287 @@
+"""The store behind one small interface, on SQLite or PostgreSQL (SQLAlchemy Core).
+
+SQLite: WAL (readers never wait for the writer), a busy timeout (two cron jobs take
+turns), and every write transaction BEGIN IMMEDIATE (it takes the write lock at once,
+so two writers wait for each other instead of failing on a lock upgrade). PostgreSQL:
+psycopg 3, a connect timeout, plain transactions.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc, func, select
+
+from .. import __version__
+from .._redact import one_line, register_secret
+from ._migrate import prepare
+from ._records import StoredResult, StoreError
+from ._tables import results, runs
+from ._url import check_url, display_url, password, sqlite_path
+
+__all__ = ["Store"]
+
+BUSY_TIMEOUT_S = 15.0
+CONNECT_TIMEOUT_S = 5
+_CHUNK = 500  # targets per query in the bulk reads
+_COMPARABLE = ("ok", "empty")
+
+
+class Store:
+    """An open store. Methods are safe to call from several threads at once."""
+
+    def __init__(self, url: str, *, create: bool = True, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
+        """Open (and migrate) the store at `url`; StoreError when it cannot be used.
+        `create=False` refuses an SQLite file that does not exist yet; `busy_timeout_s`:
+        how long an SQLite writer waits for another to finish."""
+        self.url = check_url(url)
+        self.shown = display_url(url.strip())  # as the user wrote it (postgresql://, not +psycopg)
+        register_secret(password(self.url))
+        path = sqlite_path(self.url)
+        if path is not None:
+            _sqlite_file(path, create=create, shown=self.shown)
+        self.engine = _engine(self.url, busy_timeout_s)
+        try:
+            prepare(self.engine, self.shown)
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- writing ------------------------------------------------------------
+
+    def begin_run(self, started_at: datetime, tool_version: str = __version__) -> int:
+        """A new run; its id."""
+        values = {"started_at": started_at, "tool_version": tool_version, "host": socket.gethostname()[:255]}
+        with self._write() as conn:
+            return int(conn.execute(runs.insert().values(values).returning(runs.c.id)).scalar_one())
+
+    def finish_run(self, run_id: int, finished_at: datetime) -> None:
+        with self._write() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id).values(finished_at=finished_at))
+
+    def insert(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Rows made by `row_of`, in one transaction."""
+        if rows:
+            with self._write() as conn:
+                conn.execute(results.insert(), list(rows))
+
+    def prune(self, older_than_s: float, *, now: datetime | None = None) -> tuple[int, int]:
+        """Remove results recorded more than `older_than_s` ago, and the runs left with
+        none; (results removed, runs removed)."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(seconds=older_than_s)
+        with self._write() as conn:
+            removed = conn.execute(results.delete().where(results.c.recorded_at < cutoff)).rowcount
+            empty = ~sa.exists().where(results.c.run_id == runs.c.id)
+            gone = conn.execute(runs.delete().where(runs.c.started_at < cutoff, empty)).rowcount
+        return removed, gone
+
+    # -- reading ------------------------------------------------------------
+
+    def cached(
+        self, target: str, adapter: str, max_age_s: float, *, now: datetime | None = None
+    ) -> StoredResult | None:
+        """The newest ok/empty result of (target, adapter) recorded less than `max_age_s`
+        ago, or None: what `--max-age` reuses instead of asking the upstream."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(seconds=max_age_s)
+        query = (
+            select(results)
+            .where(
+                results.c.target == target,
+                results.c.adapter == adapter,
+                results.c.status.in_(_COMPARABLE),
+                results.c.recorded_at >= cutoff,
+            )
+            .order_by(results.c.recorded_at.desc(), results.c.id.desc())
+            .limit(1)
+        )
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return StoredResult.from_row(row) if row is not None else None
+
+    def previous(self, target: str, *, exclude_run: int | None = None) -> dict[str, StoredResult]:
+        """The newest ok/empty result of each adapter for `target`, leaving out run
+        `exclude_run` (the current one): what `search --changes` compares against. An
+        empty dict: the target was never seen."""
+        extra = [results.c.run_id != exclude_run] if exclude_run is not None else []
+        found = self.newest([target], where=extra)
+        return {adapter: ranked[0] for (_, adapter), ranked in found.items()}
+
+    def newest(
+        self,
+        targets: Iterable[str],
+        *,
+        adapters: Sequence[str] | None = None,
+        depth: int = 1,
+        where: Sequence[Any] = (),
+    ) -> dict[tuple[str, str], list[StoredResult]]:
+        """For each (target, adapter): its `depth` newest ok/empty results, newest first,
+        among those matching `where` (SQLAlchemy conditions on `results`)."""
+        out: dict[tuple[str, str], list[StoredResult]] = {}
+        chunk: list[str] = []
+        for target in targets:
+            chunk.append(target)
+            if len(chunk) == _CHUNK:
+                self._newest(chunk, adapters, depth, where, out)
+                chunk = []
+        if chunk:
+            self._newest(chunk, adapters, depth, where, out)
+        return out
+
+    def _newest(
+        self,
+        targets: list[str],
+        adapters: Sequence[str] | None,
+        depth: int,
+        where: Sequence[Any],
+        out: dict[tuple[str, str], list[StoredResult]],
+    ) -> None:
+        order = (results.c.recorded_at.desc(), results.c.id.desc())
+        rank = func.row_number().over(partition_by=(results.c.target, results.c.adapter), order_by=order)
+        conditions = [results.c.target.in_(targets), results.c.status.in_(_COMPARABLE), *where]
+        if adapters is not None:
+            conditions.append(results.c.adapter.in_(list(adapters)))
+        inner = select(results, rank.label("rank")).where(*conditions).subquery()
+        query = select(inner).where(inner.c.rank <= depth).order_by(inner.c.target, inner.c.adapter, inner.c.rank)
+        with self._read() as conn:
+            for row in conn.execute(query):
+                out.setdefault((row.target, row.adapter), []).append(StoredResult.from_row(row))
+
+    def history(self, target: str, *, adapter: str | None = None, limit: int | None = None) -> Iterator[StoredResult]:
+        """Every stored result of `target` (of one adapter), newest first."""
+        query = (
+            select(results, runs.c.tool_version)
+            .join(runs, runs.c.id == results.c.run_id, isouter=True)
+            .where(results.c.target == target)
+            .order_by(results.c.recorded_at.desc(), results.c.id.desc())
+        )
+        if adapter is not None:
+            query = query.where(results.c.adapter == adapter)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return (StoredResult.from_row(row, tool_version=row.tool_version) for row in rows)
+
+    def run_end(self, run_id: int) -> datetime | None:
+        """When the last result of run `run_id` was recorded; None for no such run (or no result)."""
+        query = select(func.max(results.c.recorded_at)).where(results.c.run_id == run_id)
+        with self._read() as conn:
+            value: datetime | None = conn.execute(query).scalar()  # max() keeps the column's type
+        return value
+
+    def count(self) -> int:
+        """How many results are stored."""
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(results)).scalar_one())
+
+    # -- connections --------------------------------------------------------
+
+    def _write(self) -> _Transaction:
+        return _Transaction(self, write=True)
+
+    def _read(self) -> _Transaction:
+        return _Transaction(self, write=False)
+
+
+class _Transaction:
+    """`with store._write() as conn:` one transaction; every database error becomes a
+    StoreError of one line naming the store."""
+
+    def __init__(self, store: Store, *, write: bool) -> None:
+        self.store = store
+        self.write = write
+        self._conn: sa.Connection | None = None
+        self._tx: sa.RootTransaction | None = None
+
+    def __enter__(self) -> sa.Connection:
+        try:
+            self._conn = self.store.engine.connect().execution_options(osint_write=self.write)
+            self._tx = self._conn.begin()
+        except exc.SQLAlchemyError as error:
+            self._close()
+            raise store_error(self.store.shown, error) from None
+        return self._conn
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> None:
+        assert self._tx is not None
+        try:
+            if kind is None:
+                self._tx.commit()
+            else:
+                self._tx.rollback()
+        except exc.SQLAlchemyError as failure:
+            if kind is None:
+                raise store_error(self.store.shown, failure) from None
+        finally:
+            self._close()
+        if isinstance(error, exc.SQLAlchemyError):
+            raise store_error(self.store.shown, error) from None
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except exc.SQLAlchemyError:
+                self._conn.invalidate()
+
+
+def store_error(shown: str, error: BaseException) -> StoreError:
+    """One line: the store, then what the database said (its first line)."""
+    detail = getattr(error, "orig", None) or error
+    text = str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
+    return StoreError(one_line(f"store {shown}: {text}", 300))
+
+
+def _sqlite_file(path: Path, *, create: bool, shown: str) -> None:
+    """Create a new store file readable by its owner only (0600), in a private folder."""
+    if path.exists():
+        if path.is_dir():
+            raise StoreError(f"store {shown}: is a directory")
+        return
+    if not create:
+        raise StoreError(f"store {shown}: no such file (a search creates it)")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError as error:
+        raise StoreError(f"store {shown}: cannot create it: {error.strerror or error}") from None
+
+
+def _engine(url: str, busy_timeout_s: float) -> sa.Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_s})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we say BEGIN ourselves (SQLAlchemy's recipe)
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")  # in WAL: a commit survives a killed process
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: sa.Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("osint_write") else "BEGIN")
+
+        return engine
+    return sa.create_engine(
+        url,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "osint-fanout"},
+        pool_pre_ping=True,
+    )

@@ -1,0 +1,179 @@
+"""The store as a sink: results are handed to a writer thread and committed in small
+batches, so a SIGKILL loses at most about `flush_s` of them; the run never waits for the
+store, and a store that fails costs the run nothing but one line on stderr and a flag.
+
+Hand-off without locks: Sink methods may run in a signal handler that interrupted the
+thread holding a lock (the watchdog's emergency stop), so `result()` only appends to a
+deque (atomic in CPython) and the writer polls it; no queue.Queue, no Event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__
+from .._output import Sink
+from .._redact import one_line
+from .._results import Result
+from ._url import check_url, display_url
+
+if TYPE_CHECKING:
+    from ._db import Store
+
+__all__ = ["StoreSink"]
+
+_POLL_S = 0.02
+
+
+def _to_stderr(message: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        print(f"osint-fanout: error: {message}", file=sys.stderr, flush=True)
+
+
+class StoreSink(Sink):
+    """Records every result in the store at `url`, in a run of its own.
+
+    - `result()` never blocks and never raises; the writer thread opens the store (so an
+      unreachable server does not delay the run), commits at least every `flush_s`.
+    - At most `max_pending` results wait; past that (a store slower than the run) the
+      store is marked failed and the rest are not recorded.
+    - `finish()` gives the writer up to `finish_timeout_s` to commit what is queued; from a
+      thread other than the main one (the watchdog's emergency stop, when the event loop
+      is stuck, maybe holding the GIL) only `emergency_timeout_s`, so the deadline holds.
+    - On any failure (locked, corrupt, full, unreachable, newer): `failed` is True,
+      `failure` says why, and `on_failure` gets one line once, at finish (default: stderr).
+    - `keep_s`: results older than that are pruned when the store opens.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        tool_version: str = __version__,
+        keep_s: float | None = None,
+        flush_s: float = 0.25,
+        batch: int = 500,
+        max_pending: int = 20_000,
+        finish_timeout_s: float = 2.0,
+        emergency_timeout_s: float = 0.2,
+        on_failure: Callable[[str], None] | None = _to_stderr,
+        opener: Callable[[str], Store] | None = None,
+    ) -> None:
+        check_url(url)
+        self.url = url.strip()
+        self.shown = display_url(url.strip())  # as the user wrote it (postgresql://, not +psycopg)
+        self.tool_version = tool_version
+        self.keep_s = keep_s
+        self.flush_s = flush_s
+        self.batch = batch
+        self.max_pending = max_pending
+        self.finish_timeout_s = finish_timeout_s
+        self.emergency_timeout_s = emergency_timeout_s
+        self.on_failure = on_failure
+        self._opener = opener
+        self.started_at = datetime.now(UTC)
+        self.run_id: int | None = None
+        """The run's id in the store, once the writer has opened it."""
+        self.received = 0
+        self.recorded = 0
+        """Results committed so far."""
+        self.failure: str | None = None
+        self._pending: deque[tuple[Result, datetime, float]] = deque()
+        self._stopping = False
+        self._stopped = False
+        self._finished = False
+        self._thread = threading.Thread(target=self._work, name="osint-fanout-store", daemon=True)
+        self._thread.start()
+
+    @property
+    def failed(self) -> bool:
+        """True when some result was not recorded; the caller's exit code says so."""
+        return self.failure is not None
+
+    # -- the Sink interface (the run's threads) ----------------------------------
+
+    def result(self, result: Result) -> None:
+        self.received += 1
+        if self.failure is not None or self._stopping:
+            return
+        if len(self._pending) >= self.max_pending:
+            self._fail(f"store {self.shown}: fell behind the run (more than {self.max_pending} results waiting)")
+            return
+        self._pending.append((result, datetime.now(UTC), time.monotonic()))
+
+    def finish(self) -> None:
+        """Wait (at most `finish_timeout_s`) for the writer to commit, then report a failure."""
+        if self._finished:
+            return
+        self._finished = True
+        self._stopping = True
+        wait_s = self.finish_timeout_s
+        if threading.current_thread() is not threading.main_thread():
+            wait_s = min(wait_s, self.emergency_timeout_s)
+        until = time.monotonic() + wait_s
+        while not self._stopped and time.monotonic() < until:
+            time.sleep(_POLL_S)
+        if not self._stopped:
+            self._fail(f"store {self.shown}: did not commit within {wait_s:g} s at the end of the run")
+        if self.failure is not None and self.on_failure is not None:
+            lost = self.received - self.recorded
+            self.on_failure(one_line(f"{self.failure}; {lost} of {self.received} results were not recorded", 400))
+
+    # -- the writer thread --------------------------------------------------------
+
+    def _work(self) -> None:
+        store: Store | None = None
+        try:
+            store = self._open()
+            self.run_id = store.begin_run(self.started_at, self.tool_version)
+            if self.keep_s:
+                store.prune(self.keep_s)
+            self._write_all(store)
+            store.finish_run(self.run_id, datetime.now(UTC))
+        except Exception as exc:  # StoreError, or a bug: either way the run goes on
+            from ._records import StoreError
+
+            self._fail(str(exc) if isinstance(exc, StoreError) else f"store {self.shown}: {type(exc).__name__}: {exc}")
+            self._pending.clear()
+        finally:
+            self._stopped = True
+            if store is not None:
+                store.close()
+
+    def _open(self) -> Store:
+        if self._opener is not None:
+            return self._opener(self.url)
+        from ._db import Store
+
+        return Store(self.url)
+
+    def _write_all(self, store: Store) -> None:
+        from ._records import row_of
+
+        assert self.run_id is not None
+        while True:
+            stopping = self._stopping  # read before draining: all that came before it is written
+            pending = self._pending
+            due = pending and (len(pending) >= self.batch or time.monotonic() - pending[0][2] >= self.flush_s)
+            if due or (stopping and pending):
+                rows: list[dict[str, Any]] = []
+                while pending and len(rows) < self.batch:
+                    result, at, _ = pending.popleft()
+                    rows.append(row_of(result, at, self.run_id))
+                store.insert(rows)
+                self.recorded += len(rows)
+            elif stopping:
+                return
+            else:
+                time.sleep(_POLL_S)
+
+    def _fail(self, message: str) -> None:
+        if self.failure is None:
+            self.failure = one_line(message, 300)
