@@ -219,7 +219,12 @@ class Sink:
         """A target is complete."""
 
     def finish(self) -> None:
-        """The run is over (normally, interrupted, or in an emergency)."""
+        """The run is over (normally, or interrupted)."""
+
+    def finish_now(self) -> None:
+        """The run is over in an emergency (a stuck loop, a second signal): finish without
+        waiting on anything slow; the deadline holds."""
+        self.finish()
 
 
 class JsonSink(Sink):

@@ -113,7 +113,9 @@ class _Run:
 
     def close(self, message: str | None, *, lock_wait_s: float = -1) -> int:
         """Report what is unfinished, finish every sink once; return the exit code.
-        With `lock_wait_s`, give up writing when a sink is stuck that long."""
+        With `lock_wait_s` (an emergency stop), give up writing when a sink is stuck that
+        long, and let the sinks finish without waiting on anything slow."""
+        emergency = lock_wait_s >= 0
         if not self.lock.acquire(timeout=lock_wait_s):
             return self.exit_code()
         try:
@@ -125,7 +127,10 @@ class _Run:
                         self.emit(event)
             for sink in reversed(self.sinks):  # displays stop before the summary is printed
                 try:
-                    sink.finish()
+                    if emergency:
+                        sink.finish_now()
+                    else:
+                        sink.finish()
                 except OutputFailed as exc:
                     self._output_failed(exc)
                 except Exception as exc:  # one sink's failure must not cost the others their end

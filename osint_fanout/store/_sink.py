@@ -110,11 +110,17 @@ class StoreSink(Sink):
 
     def finish(self) -> None:
         """Wait (at most `finish_timeout_s`) for the writer to commit, then report a failure."""
+        self._finish(self.finish_timeout_s)
+
+    def finish_now(self) -> None:
+        """An emergency stop: wait only `emergency_timeout_s`, so the deadline holds."""
+        self._finish(min(self.finish_timeout_s, self.emergency_timeout_s))
+
+    def _finish(self, wait_s: float) -> None:
         if self._finished:
             return
         self._finished = True
         self._stopping = True
-        wait_s = self.finish_timeout_s
         if threading.current_thread() is not threading.main_thread():
             wait_s = min(wait_s, self.emergency_timeout_s)
         until = time.monotonic() + wait_s
