@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from osint_fanout import (
     Adapter,
@@ -28,7 +28,6 @@ from osint_fanout import (
 )
 
 _HOSTNAME = re.compile(r"^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$")
-_MARGIN_S = 0.1  # answer a little before the core's own timeout, with both sources named
 
 
 class CtOptions(AdapterOptions):
@@ -73,8 +72,6 @@ class _Issuance(BaseModel):  # one Cert Spotter issuance object, expanded with d
     not_after: str | None = None
 
 
-_CRTSH_ROWS = TypeAdapter(list[_CrtshRow])
-_ISSUANCES = TypeAdapter(list[_Issuance])
 
 
 @dataclass(frozen=True)
@@ -98,16 +95,17 @@ class CtAdapter(Adapter[CtOptions]):
 
     async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
         domain = target.value
-        share_s = ctx.time_left() * self.options.crtsh_share
-        certs: list[_Cert] = []
-        crtsh_error: str | None = None
-        try:  # crt.sh gets a share of the time (rate-limit waits aside), Cert Spotter the rest
-            certs = await self._crtsh(domain, ctx, share_s)
-        except AdapterError as exc:
-            crtsh_error = exc.message
-        if crtsh_error is not None:
-            ctx.log.debug("crt.sh failed (%s); asking Cert Spotter", crtsh_error)
-            certs = await self._fallback(domain, ctx, crtsh_error)
+
+        async def crtsh(part: Context) -> tuple[list[_Cert], str | None]:
+            return await self._crtsh(domain, part), None
+
+        async def certspotter(rest: Context, error: AdapterError) -> tuple[list[_Cert], str | None]:
+            return await self._certspotter(domain, rest), error.message
+
+        # crt.sh gets a share of the time (its rate-limit waits aside), Cert Spotter the rest
+        certs, crtsh_error = await ctx.fallback(
+            crtsh, certspotter, share=self.options.crtsh_share, names=("crt.sh", "Cert Spotter")
+        )
         if not certs:
             raise NotFound(f"no certificates for {domain}")
         certs.sort(key=lambda cert: cert.not_before or "", reverse=True)  # newest first
@@ -129,16 +127,16 @@ class CtAdapter(Adapter[CtOptions]):
         source = "crt.sh" if data.get("source") == "crtsh" else "Cert Spotter"
         return f"{_plural(subs, 'subdomain')} · {_plural(total, 'certificate')} ({source})"
 
-    async def _crtsh(self, domain: str, ctx: Context, share_s: float) -> list[_Cert]:
+    async def _crtsh(self, domain: str, ctx: Context) -> list[_Cert]:
         params = {"q": f"%.{domain}", "output": "json"}
         if self.options.exclude_expired:
             params["exclude"] = "expired"
         url = f"{self.options.crtsh_url}/"
-        response = await ctx.http.get(url, params=params, upstream="crtsh", timeout_s=share_s)
+        response = await ctx.http.get(url, params=params, upstream="crtsh")
         if response.status == 404:  # crt.sh's answer for no match
             raise NotFound(f"crt.sh knows no certificate for {domain}")
         response.raise_for_status()
-        rows = _validate(_CRTSH_ROWS, response.json(), response.where)
+        rows = response.json_as(list[_CrtshRow])
         certs: dict[tuple[str, str], _Cert] = {}
         for row in rows:
             names = [*(row.name_value or "").split("\n"), row.common_name or ""]
@@ -148,22 +146,15 @@ class CtAdapter(Adapter[CtOptions]):
             certs.setdefault(key, cert)
         return list(certs.values())
 
-    async def _fallback(self, domain: str, ctx: Context, crtsh_error: str) -> list[_Cert]:
-        """Cert Spotter, in the time left; when it fails too, one error naming both."""
-        try:  # the request's own timeout stretches with its waits, like the call's budget
-            return await self._certspotter(domain, ctx, max(0.05, ctx.time_left() - _MARGIN_S))
-        except AdapterError as exc:
-            raise AdapterError(exc.type, f"crt.sh: {crtsh_error}; Cert Spotter: {exc.message}") from None
-
-    async def _certspotter(self, domain: str, ctx: Context, timeout_s: float) -> list[_Cert]:
+    async def _certspotter(self, domain: str, ctx: Context) -> list[_Cert]:
         params = {"domain": domain, "include_subdomains": "true", "expand": ["dns_names", "issuer"]}
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else None
         url = f"{self.options.certspotter_url}/v1/issuances"
-        response = await ctx.http.get(url, params=params, headers=headers, upstream="certspotter", timeout_s=timeout_s)
+        response = await ctx.http.get(url, params=params, headers=headers, upstream="certspotter")
         if response.status == 429 and not self.api_key:
             response.raise_for_status(f"{response.excerpt()} (set {self.key_env} for a larger quota)")
         response.raise_for_status()
-        issuances = _validate(_ISSUANCES, response.json(), response.where)
+        issuances = response.json_as(list[_Issuance])
         return [
             _Cert(str(item.id), _issuer(item.issuer), item.not_before, item.not_after, _clean(item.dns_names))
             for item in issuances
@@ -177,15 +168,6 @@ class CtAdapter(Adapter[CtOptions]):
             key = "certificates" if data.get("source") == "crtsh" else "certspotter_certificates"
             found[key] = frozenset(str(cert["id"]) for cert in data.get("certificates", []))
         return found
-
-
-def _validate(adapter: TypeAdapter[Any], value: Any, where: str) -> Any:
-    try:
-        return adapter.validate_python(value)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        at = ".".join(str(part) for part in first["loc"]) or "top level"
-        raise AdapterError("parse", f"{where}: unexpected JSON shape at {at}: {first['msg']}") from None
 
 
 def _issuer(issuer: _Issuer | None) -> str | None:

@@ -61,7 +61,7 @@ class DnsAdapter(Adapter[DnsOptions]):
 
     async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
         resolver = self._resolver()
-        lifetime = max(0.05, ctx.time_left() - 0.15)  # answer before the core's timeout
+        lifetime = ctx.timeout_s()  # answer before the core's timeout, naming the servers
         if target.is_ip:
             return await self._reverse(resolver, target.value, lifetime)
         names = [(target.value, rdtype) for rdtype in DOMAIN_TYPES] + [(f"_dmarc.{target.value}", "TXT")]

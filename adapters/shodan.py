@@ -7,10 +7,10 @@ to the free InternetDB (https://internetdb.shodan.io/{ip}), and a domain is skip
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 from urllib.parse import quote
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from osint_fanout import (
     Adapter,
@@ -21,7 +21,6 @@ from osint_fanout import (
     KeylessUrl,
     KeyPolicy,
     NotFound,
-    Skip,
     Target,
     TargetKind,
     UpstreamUrl,
@@ -45,7 +44,6 @@ def _listed(value: Any) -> Any:
 
 Strs = Annotated[list[str], BeforeValidator(_listed)]
 Ints = Annotated[list[int], BeforeValidator(_listed)]
-M = TypeVar("M", bound=BaseModel)
 
 
 class _Model(BaseModel):
@@ -127,16 +125,14 @@ class ShodanAdapter(Adapter[ShodanOptions]):
     async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
         key = self.api_key
         path = quote(target.value, safe=":.")
-        if not key:
-            if not target.is_ip:  # skip_reason() already says so; kept for direct callers
-                raise Skip(self.skip_reason(target) or "a domain needs an API key")
+        if not key:  # an IP: skip_reason() skips a domain without a key
             url = f"{self.options.internetdb_url}/{path}"
-            body = _checked(await ctx.http.get(url, upstream="internetdb"), keyed=False)
-            return {"source": "internetdb", **_parse(_InternetDb, body).model_dump()}
+            answer = _checked(await ctx.http.get(url, upstream="internetdb"), keyed=False)
+            return {"source": "internetdb", **answer.json_as(_InternetDb).model_dump()}
         endpoint = "shodan/host" if target.is_ip else "dns/domain"
         url = f"{self.options.base_url}/{endpoint}/{path}"
-        body = _checked(await ctx.http.get(url, params={"key": key}, upstream="api"), keyed=True)
-        return _host(_parse(_Host, body)) if target.is_ip else _domain(_parse(_Domain, body), target.value)
+        answer = _checked(await ctx.http.get(url, params={"key": key}, upstream="api"), keyed=True)
+        return _host(answer.json_as(_Host)) if target.is_ip else _domain(answer.json_as(_Domain), target.value)
 
     def summarize(self, data: dict[str, Any]) -> str:
         if "subdomains" in data:
@@ -164,19 +160,11 @@ class ShodanAdapter(Adapter[ShodanOptions]):
         }
 
 
-def _detail(response: HttpResponse) -> str | None:
-    """Shodan's own words: {"error": "..."} (REST API) or {"detail": "..."} (InternetDB)."""
-    try:
-        body = response.json()
-    except AdapterError:
-        return None
-    text = (body.get("error") or body.get("detail")) if isinstance(body, dict) else None
-    return text if isinstance(text, str) and text.strip() else None
-
-
-def _checked(response: HttpResponse, *, keyed: bool) -> Any:
-    """The JSON of a 2xx answer; NotFound or AdapterError otherwise."""
-    detail = _detail(response)
+def _checked(response: HttpResponse, *, keyed: bool) -> HttpResponse:
+    """A 2xx answer that is not an error; NotFound or AdapterError otherwise. Shodan's own
+    words come in {"error": "..."} (REST API) or {"detail": "..."} (InternetDB)."""
+    said = response.error_of()
+    detail = said.message if said else None
     if response.status == 404 and detail:  # "No information available for that IP."
         raise NotFound(detail)
     if keyed and response.status in (401, 403):
@@ -188,16 +176,7 @@ def _checked(response: HttpResponse, *, keyed: bool) -> Any:
     body = response.json()
     if isinstance(body, dict) and isinstance(body.get("error"), str):  # an error sent with 200
         raise AdapterError("http", f"{response.where} answered an error: {body['error']}")
-    return body
-
-
-def _parse(model: type[M], body: Any) -> M:
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "the answer"
-        raise AdapterError("parse", f"unexpected Shodan answer: {where}: {first['msg']}") from None
+    return response
 
 
 def _host(host: _Host) -> dict[str, Any]:

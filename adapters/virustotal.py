@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from osint_fanout import (
     Adapter,
@@ -21,7 +21,6 @@ from osint_fanout import (
     Facts,
     KeyPolicy,
     NotFound,
-    Skip,
     Target,
     TargetKind,
     UpstreamUrl,
@@ -88,20 +87,12 @@ class VirusTotalAdapter(Adapter[VirusTotalOptions]):
     rate_limits: ClassVar[dict[str, str]] = {"api": "4/m"}  # the public API: 4 a minute, 500 a day
 
     async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
-        key = self.api_key
-        if not key:  # the core skips it first; kept for direct callers
-            raise Skip(f"no API key (set {self.key_env})")
+        key = self.api_key  # there is one: skip_reason() skips the adapter without
         collection = "ip_addresses" if target.is_ip else "domains"
         url = f"{self.options.base_url}/{collection}/{quote(target.value, safe=':.')}"
         response = await ctx.http.get(url, headers={"x-apikey": key}, upstream="api")
         _raise_for_error(response)
-        try:
-            answer = _Answer.model_validate(response.json())
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "the answer"
-            raise AdapterError("parse", f"unexpected VirusTotal answer: {where}: {first['msg']}") from None
-        return _data(answer.data, is_ip=target.is_ip)
+        return _data(response.json_as(_Answer).data, is_ip=target.is_ip)
 
     def summarize(self, data: dict[str, Any]) -> str:
         stats = data.get("last_analysis_stats", {})
@@ -130,8 +121,8 @@ def _raise_for_error(response: HttpResponse) -> None:
     """Map VirusTotal's error object (or a bare status) to NotFound or AdapterError."""
     if response.status < 300:
         return
-    code, message = _error_of(response)
-    detail = f"{code}: {message}" if code else message
+    said = response.error_of()  # {"error": {"code": "NotFoundError", "message": "..."}}
+    code, detail = (said.code, str(said)) if said else (None, None)
     if code == "NotFoundError":
         raise NotFound(detail)
     if code in AUTH_CODES:
@@ -139,19 +130,6 @@ def _raise_for_error(response: HttpResponse) -> None:
     if code in RATE_CODES:
         raise AdapterError("rate_limited", f"HTTP {response.status} from {response.where}: {detail}")
     response.raise_for_status(detail)
-
-
-def _error_of(response: HttpResponse) -> tuple[str | None, str | None]:
-    """(code, message) from {"error": {"code": ..., "message": ...}}, or (None, None)."""
-    try:
-        body = response.json()
-    except AdapterError:
-        return None, None
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return None, None
-    code, message = error.get("code"), error.get("message")
-    return (code if isinstance(code, str) else None), (str(message) if message is not None else None)
 
 
 def _data(obj: _Object, *, is_ip: bool) -> dict[str, Any]:

@@ -36,10 +36,9 @@ __all__ = ["WHOIS_LINE_MAX", "WHOIS_MAX_BYTES", "WHOIS_TEXT_MAX", "WhoisAdapter"
 
 WHOIS_MAX_BYTES = 1024 * 1024  # what a port-43 server may send
 RDAP_HEADERS = {"Accept": "application/rdap+json"}  # RFC 7480 section 4.2
-# The registrar's record is asked only with at least RELATED_MIN_S left, and given up on
-# RELATED_MARGIN_S before the call's time is up, so that the registry's data always arrives.
+# The registrar's record is asked only with at least RELATED_MIN_S left, and given up on just
+# before the call's time is up (ctx.timeout), so that the registry's data always arrives.
 RELATED_MIN_S = 1.0
-RELATED_MARGIN_S = 0.25
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _REFERRAL = re.compile(r"(?im)^(?:refer|whois):[ \t]*(\S+)[ \t\r]*$")
 # python-whois recognises "not found" only for the TLDs it has a parser of its own for.
@@ -123,7 +122,7 @@ class WhoisAdapter(Adapter[WhoisOptions]):
         if base is None:
             bootstrap = await rdap_bootstrap.current(ctx, self.options.bootstrap_url)
             base = bootstrap.for_ip(target.value) if target.is_ip else bootstrap.for_domain(target.value)
-        fallback = base is None  # the bootstrap lists no server for it: ask the redirector
+        redirector = base is None  # the bootstrap lists no server for it: ask the redirector
         kind = "ip" if target.is_ip else "domain"
         url = f"{(base or self.options.rdap_fallback_url).rstrip('/')}/{kind}/{target.value}"
         if target.is_ip:  # every RIR runs RDAP, and python-whois has no parser for their answers
@@ -132,19 +131,22 @@ class WhoisAdapter(Adapter[WhoisOptions]):
                 raise NotFound(f"{answer.where}: no such network")
             answer.raise_for_status()
             return rdap.rdap_data(answer.json(), answer.where, network=True)
-        try:  # RDAP gets a share of the time; the rest is kept for port 43
-            answer = await ctx.http.get(url, headers=RDAP_HEADERS, upstream="rdap", timeout_s=ctx.time_left() * 0.6)
-        except AdapterError as exc:
-            if exc.type not in ("network", "timeout", "redirect"):  # RDAP unreachable (safely): try port 43
-                raise
-            return await self._port43(target.value, ctx, exc)
-        if answer.status == 404 and fallback and answer.host == urlsplit(url).hostname:
-            return await self._port43(target.value, ctx, None)  # the redirector knows no RDAP server
+
+        async def by_rdap(part: Context) -> dict[str, Any]:
+            return await self._rdap_domain(url, redirector, part)
+
+        async def by_port43(rest: Context, error: AdapterError) -> dict[str, Any]:
+            return await self._port43(target.value, rest, None if isinstance(error, _NoRdapService) else error)
+
+        # RDAP gets a share of the time; the rest is kept for port 43
+        return await ctx.fallback(by_rdap, by_port43, share=0.6, names=("RDAP", "port 43"), when=_rdap_unavailable)
+
+    async def _rdap_domain(self, url: str, redirector: bool, ctx: Context) -> dict[str, Any]:
+        answer = await ctx.http.get(url, headers=RDAP_HEADERS, upstream="rdap")
+        if answer.status == 404 and redirector and answer.host == urlsplit(url).hostname:
+            raise _NoRdapService(f"{answer.where}: no RDAP service for it")  # the redirector knows none
         if answer.status == 404:
             raise NotFound(f"{answer.where}: no such domain")
-        if answer.status >= 500:
-            error = AdapterError("http", f"HTTP {answer.status} from {answer.where}: {answer.excerpt()}")
-            return await self._port43(target.value, ctx, error)
         answer.raise_for_status()
         doc = answer.json()
         data = rdap.rdap_data(doc, answer.where, network=False)
@@ -181,12 +183,12 @@ class WhoisAdapter(Adapter[WhoisOptions]):
             why = f"refused: {refused}" if refused else f"not asked, {left:.1f} s left"
             return data | {"warnings": [*data["warnings"], f"registrar RDAP {where}: {why}"]}
         try:
-            async with asyncio.timeout(left - RELATED_MARGIN_S):
-                answer = await ctx.http.get(link, headers=RDAP_HEADERS, upstream="rdap", retry=False, timeout_s=left)
+            async with ctx.timeout(where):
+                answer = await ctx.http.get(link, headers=RDAP_HEADERS, upstream="rdap", retry=False)
             answer.raise_for_status()
             added = rdap.add_registrar_record(data, answer.json())
-        except TimeoutError:
-            problem = f"{where}: no answer within {left - RELATED_MARGIN_S:.1f} s"
+        except TimeoutError as exc:
+            problem = str(exc)
         except AdapterError as exc:
             problem = exc.message  # it names the host and path
         except ValueError as exc:  # not JSON, or not a domain object
@@ -200,28 +202,25 @@ class WhoisAdapter(Adapter[WhoisOptions]):
         and the generic reader."""
         limit = self.options.max_body_bytes or min(ctx.max_body_bytes, WHOIS_MAX_BYTES)
         tld = name.rsplit(".", 1)[-1]
-        try:
-            found = hostport(self.options.whois_server) if self.options.whois_server else None
-            if found is None:  # ask IANA; its answer is untrusted: only a plain host[:port] is followed
-                iana = hostport(self.options.iana_whois_server)
-                assert iana is not None  # checked with the options
-                referral = (await _ask(*iana, tld, ctx, limit))[:WHOIS_SCAN_MAX]
-                found = next((hp for m in _REFERRAL.finditer(referral) if (hp := hostport(m.group(1)))), None)
-                why = found and referral_reason(iana, found, default_port=43)
-                if found and why:
-                    refused = f"refused the referral from {iana[0]} to {found[0]}:{found[1]}: {why}"
-                    raise AdapterError("referral", refused)
-                if found is None and "returned 0 objects" in referral:
-                    raise NotFound(f".{tld} is not a top-level domain")
-                if found is None:
-                    raise rdap_error or Skip(f"no RDAP or WHOIS service for .{tld}")
-            host, port = found
-            answer = await _ask(host, port, whois_query(host, name), ctx, limit)
-            data = await _whois_data(name, answer, f"{host}:{port}", ctx)
-        except AdapterError as exc:
-            if rdap_error is None or exc is rdap_error:
-                raise
-            raise AdapterError(exc.type, f"{exc.message} (after RDAP failed: {rdap_error.message})") from None
+        found = hostport(self.options.whois_server) if self.options.whois_server else None
+        if found is None:  # ask IANA; its answer is untrusted: only a plain host[:port] is followed
+            iana = hostport(self.options.iana_whois_server)
+            assert iana is not None  # checked with the options
+            referral = (await _ask(*iana, tld, ctx, limit))[:WHOIS_SCAN_MAX]
+            found = next((hp for m in _REFERRAL.finditer(referral) if (hp := hostport(m.group(1)))), None)
+            why = found and referral_reason(iana, found, default_port=43)
+            if found and why:
+                refused = f"refused the referral from {iana[0]} to {found[0]}:{found[1]}: {why}"
+                raise AdapterError("referral", refused)
+            if found is None and "returned 0 objects" in referral:
+                raise NotFound(f".{tld} is not a top-level domain")
+            if found is None and rdap_error is None:
+                raise Skip(f"no RDAP or WHOIS service for .{tld}")
+            if found is None:
+                raise AdapterError(rdap_error.type, f"{iana[0]} names no port-43 server for .{tld}")
+        host, port = found
+        answer = await _ask(host, port, whois_query(host, name), ctx, limit)
+        data = await _whois_data(name, answer, f"{host}:{port}", ctx)
         return {**data, "rdap_error": rdap_error.message} if rdap_error else data
 
     def facts(self, data: dict[str, Any]) -> dict[str, Any] | None:  # osint_fanout.Facts
@@ -236,12 +235,28 @@ class WhoisAdapter(Adapter[WhoisOptions]):
         return found
 
 
+class _NoRdapService(AdapterError):
+    """The redirector knows no RDAP server for the TLD: port 43 is the only way."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("http", message, status=404)
+
+
+def _rdap_unavailable(error: AdapterError) -> bool:
+    """RDAP could not be had (safely): no service, unreachable, too slow, a refused redirect,
+    a server error. Port 43 is asked then; any other answer (401, 429, bad JSON) is final."""
+    return (
+        isinstance(error, _NoRdapService)
+        or error.type in ("network", "timeout", "redirect")
+        or (error.status or 0) >= 500
+    )
+
+
 async def _ask(host: str, port: int, query: str, ctx: Context, limit: int) -> str:
     """One port-43 exchange: send the query, read until the server closes (RFC 3912)."""
-    wait_s = max(0.0, ctx.time_left() - 0.1)  # give up just before the core's own timeout, saying why
     raw = bytearray()
     try:
-        async with asyncio.timeout(wait_s):
+        async with ctx.timeout(f"{host}:{port}"):  # give up just before the core does, saying why
             reader, writer = await asyncio.open_connection(host, port)
             try:
                 writer.write(query.encode("ascii") + b"\r\n")
@@ -253,7 +268,7 @@ async def _ask(host: str, port: int, query: str, ctx: Context, limit: int) -> st
             finally:
                 writer.close()
     except TimeoutError:  # before OSError, which it is a subclass of
-        raise TimeoutError(f"{host}:{port} did not answer within {wait_s:.1f} s") from None
+        raise
     except OSError as exc:
         raise AdapterError("network", f"{host}:{port}: {exc.strerror or exc}") from None
     try:
@@ -272,7 +287,6 @@ class _Parsed(NamedTuple):
 
 async def _parsed(name: str, text: str, server: str, ctx: Context) -> _Parsed:
     """python-whois's reading of `text`, from a child process killed when the call's time is up."""
-    wait_s = max(0.0, ctx.time_left() - 0.1)
     command = (sys.executable, "-P", "-X", "utf8", "-c", _PARSER, name)  # -P: no module from the working dir
     pipe = asyncio.subprocess.PIPE
     try:
@@ -280,10 +294,10 @@ async def _parsed(name: str, text: str, server: str, ctx: Context) -> _Parsed:
     except OSError as exc:
         return _Parsed({}, f"python-whois could not be started: {exc}")
     try:
-        async with asyncio.timeout(wait_s):
+        async with ctx.timeout("python-whois"):
             out, err = await child.communicate(text.encode())
-    except TimeoutError:
-        return _Parsed({}, f"python-whois did not read the answer within {wait_s:.1f} s", timed_out=True)
+    except TimeoutError as exc:
+        return _Parsed({}, str(exc), timed_out=True)
     finally:
         if child.returncode is None:  # timed out, or the call was cancelled
             with contextlib.suppress(ProcessLookupError):

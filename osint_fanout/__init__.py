@@ -1,25 +1,23 @@
 """osint-fanout: ask many OSINT sources about a target at once.
 
-The public API is what an adapter plugin needs; see the README's "Writing an adapter".
+The public API is what an adapter plugin needs (see the README's "Writing an adapter");
+`osint_fanout.testing` runs an adapter in a test.
 Names are imported on first use so that `osint-fanout --version` starts fast.
 """
 
 from __future__ import annotations
 
-import time
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-_STARTED = time.monotonic()
-"""When the command started (as near as Python lets us): deadlines count from here."""
-
-__version__ = "0.1.0"
+from ._version import __version__  # first: it notes when the command started
 
 __all__ = [
     "Adapter",
     "AdapterError",
     "AdapterOptions",
     "Context",
+    "ErrorType",
     "Facts",
     "HttpResponse",
     "KeyPolicy",
@@ -28,24 +26,29 @@ __all__ = [
     "Skip",
     "Target",
     "TargetKind",
+    "UpstreamError",
     "UpstreamUrl",
     "__version__",
     "inward_reason",
+    "parse_as",
     "referral_reason",
 ]
 
 _HOMES = {
     "Adapter": "._adapter",
     "AdapterOptions": "._adapter",
-    "Context": "._adapter",
     "Facts": "._adapter",
     "KeyPolicy": "._adapter",
     "KeylessUrl": "._adapter",
     "UpstreamUrl": "._adapter",
-    "HttpResponse": "._http",
+    "Context": "._context",
+    "HttpResponse": "._response",
+    "UpstreamError": "._response",
     "AdapterError": "._errors",
+    "ErrorType": "._errors",
     "NotFound": "._errors",
     "Skip": "._errors",
+    "parse_as": "._parse",
     "inward_reason": "._egress",
     "referral_reason": "._egress",
     "Target": "._targets",
@@ -53,10 +56,12 @@ _HOMES = {
 }
 
 if TYPE_CHECKING:
-    from ._adapter import Adapter, AdapterOptions, Context, Facts, KeylessUrl, KeyPolicy, UpstreamUrl
+    from ._adapter import Adapter, AdapterOptions, Facts, KeylessUrl, KeyPolicy, UpstreamUrl
+    from ._context import Context
     from ._egress import inward_reason, referral_reason
-    from ._errors import AdapterError, NotFound, Skip
-    from ._http import HttpResponse
+    from ._errors import AdapterError, ErrorType, NotFound, Skip
+    from ._parse import parse_as
+    from ._response import HttpResponse, UpstreamError
     from ._targets import Target, TargetKind
 
 

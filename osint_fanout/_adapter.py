@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import logging
 import re
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar, get_args
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, get_args
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from ._context import Context
 from ._ratelimit import RateLimit
-from ._stream import Expired, call_in_thread
 from ._targets import Target, TargetKind
-
-if TYPE_CHECKING:
-    from ._http import Http
 
 __all__ = [
     "Adapter",
     "AdapterOptions",
-    "Budget",
-    "Context",
     "Facts",
     "KeyPolicy",
     "KeylessUrl",
     "UpstreamUrl",
-    "WaitClock",
     "metadata_problems",
 ]
 
@@ -121,92 +111,6 @@ class AdapterOptions(BaseModel):
 
 
 OptionsT = TypeVar("OptionsT", bound=AdapterOptions)
-R = TypeVar("R")
-
-
-@dataclass
-class WaitClock:
-    """Wall time during which at least one wait (rate limit, Retry-After) was in
-    progress; a wait under way counts already, so deadlines stretch while it lasts."""
-
-    def __init__(self) -> None:
-        self.done_s = 0.0
-        self._active = 0
-        self._since = 0.0
-
-    def begin(self) -> None:
-        if self._active == 0:
-            self._since = time.monotonic()
-        self._active += 1
-
-    def end(self) -> None:
-        self._active -= 1
-        if self._active == 0:
-            self.done_s += time.monotonic() - self._since
-
-    def total(self) -> float:
-        return self.done_s + (time.monotonic() - self._since if self._active else 0.0)
-
-
-@dataclass
-class Budget:
-    """The time one call may take: its own timeout, stretched by the time spent waiting
-    for rate limits, but never past the target's hard deadline (monotonic seconds)."""
-
-    started: float
-    timeout_s: float
-    hard_deadline: float
-    waits: WaitClock = field(default_factory=WaitClock)
-
-    @property
-    def waited_s(self) -> float:
-        return self.waits.total()
-
-    def deadline(self) -> float:
-        return min(self.started + self.timeout_s + self.waited_s, self.hard_deadline)
-
-    def time_left(self) -> float:
-        return max(0.0, self.deadline() - time.monotonic())
-
-    def left_after_wait(self, wait_s: float) -> float:
-        """Time left once a wait of `wait_s` (which stretches the budget) is over."""
-        hard_left = self.hard_deadline - time.monotonic() - wait_s
-        return max(0.0, min(self.time_left(), hard_left))
-
-    @property
-    def clamped(self) -> bool:
-        """True when the hard deadline, not the call's own timeout, is the limit."""
-        return self.started + self.timeout_s + self.waited_s >= self.hard_deadline
-
-
-@dataclass(frozen=True)
-class Context:
-    """What the core hands to each call: the shared HTTP client, the budget, a logger."""
-
-    http: Http
-    budget: Budget
-    log: logging.Logger
-
-    def time_left(self) -> float:
-        """Seconds left for this call; pass it on to anything that takes a timeout."""
-        return self.budget.time_left()
-
-    @property
-    def max_body_bytes(self) -> int:
-        """The size cap in force for this adapter, for reads outside `http`."""
-        return self.http.max_body_bytes
-
-    async def run_blocking(self, func: Callable[..., R], /, *args: Any) -> R:
-        """Call a blocking library function (file I/O, a synchronous client) without
-        stalling the other adapters: it runs in a thread of its own, and when this call's
-        time is up, TimeoutError is raised and the thread is left behind (it never keeps
-        the process alive). Never use `asyncio.to_thread` or an executor in an adapter:
-        their threads are waited for at exit."""
-        try:
-            return await call_in_thread(func, *args, timeout_s=self.time_left())
-        except Expired:
-            name = getattr(func, "__name__", "the blocking call")
-            raise TimeoutError(f"{name} did not return within the call's time") from None
 
 
 class Adapter(ABC, Generic[OptionsT]):

@@ -14,16 +14,14 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from . import _STARTED, __version__
+from ._diff import diff
 from ._exitcodes import EXIT_INTERNAL, EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_FAILED, EXIT_USAGE
 from ._help import Command, Group, complete_adapter_names
-from ._history import StoreOption
-from ._history import register as _register_store_commands
+from ._history import StoreOption, history, prune
+from ._version import STARTED, __version__
 
 __all__ = ["DEFAULTS", "app", "main"]
 
-STARTED = _STARTED
-"""When the command started: deadlines of the first targets count from here."""
 
 DEFAULTS = {"deadline_s": 60.0, "concurrency": 16}
 """What `search --help` shows for the [run] settings left unset; a test holds them equal
@@ -217,27 +215,31 @@ def search(
         raise typer.BadParameter("needs --output FILE", param_hint="--resume")
     if not targets and not input_files:
         raise typer.BadParameter("give at least one target, or --input FILE", param_hint="TARGETS")
+    from ._plan import Flags
     from ._search import SearchRequest, run_search
 
+    flags = Flags(
+        concurrency=concurrency,
+        timeout_s=timeout,
+        deadline_s=deadline,
+        max_time_s=max_time,
+        only=_names(adapters, "--adapters"),
+        exclude=_names(exclude, "--exclude"),
+        output_format=output_format.value if output_format else None,
+        output=output,
+        store=store,
+        no_store=no_store,
+    )
     request = SearchRequest(
         targets=targets or [],
         input_files=input_files or [],
         config=config,
-        only=_names(adapters, "--adapters"),
-        exclude=_names(exclude, "--exclude"),
-        timeout_s=timeout,
-        deadline_s=deadline,
-        max_time_s=max_time,
-        concurrency=concurrency,
-        output_format=output_format.value if output_format else None,
-        output=output,
+        flags=flags,
         resume=resume,
         summary=summary,
         quiet=quiet,
         verbose=verbose,
         started=STARTED,
-        store=store,
-        no_store=no_store,
     )
     raise typer.Exit(run_search(request))
 
@@ -268,7 +270,13 @@ def schema(
     sys.stdout.write((files("osint_fanout") / "schemas" / f"{name.value}.schema.json").read_text("utf-8"))
 
 
-_register_store_commands(app)  # history, diff, prune (osint_fanout/_history.py, _diff.py)
+STORE_MORE = "More in the README: History and changes."
+app.command(epilog=f"Example:\n  osint-fanout history example.com -a ct -f json | jq .\n{STORE_MORE}")(history)
+app.command(
+    epilog="Examples:\n  # what changed since the run before\n  osint-fanout diff example.com\n"
+    f"  # over a week, for a list\n  osint-fanout diff -i domains.txt --since 7d -f ndjson\n{STORE_MORE}"
+)(diff)
+app.command(epilog=f"Example:\n  osint-fanout prune --older-than 90d\n{STORE_MORE}")(prune)
 
 
 def _names(text: str | None, flag: str) -> list[str] | None:

@@ -12,16 +12,18 @@ from typing import Any
 
 from pydantic_core import to_jsonable_python
 
-from ._adapter import Adapter, Budget, Context
+from ._adapter import Adapter
+from ._budget import Budget, ran_out
+from ._context import Context
 from ._errors import classify
-from ._http import Http, HttpPool
-from ._ratelimit import RateLimit
+from ._http import HttpPool
+from ._plan import ReadyAdapter
 from ._redact import one_line
 from ._results import ErrorInfo, Report, Result, Status
 from ._stream import Expired, bounded_map, call_with_deadline
 from ._targets import Target
 
-__all__ = ["Event", "Investigation", "ReadyAdapter"]
+__all__ = ["Event", "Investigation"]
 
 log = logging.getLogger("osint_fanout.engine")
 crash_log = logging.getLogger("osint_fanout.tracebacks")
@@ -31,23 +33,10 @@ Event = Result | Report
 """The engine yields each Result as it arrives, and a Report when a target is complete."""
 
 
-@dataclass(frozen=True)
-class ReadyAdapter:
-    """An adapter instance with its settings resolved."""
-
-    adapter: Adapter[Any]
-    timeout_s: float
-    max_body_bytes: int
-    rates: dict[str, RateLimit | None]
-    max_concurrency: int | None
-
-    @property
-    def name(self) -> str:
-        return self.adapter.name
-
-
 @dataclass
-class _TargetRun:
+class _Open:
+    """A target taken up and not yet complete."""
+
     target: Target
     deadline: float
     started_at: datetime
@@ -56,7 +45,7 @@ class _TargetRun:
 
 @dataclass(frozen=True, slots=True)
 class _Job:
-    run: _TargetRun
+    open: _Open
     ready: ReadyAdapter
 
 
@@ -87,12 +76,14 @@ class Investigation:
         self.on_start = on_start
         self._clock_start = clock_start
         self._startup_s = 0.0
-        self._open: dict[str, _TargetRun] = {}  # by target value
+        self._open: dict[str, _Open] = {}  # by target value
         # The guards read _open, from another thread or from a signal handler on this one:
         # re-entrant, so a handler interrupting the holder cannot deadlock.
         self._lock = threading.RLock()
 
-    async def run(self, targets: Iterable[Target] | AsyncIterable[Target], *, pool: HttpPool) -> AsyncIterator[Event]:
+    async def events(
+        self, targets: Iterable[Target] | AsyncIterable[Target], *, pool: HttpPool
+    ) -> AsyncIterator[Event]:
         """Yield results in completion order, and each target's Report once it is complete."""
         self._pool = pool
         if self._clock_start is not None:
@@ -112,20 +103,21 @@ class Investigation:
         """Report every unfinished (target, adapter) as cancelled; for interrupts and limits."""
         events: list[Event] = []
         with self._lock:
-            runs = list(self._open.values())
-        for run in runs:
+            states = list(self._open.values())
+        for state in states:
             for ready in self.adapters:
-                if ready.name not in run.results:
+                if ready.name not in state.results:
                     error = ErrorInfo(type="cancelled", message=message)
                     # since the target was taken up (its deadline also counts the start-up time)
-                    elapsed = time.monotonic() - (run.deadline - self.deadline_s) - self._startup_s
-                    events.extend(self._record(self._result(_Job(run, ready), Status.CANCELLED, elapsed, error=error)))
+                    elapsed = time.monotonic() - (state.deadline - self.deadline_s) - self._startup_s
+                    result = self._result(_Job(state, ready), Status.CANCELLED, elapsed, error=error)
+                    events.extend(self._record(result))
         return events
 
     def earliest_deadline(self) -> float | None:
         """The soonest hard deadline among unfinished targets (monotonic), for the watchdog."""
         with self._lock:
-            return min((run.deadline for run in self._open.values()), default=None)
+            return min((state.deadline for state in self._open.values()), default=None)
 
     def _jobs(self, targets: Iterable[Target] | AsyncIterable[Target]) -> Any:
         if isinstance(targets, AsyncIterable):
@@ -141,56 +133,38 @@ class Investigation:
         if target.value in self._open:  # the same target twice at once: ask once
             return
         begin = time.monotonic() - self._startup_s
-        run = _TargetRun(target, begin + self.deadline_s, datetime.now(UTC))
+        state = _Open(target, begin + self.deadline_s, datetime.now(UTC))
         with self._lock:
-            self._open[target.value] = run
+            self._open[target.value] = state
         for ready in self.adapters:
-            yield _Job(run, ready)
+            yield _Job(state, ready)
 
     async def _call(self, job: _Job) -> Result:
-        adapter, target = job.ready.adapter, job.run.target
+        adapter, target = job.ready.adapter, job.open.target
         started = time.monotonic()
         reason = adapter.skip_reason(target)
         if reason:
             return self._result(job, Status.SKIPPED, 0.0, reason=reason)
-        if started >= job.run.deadline:
+        if started >= job.open.deadline:
             error = ErrorInfo(
                 type="cancelled", message=f"the {self.deadline_s:g} s deadline passed before it could start"
             )
             return self._result(job, Status.CANCELLED, 0.0, error=error)
         if self.on_start:
             self.on_start(target, adapter.name)
-        budget = Budget(started, job.ready.timeout_s, job.run.deadline)
+        budget = Budget(started, job.ready.timeout_s, job.open.deadline)
         assert self._pool is not None
-        http = Http(
-            pool=self._pool,
-            adapter=adapter.name,
-            budget=budget,
-            max_body_bytes=job.ready.max_body_bytes,
-            rates=job.ready.rates,
-            max_concurrency=job.ready.max_concurrency,
-            secret=adapter.api_key,
-            allow_plain_http=adapter.options.allow_plain_http,
-        )
+        http = self._pool.session(job.ready.http, budget)
         ctx = Context(http=http, budget=budget, log=logging.getLogger(f"osint_fanout.adapters.{adapter.name}"))
         try:
             data = await call_with_deadline(adapter.lookup, target, ctx, deadline=budget.deadline)
         except Expired:
-            elapsed = time.monotonic() - started
-            if budget.clamped:
-                message = f"the {self.deadline_s:g} s deadline for {target.value} passed"
-                error = ErrorInfo(type="cancelled", message=message)
-                return self._result(job, Status.CANCELLED, elapsed, budget, error=error)
-            error = ErrorInfo(type="timeout", message=f"no answer within {job.ready.timeout_s:g} s")
-            return self._result(job, Status.TIMEOUT, elapsed, budget, error=error)
+            status, error = ran_out(budget, deadline_s=self.deadline_s, target=target.value)
+            return self._result(job, status, time.monotonic() - started, budget, error=error)
         except Exception as exc:  # isolation: an adapter's failure is its own result
             log.debug("%s failed on %s: %s: %s", adapter.name, target.value, type(exc).__name__, exc)
             crash_log.debug("%s on %s", adapter.name, target.value, exc_info=True)  # -vvv only
-            status, error_info, skip = classify(exc)
-            if status is Status.TIMEOUT and error_info and budget.clamped and budget.time_left() < 0.5:
-                # it gave up because the deadline, not its own timeout, cut its budget short
-                message = f"the {self.deadline_s:g} s deadline for {target.value} passed ({error_info.message})"
-                status, error_info = Status.CANCELLED, ErrorInfo(type="cancelled", message=message)
+            status, error_info, skip = classify(exc, budget, deadline_s=self.deadline_s, target=target.value)
             return self._result(job, status, time.monotonic() - started, budget, error=error_info, reason=skip)
         elapsed = time.monotonic() - started
         if not isinstance(data, dict):
@@ -213,7 +187,7 @@ class Investigation:
     ) -> Result:
         waited = budget.waited_s if budget else 0.0
         return Result(
-            target=job.run.target,
+            target=job.open.target,
             adapter=job.ready.name,
             status=status,
             elapsed_ms=round(max(0.0, elapsed_s) * 1000),
@@ -223,19 +197,19 @@ class Investigation:
 
     def _record(self, result: Result) -> list[Event]:
         with self._lock:
-            run = self._open.get(result.target.value)
-            if run is None or result.adapter in run.results:
+            state = self._open.get(result.target.value)
+            if state is None or result.adapter in state.results:
                 return []
-            run.results[result.adapter] = result
-            done = len(run.results) == len(self.adapters)
+            state.results[result.adapter] = result
+            done = len(state.results) == len(self.adapters)
             if done:
                 del self._open[result.target.value]
         if not done:
             return [result]
-        ordered = [run.results[ready.name] for ready in self.adapters]
+        ordered = [state.results[ready.name] for ready in self.adapters]
         report = Report(
-            target=run.target,
-            started_at=run.started_at,
+            target=state.target,
+            started_at=state.started_at,
             finished_at=datetime.now(UTC),
             deadline_s=self.deadline_s,
             results=ordered,

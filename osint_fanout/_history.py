@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ._settings import Settings
     from .store import Store, StoredResult
 
-__all__ = ["StoreOption", "register", "store_command"]
+__all__ = ["StoreOption", "history", "prune", "store_command"]
 
 
 class Format(StrEnum):
@@ -197,12 +197,3 @@ def prune(
         return 0
 
     raise typer.Exit(store_command(work, config=config, store=store))
-
-
-def register(app: typer.Typer) -> None:
-    """Add `history`, `diff` and `prune` to the command line."""
-    from ._diff import diff
-
-    app.command(epilog="Example:  osint-fanout history example.com -a ct -f json | jq .")(history)
-    app.command(epilog="Examples:  osint-fanout diff example.com  |  osint-fanout diff -i domains.txt --since 1d")(diff)
-    app.command(epilog="Example:  osint-fanout prune --older-than 90d")(prune)

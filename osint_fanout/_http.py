@@ -1,37 +1,38 @@
 """The one HTTP layer: a shared client, size caps, retries, rate limits, key safety.
 
-Adapters call `ctx.http.get(...)` and get an `HttpResponse` back, or an `AdapterError`
-whose type is one of: network, http, auth, rate_limited, parse, too_large, redirect.
+One `HttpPool` per run; each adapter call gets its session (`pool.session(policy, budget)`),
+and its adapter calls `ctx.http.get(...)` for an `HttpResponse`, or an `AdapterError` of type
+network, http, auth, rate_limited, parse, too_large, redirect or config. The policy (caps,
+limits, the key) is resolved once per adapter by the settings; the engine only passes it on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import logging
 import os
 import random
 import socket
 import time
 from collections.abc import Awaitable, Mapping
-from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
 
-from . import __version__
-from ._adapter import Budget, WaitClock
 from ._body import ACCEPT_ENCODING, content_coding, read_body
+from ._budget import Budget, current_budget, using
 from ._egress import inward_reason, is_loopback_host
 from ._errors import AdapterError
 from ._ratelimit import MovingWindowLimiter, RateLimit, Slot, WouldWait
-from ._redact import one_line, secret_forms
+from ._redact import secret_forms
+from ._response import HttpResponse
 from ._stream import Expired, call_with_deadline
+from ._version import __version__
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "Http", "HttpPool", "HttpResponse", "ProxyError"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "Http", "HttpPolicy", "HttpPool", "HttpResponse", "ProxyError"]
 
 log = logging.getLogger("osint_fanout.http")
 T = TypeVar("T")
@@ -48,46 +49,17 @@ _RETRY_EXCEPTIONS = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, http
 
 
 @dataclass(frozen=True)
-class HttpResponse:
-    status: int
-    headers: httpx.Headers
-    body: bytes
-    where: str
-    """Host and path, never the query: safe to show."""
-    host: str = ""
-    """The host that answered (after redirects)."""
+class HttpPolicy:
+    """What the HTTP layer applies to one adapter's requests, resolved from its settings."""
 
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
-            raise AdapterError("parse", f"{self.where} did not answer JSON: {self.excerpt()}") from None
-        except RecursionError:
-            raise AdapterError("parse", f"{self.where} answered JSON nested too deeply to read") from None
-
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-    def excerpt(self, limit: int = 120) -> str:
-        """A short, escaped, redacted start of the body, for error messages."""
-        return one_line(self.text(), limit) or "(empty body)"
-
-    def raise_for_status(self, detail: str | None = None) -> None:
-        """Map a non-2xx answer to the core's error types."""
-        if self.status < 300:
-            return
-        detail = detail or self.excerpt()
-        if self.status in (401, 403):
-            kind = "auth"
-        elif self.status == 429:
-            kind = "rate_limited"
-        else:
-            kind = "http"
-        raise AdapterError(kind, f"HTTP {self.status} from {self.where}: {detail}")
-
-
-_CALL_WAITS: ContextVar[WaitClock | None] = ContextVar("osint_fanout_call_waits", default=None)
-"""The waits of the current `get(timeout_s=...)` call, which that timeout does not count."""
+    adapter: str
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    rates: Mapping[str, RateLimit | None] = field(default_factory=dict)
+    """Rate limit by upstream name ("*": any other), None for none."""
+    max_concurrency: int | None = None
+    secret: str | None = None
+    """The API key, so that no request carries it where it must not go."""
+    allow_plain_http: bool = False
 
 
 @dataclass
@@ -132,6 +104,10 @@ class HttpPool:
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    def session(self, policy: HttpPolicy, budget: Budget) -> Http:
+        """One adapter call's view of the pool."""
+        return Http(self, policy, budget)
+
     def upstream(self, adapter: str, name: str, rate: RateLimit | None, slots: int | None) -> _Upstream:
         key = (adapter, name)
         if key not in self._upstreams:
@@ -142,19 +118,22 @@ class HttpPool:
 
 @dataclass
 class Http:
-    """One adapter call's view of the pool: its budget, caps, limits and key."""
+    """One adapter call's view of the pool: its budget, and its adapter's policy."""
 
     pool: HttpPool
-    adapter: str
+    policy: HttpPolicy
     budget: Budget
-    max_body_bytes: int
-    rates: Mapping[str, RateLimit | None]
-    max_concurrency: int | None
-    secret: str | None
-    allow_plain_http: bool = False
+
+    @property
+    def adapter(self) -> str:
+        return self.policy.adapter
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.policy.max_body_bytes
 
     def time_left(self) -> float:
-        return self.budget.time_left()
+        return current_budget(self.budget).time_left()
 
     async def get(
         self,
@@ -176,17 +155,14 @@ class Http:
         """
         if timeout_s is None:
             return await self._get(url, params, headers, upstream, retry)
-        waits = WaitClock()
-        started = time.monotonic()
+        part = current_budget(self.budget).part(timeout_s)
 
-        async def tracked() -> HttpResponse:
-            _CALL_WAITS.set(waits)
-            return await self._get(url, params, headers, upstream, retry)
+        async def within() -> HttpResponse:
+            with using(part):  # its waits stretch this part too
+                return await self._get(url, params, headers, upstream, retry)
 
         try:
-            return await call_with_deadline(
-                tracked, deadline=lambda: min(started + timeout_s + waits.total(), self.budget.deadline())
-            )
+            return await call_with_deadline(within, deadline=part.deadline)
         except Expired:
             raise AdapterError("timeout", f"{_where(httpx.URL(url))}: no answer within {timeout_s:.1f} s") from None
 
@@ -245,7 +221,8 @@ class Http:
     def _check_plain_http(self, url: httpx.URL, carries_key: bool) -> None:
         """A key never crosses the network in clear (settings refuse such a config first;
         this holds for URLs an adapter builds itself)."""
-        if carries_key and url.scheme != "https" and not self.allow_plain_http and not is_loopback_host(url.host):
+        plain = url.scheme != "https" and not is_loopback_host(url.host)
+        if carries_key and plain and not self.policy.allow_plain_http:
             raise AdapterError(
                 "config",
                 f"refused to send the API key over plain http to {url.host} "
@@ -253,8 +230,9 @@ class Http:
             )
 
     async def _exchange(self, request: httpx.Request, upstream: str) -> HttpResponse:
-        rate = self.rates.get(upstream, self.rates.get("*"))
-        limits = self.pool.upstream(self.adapter, upstream, rate, self.max_concurrency)
+        rates = self.policy.rates
+        rate = rates.get(upstream, rates.get("*"))
+        limits = self.pool.upstream(self.adapter, upstream, rate, self.policy.max_concurrency)
         if limits.slots:
             await self._timed(limits.slots.acquire())
         slot = None
@@ -300,21 +278,17 @@ class Http:
             ) from None
 
     async def _timed(self, awaitable: Awaitable[T]) -> T:
-        """Await a wait (rate limit, Retry-After), counted while it lasts."""
-        clocks = [self.budget.waits, *filter(None, [_CALL_WAITS.get()])]
-        for clock in clocks:
-            clock.begin()
-        try:
+        """Await a wait (rate limit, Retry-After), counted while it lasts on the budget in
+        use and every budget it is part of."""
+        with current_budget(self.budget).waiting():
             return await awaitable
-        finally:
-            for clock in clocks:
-                clock.end()
 
     def _carries_key(self, request: httpx.Request) -> bool:
-        if not self.secret:
+        secret = self.policy.secret
+        if not secret:
             return False
         where = [str(request.url), *request.headers.values()]
-        return any(form in text for form in secret_forms(self.secret) for text in where)
+        return any(form in text for form in secret_forms(secret) for text in where)
 
     def _wait(self, state: RetryCallState) -> float:
         outcome = state.outcome
@@ -327,7 +301,8 @@ class Http:
 
     def _stop(self, state: RetryCallState) -> bool:
         # Stop when, after the wait, too little of the budget is left for a request.
-        return state.attempt_number >= MAX_ATTEMPTS or self.budget.left_after_wait(state.upcoming_sleep) < 0.2
+        budget = current_budget(self.budget)
+        return state.attempt_number >= MAX_ATTEMPTS or budget.left_after_wait(state.upcoming_sleep) < 0.2
 
     async def _sleep(self, seconds: float) -> None:
         log.debug("%s: retrying in %.1f s", self.adapter, seconds)

@@ -1,4 +1,5 @@
-"""Settings: the TOML file, the environment, and CLI flags, in that order of strength."""
+"""Settings: the TOML file and the environment, validated (keys checked and registered for
+redaction). `_plan.py` adds the command line's flags and resolves the run's plan."""
 
 from __future__ import annotations
 
@@ -13,18 +14,15 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from ._adapter import Adapter, AdapterOptions, key_urls
+from ._adapter import AdapterOptions, key_urls
 from ._duration import parse_duration
 from ._egress import is_loopback_host
-from ._engine import ReadyAdapter
 from ._http import DEFAULT_MAX_BODY_BYTES
 from ._plugins import Registry
-from ._ratelimit import RateLimit
 from ._redact import one_line, register_secret
 
 __all__ = [
     "ConfigError",
-    "Overrides",
     "RunSettings",
     "Settings",
     "StoreSettings",
@@ -92,17 +90,6 @@ class _File(BaseModel):
     run: RunSettings = RunSettings()
     adapters: dict[str, dict[str, Any]] = {}
     store: StoreSettings = StoreSettings()
-
-
-@dataclass(frozen=True)
-class Overrides:
-    """CLI flags; None means "not given"."""
-
-    concurrency: int | None = None
-    timeout_s: float | None = None
-    deadline_s: float | None = None
-    only: list[str] | None = None
-    exclude: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -212,40 +199,6 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [text for item in value for text in _strings(item)]
     return []
-
-
-def ready_adapters(settings: Settings, registry: Registry, flags: Overrides) -> list[ReadyAdapter]:
-    """The adapters this run uses, in name order, with every setting resolved."""
-    for names, flag in ((flags.only, "--adapters"), (flags.exclude, "--exclude")):
-        for name in names or []:
-            if name not in registry.adapters:
-                known = ", ".join(registry.adapters) or "none"
-                raise ConfigError(f"{flag}: unknown adapter {name!r} (installed: {known})")
-    chosen = []
-    for name, cls in registry.adapters.items():
-        options = settings.options[name]
-        wanted = name in flags.only if flags.only else options.enabled
-        if wanted and name not in (flags.exclude or []):
-            chosen.append(_ready(cls, options, settings.run, flags))
-    if not chosen:
-        raise ConfigError("no adapter left to run (check --adapters, --exclude and 'enabled' in the config)")
-    return chosen
-
-
-def _ready(cls: type[Adapter[Any]], options: AdapterOptions, run: RunSettings, flags: Overrides) -> ReadyAdapter:
-    timeout = flags.timeout_s or options.timeout_s or run.timeout_s or cls.default_timeout_s
-    spec = options.rate_limit
-    rates: dict[str, RateLimit | None] = {}
-    for upstream, default in {**cls.rate_limits, "*": "off"}.items():
-        text = spec if isinstance(spec, str) else (spec or {}).get(upstream, default)
-        rates[upstream] = None if text == "off" else RateLimit.parse(text)
-    return ReadyAdapter(
-        adapter=cls(options),
-        timeout_s=timeout,
-        max_body_bytes=options.max_body_bytes or run.max_body_bytes,
-        rates=rates,
-        max_concurrency=options.max_concurrency,
-    )
 
 
 MAX_CONFIG_BYTES = 1024 * 1024

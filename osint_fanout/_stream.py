@@ -161,14 +161,14 @@ async def bounded_map(
         raise ValueError(f"limit must be a whole number of 1 or more, got {limit!r}; pass limit=1 or more")
     if cancel_grace_s < 0:
         raise ValueError(f"cancel_grace_s must be 0 or more, got {cancel_grace_s!r}")
-    runner = _Runner(func, items, limit, timeout_s)
+    runner = _Mapper(func, items, limit, timeout_s)
     try:
         yield runner.outcomes()
     finally:
         await runner.shutdown(cancel_grace_s)
 
 
-class _Runner(Generic[T, R]):
+class _Mapper(Generic[T, R]):
     def __init__(
         self,
         func: Callable[[T], Awaitable[R]],

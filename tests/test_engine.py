@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, KeyPolicy, NotFound, Skip, Target, TargetKind
-from osint_fanout._adapter import Budget
-from osint_fanout._engine import Investigation, ReadyAdapter
-from osint_fanout._http import HttpPool
+from osint_fanout._budget import Budget
+from osint_fanout._engine import Investigation
+from osint_fanout._http import HttpPolicy, HttpPool
+from osint_fanout._plan import ReadyAdapter
 from osint_fanout._results import Report, Result, Status
 from osint_fanout._targets import parse_target
 
@@ -63,7 +64,7 @@ def fake(
 
 
 def ready(cls: type[Adapter[AdapterOptions]], timeout_s: float = 5.0, **options: Any) -> ReadyAdapter:
-    return ReadyAdapter(cls(cls.Options(**options)), timeout_s, 1 << 20, {"*": None}, None)
+    return ReadyAdapter(cls(cls.Options(**options)), timeout_s, HttpPolicy(cls.name, 1 << 20))
 
 
 def sleeper(delay: float, data: dict[str, Any] | None = None) -> Any:
@@ -90,7 +91,7 @@ def run(
     async def go() -> list[Any]:
         pool = HttpPool()
         try:
-            return [event async for event in engine.run([parse_target(t) for t in targets], pool=pool)]
+            return [event async for event in engine.events([parse_target(t) for t in targets], pool=pool)]
         finally:
             await pool.aclose()
 
@@ -242,7 +243,7 @@ def test_close_open_reports_unfinished_calls_as_cancelled() -> None:
     async def go() -> list[Any]:
         events: list[Any] = []
         pool = HttpPool()
-        async for event in engine.run([parse_target("example.com")], pool=pool):
+        async for event in engine.events([parse_target("example.com")], pool=pool):
             events.append(event)
             break  # the consumer stops after the first result, like an interrupt
         await pool.aclose()
@@ -267,7 +268,7 @@ def test_start_up_time_counts_against_the_deadline() -> None:
     async def go() -> list[Any]:
         pool = HttpPool()
         try:
-            return [e async for e in engine.run([parse_target("example.com")], pool=pool)]
+            return [e async for e in engine.events([parse_target("example.com")], pool=pool)]
         finally:
             await pool.aclose()
 

@@ -26,10 +26,11 @@ from osint_fanout import (
     TargetKind,
     __version__,
 )
-from osint_fanout._engine import Investigation, ReadyAdapter
+from osint_fanout._engine import Investigation
 from osint_fanout._http import HttpPool
+from osint_fanout._plan import Flags, ReadyAdapter, ready
 from osint_fanout._results import Result, Status
-from osint_fanout._settings import Overrides, RunSettings, _ready
+from osint_fanout._settings import RunSettings
 from osint_fanout._targets import parse_target
 from tests.helpers import run_adapter
 
@@ -206,14 +207,14 @@ def run_many(
 ) -> list[Result]:
     """Results of many targets through one Echo adapter sharing its limits, in completion order."""
     cls = Echo
-    flags = Overrides(timeout_s=timeout_s)
-    ready: ReadyAdapter = _ready(cls, cls.Options.model_validate(options), RunSettings(), flags)
-    engine = Investigation([ready], concurrency=8, deadline_s=deadline_s)
+    flags = Flags(timeout_s=timeout_s)
+    one: ReadyAdapter = ready(cls, cls.Options.model_validate(options), RunSettings(), flags)
+    engine = Investigation([one], concurrency=8, deadline_s=deadline_s)
 
     async def go() -> list[Result]:
         pool = HttpPool()
         try:
-            events = [e async for e in engine.run([parse_target(t) for t in targets], pool=pool)]
+            events = [e async for e in engine.events([parse_target(t) for t in targets], pool=pool)]
         finally:
             await pool.aclose()
         return [e for e in events if isinstance(e, Result)]

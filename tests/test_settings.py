@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from pydantic import Field
 
 from osint_fanout import Adapter, AdapterOptions, Context, KeyPolicy, Target, TargetKind
+from osint_fanout._plan import Flags, ready_adapters
 from osint_fanout._plugins import Registry
 from osint_fanout._ratelimit import RateLimit
 from osint_fanout._redact import redact
-from osint_fanout._settings import ConfigError, Overrides, load_settings, ready_adapters
+from osint_fanout._settings import ConfigError, load_settings
 
 
 class KeyedOptions(AdapterOptions):
@@ -95,39 +96,39 @@ def test_environment_key_beats_the_file_and_is_registered_for_redaction(tmp_path
 
 def test_flags_beat_the_file(tmp_path: Path) -> None:
     settings = load(tmp_path, "[run]\ntimeout_s = 3\n[adapters.keyed]\ntimeout_s = 2\n")
-    chosen = ready_adapters(settings, REGISTRY, Overrides(timeout_s=9))
+    chosen = ready_adapters(settings, REGISTRY, Flags(timeout_s=9))
     assert {r.name: r.timeout_s for r in chosen} == {"keyed": 9, "plain": 9}
-    chosen = ready_adapters(settings, REGISTRY, Overrides())
+    chosen = ready_adapters(settings, REGISTRY, Flags())
     assert {r.name: r.timeout_s for r in chosen} == {"keyed": 2, "plain": 3}
 
 
 def test_default_timeout_is_the_adapters_own(tmp_path: Path) -> None:
-    chosen = ready_adapters(load(tmp_path, ""), REGISTRY, Overrides())
+    chosen = ready_adapters(load(tmp_path, ""), REGISTRY, Flags())
     assert {r.name: r.timeout_s for r in chosen} == {"keyed": 7.0, "plain": 10.0}
 
 
 def test_selection_with_only_exclude_and_enabled(tmp_path: Path) -> None:
     settings = load(tmp_path, "[adapters.plain]\nenabled = false\n")
-    assert [r.name for r in ready_adapters(settings, REGISTRY, Overrides())] == ["keyed"]
-    assert [r.name for r in ready_adapters(settings, REGISTRY, Overrides(only=["plain"]))] == ["plain"]
+    assert [r.name for r in ready_adapters(settings, REGISTRY, Flags())] == ["keyed"]
+    assert [r.name for r in ready_adapters(settings, REGISTRY, Flags(only=["plain"]))] == ["plain"]
     with pytest.raises(ConfigError, match="no adapter left"):
-        ready_adapters(settings, REGISTRY, Overrides(exclude=["keyed"]))
+        ready_adapters(settings, REGISTRY, Flags(exclude=["keyed"]))
     with pytest.raises(ConfigError, match=r"--adapters: unknown adapter 'nope' \(installed: keyed, plain\)"):
-        ready_adapters(settings, REGISTRY, Overrides(only=["nope"]))
+        ready_adapters(settings, REGISTRY, Flags(only=["nope"]))
 
 
 def test_rate_limits_default_per_upstream_and_can_be_overridden(tmp_path: Path) -> None:
-    chosen = {r.name: r for r in ready_adapters(load(tmp_path, ""), REGISTRY, Overrides())}
-    rates = chosen["keyed"].rates
+    chosen = {r.name: r for r in ready_adapters(load(tmp_path, ""), REGISTRY, Flags())}
+    rates = chosen["keyed"].http.rates
     assert rates["api"] == RateLimit(4, 60.0)
     assert rates["other"] == RateLimit(1, 1.0)
     assert rates["*"] is None
     settings = load(tmp_path, '[adapters.keyed]\nrate_limit = {api = "2/s"}\n')
-    rates = ready_adapters(settings, REGISTRY, Overrides(only=["keyed"]))[0].rates
+    rates = ready_adapters(settings, REGISTRY, Flags(only=["keyed"]))[0].http.rates
     assert rates["api"] == RateLimit(2, 1.0)
     assert rates["other"] == RateLimit(1, 1.0)
     settings = load(tmp_path, '[adapters.keyed]\nrate_limit = "off"\n')
-    assert set(ready_adapters(settings, REGISTRY, Overrides(only=["keyed"]))[0].rates.values()) == {None}
+    assert set(ready_adapters(settings, REGISTRY, Flags(only=["keyed"]))[0].http.rates.values()) == {None}
 
 
 @pytest.mark.parametrize(
@@ -245,7 +246,7 @@ def test_any_toml_document_gives_settings_or_one_clean_line(tmp_path: Path, docu
     text = "\n".join(f"{json.dumps(key)} = {_toml(value)}" for key, value in document.items())
     try:
         settings_ = load(tmp_path, text)
-        ready_adapters(settings_, REGISTRY, Overrides())
+        ready_adapters(settings_, REGISTRY, Flags())
     except ConfigError as exc:
         _check_one_line(exc)
 

@@ -13,8 +13,9 @@ import pyte
 from rich.console import Console
 
 from osint_fanout import Adapter, AdapterOptions, Context, Target, TargetKind
-from osint_fanout._engine import Investigation, ReadyAdapter
-from osint_fanout._http import HttpPool
+from osint_fanout._engine import Investigation
+from osint_fanout._http import HttpPolicy, HttpPool
+from osint_fanout._plan import ReadyAdapter
 from osint_fanout._results import ErrorInfo, Report, Result, Status
 from osint_fanout._table import Row, TableSink, finished_table
 from osint_fanout._targets import parse_target
@@ -101,13 +102,13 @@ class _Hangs(Adapter[AdapterOptions]):
 def test_a_cancelled_call_counts_its_time_from_its_target_not_from_start_up() -> None:
     """The deadline counts the command's start-up; a cancelled call's time does not, so it
     is never more than its target's wall time (the footer)."""
-    ready = ReadyAdapter(_Hangs(AdapterOptions()), 30.0, 1 << 20, {"*": None}, None)
+    ready = ReadyAdapter(_Hangs(AdapterOptions()), 30.0, HttpPolicy("hangs", 1 << 20))
     engine = Investigation([ready], concurrency=2, deadline_s=60, clock_start=time.monotonic() - 2.0)
 
     async def go() -> list[Result | Report]:
         pool = HttpPool()
         events: list[Result | Report] = []
-        run = engine.run([TARGET], pool=pool)
+        run = engine.events([TARGET], pool=pool)
         task = asyncio.ensure_future(run.__anext__())
         await asyncio.sleep(0.2)
         task.cancel()

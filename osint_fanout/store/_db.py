@@ -18,10 +18,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event, exc, func, select
 
-from .. import __version__
-from .._redact import one_line, register_secret
+from .._redact import register_secret
+from .._version import __version__
 from ._migrate import prepare
-from ._records import StoredResult, StoreError
+from ._records import StoredResult, StoreError, store_error
 from ._tables import results, runs
 from ._url import check_url, display_url, password, sqlite_path
 
@@ -238,13 +238,6 @@ class _Transaction:
                 self._conn.close()
             except exc.SQLAlchemyError:
                 self._conn.invalidate()
-
-
-def store_error(shown: str, error: BaseException) -> StoreError:
-    """One line: the store, then what the database said (its first line)."""
-    detail = getattr(error, "orig", None) or error
-    text = str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
-    return StoreError(one_line(f"store {shown}: {text}", 300))
 
 
 def _sqlite_file(path: Path, *, create: bool, shown: str) -> None:

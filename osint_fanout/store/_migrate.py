@@ -10,8 +10,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import exc
 
-from .. import __version__
-from ._records import StoreError
+from .._version import __version__
+from ._records import StoreError, store_error
 
 __all__ = ["HEAD", "MIGRATIONS", "REVISIONS", "prepare"]
 
@@ -40,7 +40,6 @@ def prepare(engine: sa.Engine, shown: str) -> None:
                 elif version != HEAD:
                     _upgrade(conn)
     except exc.SQLAlchemyError as error:
-        from ._db import store_error
 
         raise store_error(shown, error) from None
 

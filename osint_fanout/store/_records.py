@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from .._redact import redact
+from .._redact import one_line, redact
 from .._results import ErrorInfo, Result, Status
 from .._targets import Target, TargetKind
 
@@ -18,6 +18,13 @@ __all__ = ["StoreError", "StoredResult", "row_of"]
 class StoreError(Exception):
     """The store cannot be used (locked, corrupt, full, unreachable, newer than us); the
     message is one line naming the store (never its password)."""
+
+
+def store_error(shown: str, error: BaseException) -> StoreError:
+    """One line: the store, then what the database said (its first line)."""
+    detail = getattr(error, "orig", None) or error
+    text = str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
+    return StoreError(one_line(f"store {shown}: {text}", 300))
 
 
 @dataclass(frozen=True)

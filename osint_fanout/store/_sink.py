@@ -18,10 +18,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
 from .._output import Sink
 from .._redact import one_line
 from .._results import Result
+from .._version import __version__
 from ._url import check_url, display_url
 
 if TYPE_CHECKING:

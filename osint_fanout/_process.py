@@ -50,8 +50,8 @@ LOCK_WAIT_S = 0.5
 """How long an emergency stop waits for a sink that is writing (a full pipe blocks)."""
 
 
-class _Run:
-    """The state shared by the loop thread and the guards."""
+class _Process:
+    """The state of the process, shared by the loop thread and the guards."""
 
     def __init__(self, engine: Investigation, sinks: list[Sink], stop_at: float | None) -> None:
         self.engine = engine
@@ -162,52 +162,52 @@ def execute(
     counts from `started` (monotonic; default now), the moment the command started.
     `pool`: the HTTP pool to use (made here when not given)."""
     stop_at = (started or time.monotonic()) + max_time_s if max_time_s else None
-    run = _Run(engine, sinks, stop_at)
-    engine.on_start = run.started
+    process = _Process(engine, sinks, stop_at)
+    engine.on_start = process.started
     loop = asyncio.new_event_loop()
-    main = loop.create_task(_investigate(run, targets, pool or HttpPool()))
+    main = loop.create_task(_investigate(process, targets, pool or HttpPool()))
 
     def max_time_passed() -> None:
-        run.stop_reason = "the run's --max-time passed"
-        run.stopping = True
+        process.stop_reason = "the run's --max-time passed"
+        process.stopping = True
         main.cancel()
 
     def handle_alarm(_signum: int, _frame: FrameType | None) -> None:
         try:
-            stuck = run.stuck()
+            stuck = process.stuck()
         except Exception:  # a handler must never raise into the code it interrupted
             return
         if stuck:
-            if run.writing:  # stuck in a write of ours: writing more would block too
-                _exit_now(run.exit_code())
-            _emergency(run, _why(run))
+            if process.writing:  # stuck in a write of ours: writing more would block too
+                _exit_now(process.exit_code())
+            _emergency(process, _why(process))
 
-    stop = _Stop(run, loop, main)
+    stop = _Stop(process, loop, main)
     previous = _install({signal.SIGINT: stop.handler, signal.SIGTERM: stop.handler, signal.SIGALRM: handle_alarm})
     listener = _SignalListener(stop.delivered) if previous else None
-    threading.Thread(target=_watch, args=(run,), name="osint-fanout-watchdog", daemon=True).start()
-    _beat(loop, run)
-    if run.stop_at is not None:
-        loop.call_later(max(0.0, run.stop_at - time.monotonic()), max_time_passed)
+    threading.Thread(target=_watch, args=(process,), name="osint-fanout-watchdog", daemon=True).start()
+    _beat(loop, process)
+    if process.stop_at is not None:
+        loop.call_later(max(0.0, process.stop_at - time.monotonic()), max_time_passed)
     try:
         loop.run_until_complete(main)
     except asyncio.CancelledError:
-        if not run.stopping:  # not ours: a bug, not an interrupt; say so, do not hide it
+        if not process.stopping:  # not ours: a bug, not an interrupt; say so, do not hide it
             raise RuntimeError("the investigation was cancelled unexpectedly") from None
     finally:
-        code = run.close(run.stop_reason)
+        code = process.close(process.stop_reason)
         if listener is not None:
             listener.stop()
         _restore(previous)  # only now: a signal during the final writes is still ours
-    log.debug("investigation over after %.2f s", time.monotonic() - (started or run.heartbeat))
+    log.debug("investigation over after %.2f s", time.monotonic() - (started or process.heartbeat))
     _finish_loop(loop, code)
     return code
 
 
-async def _investigate(run: _Run, targets: Iterable[Target] | AsyncIterable[Target], pool: HttpPool) -> None:
+async def _investigate(process: _Process, targets: Iterable[Target] | AsyncIterable[Target], pool: HttpPool) -> None:
     try:
-        async for event in run.engine.run(targets, pool=pool):
-            run.emit(event)
+        async for event in process.engine.events(targets, pool=pool):
+            process.emit(event)
     except OutputClosed:
         pass
     finally:
@@ -215,25 +215,25 @@ async def _investigate(run: _Run, targets: Iterable[Target] | AsyncIterable[Targ
             await asyncio.wait_for(asyncio.shield(pool.aclose()), 0.2)
 
 
-def _beat(loop: asyncio.AbstractEventLoop, run: _Run) -> None:
-    run.heartbeat = time.monotonic()
-    if not run.done.is_set():
-        loop.call_later(0.05, _beat, loop, run)
+def _beat(loop: asyncio.AbstractEventLoop, process: _Process) -> None:
+    process.heartbeat = time.monotonic()
+    if not process.done.is_set():
+        loop.call_later(0.05, _beat, loop, process)
 
 
-def _watch(run: _Run) -> None:
-    while not run.done.wait(0.05):
-        if run.stuck():
-            _emergency(run, _why(run))
+def _watch(process: _Process) -> None:
+    while not process.done.wait(0.05):
+        if process.stuck():
+            _emergency(process, _why(process))
 
 
-def _why(run: _Run) -> str:
-    return run.stop_reason if run.signal else "the deadline passed and an adapter would not stop"
+def _why(process: _Process) -> str:
+    return process.stop_reason if process.signal else "the deadline passed and an adapter would not stop"
 
 
-def _emergency(run: _Run, message: str) -> None:
+def _emergency(process: _Process, message: str) -> None:
     log.warning("stopping hard: %s", message)
-    _exit_now(run.close(message, lock_wait_s=LOCK_WAIT_S))
+    _exit_now(process.close(message, lock_wait_s=LOCK_WAIT_S))
 
 
 def _finish_loop(loop: asyncio.AbstractEventLoop, code: int) -> None:
@@ -262,10 +262,10 @@ def _exit_now(code: int) -> None:
 class _Stop:
     """Acts on SIGINT and SIGTERM, reported by Python's handler (main thread, between
     bytecodes) and by the listener thread (at once): the n-th delivery is acted on once,
-    whichever path reports it first. The first stops the run gracefully, the second at once."""
+    whichever path reports it first. The first stops the process gracefully, the second at once."""
 
-    def __init__(self, run: _Run, loop: asyncio.AbstractEventLoop, main: asyncio.Task[None]) -> None:
-        self.run, self.loop, self.main = run, loop, main
+    def __init__(self, process: _Process, loop: asyncio.AbstractEventLoop, main: asyncio.Task[None]) -> None:
+        self.process, self.loop, self.main = process, loop, main
         self.counts = {"handler": 0, "listener": 0}
         self.acted = 0
         self.lock = threading.RLock()  # re-entrant: a handler may interrupt the holder
@@ -281,12 +281,12 @@ class _Stop:
                 return
             self.acted = count
         if count >= 2:
-            _emergency(self.run, "interrupted again")
-        run = self.run
-        run.signal = signum
-        run.stop_at = time.monotonic()
-        run.stop_reason = f"interrupted by {signal.Signals(signum).name}"
-        run.stopping = True
+            _emergency(self.process, "interrupted again")
+        process = self.process
+        process.signal = signum
+        process.stop_at = time.monotonic()
+        process.stop_reason = f"interrupted by {signal.Signals(signum).name}"
+        process.stopping = True
         with contextlib.suppress(RuntimeError):  # the loop may be closed already
             self.loop.call_soon_threadsafe(self.main.cancel)
 

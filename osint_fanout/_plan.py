@@ -1,0 +1,134 @@
+"""The plan of a run: file, environment and flags resolved once into one immutable record
+(the adapters with every setting in force, concurrency, deadline, --max-time, the output
+format, the store). Everything after this step reads the plan, never the three sources."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._adapter import Adapter, AdapterOptions
+from ._http import HttpPolicy
+from ._plugins import Registry
+from ._ratelimit import RateLimit
+from ._settings import ConfigError, RunSettings, Settings
+
+__all__ = ["Flags", "Plan", "ReadyAdapter", "make_plan", "ready", "ready_adapters"]
+
+
+@dataclass(frozen=True)
+class Flags:
+    """What the command line says; None means "not given"."""
+
+    concurrency: int | None = None
+    timeout_s: float | None = None
+    deadline_s: float | None = None
+    max_time_s: float | None = None
+    only: list[str] | None = None
+    exclude: list[str] | None = None
+    output_format: str | None = None
+    output: Path | None = None
+    store: str | None = None
+    no_store: bool = False
+
+
+@dataclass(frozen=True)
+class ReadyAdapter:
+    """An adapter instance with every setting resolved."""
+
+    adapter: Adapter[Any]
+    timeout_s: float
+    http: HttpPolicy
+
+    @property
+    def name(self) -> str:
+        return self.adapter.name
+
+
+@dataclass(frozen=True)
+class Plan:
+    adapters: tuple[ReadyAdapter, ...]
+    concurrency: int
+    deadline_s: float
+    max_time_s: float | None
+    output_format: str
+    """table, json or ndjson."""
+    store_url: str | None
+    """None: the store is off."""
+    store_keep_s: float | None
+    config_path: Path | None
+
+
+def make_plan(
+    settings: Settings,
+    registry: Registry,
+    flags: Flags,
+    *,
+    stdout_is_terminal: bool,
+    env: Mapping[str, str] = os.environ,
+) -> Plan:
+    """Flags beat the environment, which beats the file, which beats the defaults."""
+    from .store import StoreUrlError, choose_url
+
+    try:
+        store_url = choose_url(
+            flags.store,
+            no_store=flags.no_store,
+            configured=settings.store.url,
+            enabled=settings.store.enabled,
+            env=env,
+        )
+    except StoreUrlError as exc:
+        raise ConfigError(str(exc)) from None
+    table = stdout_is_terminal and flags.output is None
+    return Plan(
+        adapters=tuple(ready_adapters(settings, registry, flags)),
+        concurrency=flags.concurrency or settings.run.concurrency,
+        deadline_s=flags.deadline_s or settings.run.deadline_s,
+        max_time_s=flags.max_time_s,
+        output_format=flags.output_format or ("table" if table else "json"),
+        store_url=store_url,
+        store_keep_s=settings.store.keep_s,
+        config_path=settings.path,
+    )
+
+
+def ready_adapters(settings: Settings, registry: Registry, flags: Flags) -> list[ReadyAdapter]:
+    """The adapters this run uses, in name order, with every setting resolved."""
+    for names, flag in ((flags.only, "--adapters"), (flags.exclude, "--exclude")):
+        for name in names or []:
+            if name not in registry.adapters:
+                known = ", ".join(registry.adapters) or "none"
+                raise ConfigError(f"{flag}: unknown adapter {name!r} (installed: {known})")
+    chosen = []
+    for name, cls in registry.adapters.items():
+        options = settings.options[name]
+        wanted = name in flags.only if flags.only else options.enabled
+        if wanted and name not in (flags.exclude or []):
+            chosen.append(ready(cls, options, settings.run, flags))
+    if not chosen:
+        raise ConfigError("no adapter left to run (check --adapters, --exclude and 'enabled' in the config)")
+    return chosen
+
+
+def ready(cls: type[Adapter[Any]], options: AdapterOptions, run: RunSettings, flags: Flags) -> ReadyAdapter:
+    """One adapter with its settings in force: its timeout, and the policy of its requests."""
+    timeout = flags.timeout_s or options.timeout_s or run.timeout_s or cls.default_timeout_s
+    spec = options.rate_limit
+    rates: dict[str, RateLimit | None] = {}
+    for upstream, default in {**cls.rate_limits, "*": "off"}.items():
+        text = spec if isinstance(spec, str) else (spec or {}).get(upstream, default)
+        rates[upstream] = None if text == "off" else RateLimit.parse(text)
+    adapter = cls(options)
+    policy = HttpPolicy(
+        adapter=cls.name,
+        max_body_bytes=options.max_body_bytes or run.max_body_bytes,
+        rates=rates,
+        max_concurrency=options.max_concurrency,
+        secret=adapter.api_key,
+        allow_plain_http=options.allow_plain_http,
+    )
+    return ReadyAdapter(adapter=adapter, timeout_s=timeout, http=policy)
