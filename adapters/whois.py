@@ -153,8 +153,8 @@ class WhoisAdapter(Adapter[WhoisOptions]):
         link = rdap.registrar_link(doc, url)
         return await self._registrar_record(data, link, url, ctx) if link else data
 
-    @staticmethod
-    def data_schema() -> dict[str, Any]:
+    @classmethod
+    def data_schema(cls) -> dict[str, Any]:
         """JSON Schema of what `lookup` returns (whois_schema.py), for the published output schemas."""
         from .whois_schema import data_schema
 

@@ -157,6 +157,12 @@ class Adapter(ABC, Generic[OptionsT]):
         """One short line for the table, e.g. '3 malicious / 94'."""
         return ", ".join(sorted(data))[:80]
 
+    @classmethod
+    def data_schema(cls) -> dict[str, Any] | None:
+        """The JSON Schema of what `lookup` returns, or None (the data is any object). The
+        built-in adapters' schemas are part of the published output schemas."""
+        return None
+
     def facts(self, data: dict[str, Any]) -> Facts | None:
         """The comparable facts in `data` (what `lookup` returned), for `diff` and
         `--changes`: named sets of strings (subdomains, open ports) or scalars (registrar,

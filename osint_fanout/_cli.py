@@ -203,7 +203,9 @@ def search(
         ),
     ] = 0,
     store: StoreOption = None,
-    no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the results in the store.")] = False,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Do not record the results in the store.", show_default="off")
+    ] = False,
 ) -> None:
     """Investigate targets with every adapter at once and print the results as they arrive."""
     for name, value in (("--timeout", timeout), ("--deadline", deadline), ("--max-time", max_time)):
@@ -271,12 +273,15 @@ def schema(
 
 
 STORE_MORE = "More in the README: History and changes."
-app.command(epilog=f"Example:\n  osint-fanout history example.com -a ct -f json | jq .\n{STORE_MORE}")(history)
+app.command(cls=Command, epilog=f"Example:\n  osint-fanout history example.com -a ct -f json | jq .\n{STORE_MORE}")(
+    history
+)
 app.command(
+    cls=Command,
     epilog="Examples:\n  # what changed since the run before\n  osint-fanout diff example.com\n"
     f"  # over a week, for a list\n  osint-fanout diff -i domains.txt --since 7d -f ndjson\n{STORE_MORE}"
 )(diff)
-app.command(epilog=f"Example:\n  osint-fanout prune --older-than 90d\n{STORE_MORE}")(prune)
+app.command(cls=Command, epilog=f"Example:\n  osint-fanout prune --older-than 90d\n{STORE_MORE}")(prune)
 
 
 def _names(text: str | None, flag: str) -> list[str] | None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ._help import complete_adapter_names
 from ._history import ConfigOption, FormatOption, StoreOption, format_of, store_command, usage
 
 if TYPE_CHECKING:
@@ -24,20 +25,36 @@ CHUNK = 500
 
 def diff(
     targets: Annotated[
-        list[str] | None, typer.Argument(help="Domains, IP addresses or URLs.", show_default=False)
+        list[str] | None,
+        typer.Argument(metavar="TARGET", help="Domains, IP addresses or URLs.", show_default=False),
     ] = None,
     input_files: Annotated[
         list[str] | None,
-        typer.Option("--input", "-i", help="Read targets from FILE, one per line ('-' for stdin).", show_default=False),
+        typer.Option(
+            "--input", "-i", metavar="FILE", help="Read targets from FILE, one per line ('-' for stdin).",
+            show_default="none",
+        ),
     ] = None,
     since: Annotated[
-        str | None, typer.Option(help="Compare with the newest result older than this: 1d, 12h, 7d.")
+        str | None,
+        typer.Option(
+            metavar="DURATION", help="Compare with the newest result older than this: 1d, 12h, 7d.",
+            show_default="the result before the newest",
+        ),
     ] = None,
     run: Annotated[
-        int | None, typer.Option("--run", help="Compare with what was stored when run ID ended (see history).")
+        int | None,
+        typer.Option(
+            "--run", metavar="ID", help="Compare with what was stored when run ID ended (see history).",
+            show_default="none",
+        ),
     ] = None,
     adapters: Annotated[
-        str | None, typer.Option("--adapters", "-a", help="Only these adapters (comma-separated).")
+        str | None,
+        typer.Option(
+            "--adapters", "-a", metavar="NAME[,NAME...]", help="Only these adapters.", show_default="all",
+            autocompletion=complete_adapter_names,
+        ),
     ] = None,
     output_format: FormatOption = None,
     store: StoreOption = None,

@@ -31,9 +31,9 @@ StoreOption = Annotated[
     str | None,
     typer.Option(
         "--store",
-        help="The store: sqlite:///FILE or postgresql://user@host/db (default: $OSINT_FANOUT_STORE, "
-        "else the config's store url, else a file in the user data dir).",
-        show_default=False,
+        metavar="URL",
+        help="The store: sqlite:///FILE or postgresql://user@host/db.",
+        show_default="$OSINT_FANOUT_STORE, else [store] url, else store.db in the user data dir",
     ),
 ]
 ConfigOption = Annotated[
@@ -41,13 +41,18 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
-        help="TOML config file (default: $OSINT_FANOUT_CONFIG, else the user config dir).",
+        metavar="FILE",
+        help="TOML config file.",
+        show_default="$OSINT_FANOUT_CONFIG, else config.toml in the user config dir",
         dir_okay=False,
     ),
 ]
 FormatOption = Annotated[
     Format | None,
-    typer.Option("--format", "-f", help="table on a terminal, else ndjson.", show_default=False, case_sensitive=False),
+    typer.Option(
+        "--format", "-f", help="How results are written.", show_default="table on a terminal, else ndjson",
+        case_sensitive=False,
+    ),
 ]
 
 
@@ -99,9 +104,15 @@ def format_of(chosen: Format | None) -> str:
 
 
 def history(
-    target: Annotated[str, typer.Argument(help="A domain, an IP address or a URL.", show_default=False)],
-    adapter: Annotated[str | None, typer.Option("--adapter", "-a", help="Only this adapter.")] = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many results.", min=1)] = None,
+    target: Annotated[
+        str, typer.Argument(metavar="TARGET", help="A domain, an IP address or a URL.", show_default=False)
+    ],
+    adapter: Annotated[
+        str | None, typer.Option("--adapter", "-a", metavar="NAME", help="Only this adapter.", show_default="all")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(metavar="N", help="At most this many results.", min=1, show_default="all")
+    ] = None,
     output_format: FormatOption = None,
     store: StoreOption = None,
     config: ConfigOption = None,
@@ -168,7 +179,10 @@ def prune(
     older_than: Annotated[
         str | None,
         typer.Option(
-            "--older-than", help="Remove results older than this: 90d, 12h, 30m (default: the config's store keep)."
+            "--older-than",
+            metavar="DURATION",
+            help="Remove results older than this: 90d, 12h, 30m.",
+            show_default="[store] keep",
         ),
     ] = None,
     store: StoreOption = None,

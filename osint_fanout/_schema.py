@@ -44,7 +44,7 @@ def schemas() -> dict[str, dict[str, Any]]:
 
 
 def _with_adapter_data(schema: dict[str, Any]) -> dict[str, Any]:
-    """`schema` with the data of each built-in adapter that describes it (a `data_schema()`
+    """`schema` with the data of each built-in adapter that describes it (`Adapter.data_schema()`
     returning a JSON Schema, its definitions in "$defs"): a result of that adapter has that data,
     or null. The built-in ones only, so that the published files do not depend on the plugins
     installed; the core knows them only through the entry-point group."""
@@ -58,10 +58,10 @@ def _with_adapter_data(schema: dict[str, Any]) -> dict[str, Any]:
         return schema
     rules = []
     for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda point: point.name):
-        describe = getattr(point.load(), "data_schema", None) if point.value.startswith(_BUILT_IN) else None
-        if not callable(describe):
+        described = point.load().data_schema() if point.value.startswith(_BUILT_IN) else None
+        if described is None:
             continue
-        data = dict(describe())
+        data = dict(described)
         own = data.pop("$defs", {})
         assert not set(own) & set(defs), f"{point.name}: data definitions {set(own) & set(defs)} collide"
         defs |= own | {f"{point.name}_data": data}

@@ -35,8 +35,8 @@ from osint_fanout import _http
 from osint_fanout._adapter import metadata_problems
 from osint_fanout._plugins import discover
 from osint_fanout._results import Status
+from osint_fanout.testing import run_adapter
 from osint_fanout_adapters.ct import CtAdapter, CtOptions
-from tests.helpers import run_adapter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ct"
 CRTSH = {"host": "crt.sh", "path": "/"}

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from osint_fanout._results import Status
+from osint_fanout.testing import run_adapter
 from osint_fanout_adapters.dns import DnsAdapter, DnsOptions, split_server
-from tests.helpers import run_adapter
 from tests.world.dns_server import DnsServer
 
 ZONE = {

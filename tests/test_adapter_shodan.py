@@ -16,8 +16,8 @@ import respx
 
 from osint_fanout import _http
 from osint_fanout._results import Result, Status
+from osint_fanout.testing import run_adapter
 from osint_fanout_adapters.shodan import ShodanAdapter
-from tests.helpers import run_adapter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shodan"
 KEY = "shodanTESTkey0123456789abcdefXYZ"

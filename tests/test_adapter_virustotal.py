@@ -17,8 +17,8 @@ import respx
 from osint_fanout import _http
 from osint_fanout._adapter import metadata_problems
 from osint_fanout._results import Result, Status
+from osint_fanout.testing import run_adapter
 from osint_fanout_adapters.virustotal import VirusTotalAdapter
-from tests.helpers import run_adapter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "virustotal"
 KEY = "vtTESTkey0123456789abcdef0123456789abcdef0123456789abcdefXYZ"

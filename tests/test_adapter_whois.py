@@ -61,6 +61,7 @@ import osint_fanout_adapters.whois as whois_module
 from osint_fanout import AdapterError, Context
 from osint_fanout._adapter import metadata_problems
 from osint_fanout._budget import Budget
+from osint_fanout.testing import run_adapter
 from osint_fanout_adapters.whois import (
     _NOT_FOUND,
     WHOIS_LINE_MAX,
@@ -72,7 +73,6 @@ from osint_fanout_adapters.whois import (
     whois_query,
 )
 from osint_fanout_adapters.whois_text import trimmed as _trimmed
-from tests.helpers import run_adapter
 from tests.world.world import World
 
 FIXTURES = Path(__file__).parent / "fixtures" / "whois"

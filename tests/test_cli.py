@@ -254,37 +254,6 @@ def test_hostile_text_stays_exact_in_json_and_inert_on_a_terminal(tmp_path: Path
     assert "[bold red]x[/] \\x1b[2J\\x1b]0;title\\x07 \\u202eevil" in proc.stdout
 
 
-def test_an_adapter_package_written_outside_the_project_installs_and_runs(tmp_path: Path, config: Path) -> None:
-    target = tmp_path / "site"
-    source = Path(__file__).parent / "plugin_example"
-    pip = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(source),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert pip.returncode == 0, pip.stderr
-    env = clean_env(tmp_path, pythonpath=target)
-    listing, _ = run_cli(["adapters", "--format", "json", "-c", str(config)], env)
-    rows = {row["name"]: row for row in json.loads(listing.stdout)["adapters"]}
-    assert rows["reverse"]["package"] == "osint-fanout-example"
-    assert rows["reverse"]["options"]["suffix"]["description"] == "Text appended to the answer."
-    proc, _ = run_cli(["search", "example.com", "-a", "reverse", "-c", str(config)], env)
-    assert proc.returncode == 0
-    assert json.loads(proc.stdout)["results"][0]["data"] == {"reversed": "moc.elpmaxe"}
-
-
 def test_adapters_listing_says_whether_a_key_is_set_never_the_key(tmp_path: Path, config: Path) -> None:
     key = "vt-secret-key-0123456789"
     env = clean_env(tmp_path, {"VT_API_KEY": key})

@@ -98,14 +98,14 @@ def test_show_and_install_completion_for_the_shell_in_use(
 
 
 def test_commands_options_and_formats_complete(env: dict[str, str]) -> None:
-    assert bash_complete(env, "osint-fanout ") == ["search", "adapters", "schema"]
+    assert bash_complete(env, "osint-fanout ") == ["search", "adapters", "schema", "history", "diff", "prune"]
     assert bash_complete(env, "osint-fanout s") == ["search", "schema"]
     options = bash_complete(env, "osint-fanout search --")
     assert {"--adapters", "--exclude", "--format", "--deadline", "--input", "--resume"} <= set(options)
     assert bash_complete(env, "osint-fanout search --format ") == ["table", "json", "ndjson"]
     assert bash_complete(env, "osint-fanout search -f nd") == ["ndjson"]
     assert bash_complete(env, "osint-fanout adapters --format ") == ["table", "json"]
-    assert bash_complete(env, "osint-fanout schema ") == ["json", "ndjson"]
+    assert bash_complete(env, "osint-fanout schema ") == ["json", "ndjson", "changes"]
 
 
 def test_adapter_names_complete_for_a_and_x(env: dict[str, str], tmp_path: Path) -> None:
@@ -128,7 +128,8 @@ def test_zsh_and_fish_protocols(env: dict[str, str]) -> None:
     fish = {COMPLETE: "complete_fish", "_TYPER_COMPLETE_FISH_ACTION": "get-args"}
     commands = run(env, **fish, _TYPER_COMPLETE_ARGS="osint-fanout ")
     assert commands.returncode == 0, commands.stderr
-    assert [line.split("\t")[0] for line in commands.stdout.splitlines()] == ["search", "adapters", "schema"]
+    commands_seen = [line.split("\t")[0] for line in commands.stdout.splitlines()]
+    assert commands_seen == ["search", "adapters", "schema", "history", "diff", "prune"]
     assert "\tInvestigate targets" in commands.stdout  # fish shows each command's help beside it
     assert run(env, **fish, _TYPER_COMPLETE_ARGS="osint-fanout search --format j").stdout.split() == ["json"]
     adapters = run(env, **fish, _TYPER_COMPLETE_ARGS="osint-fanout search -x ")

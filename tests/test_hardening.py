@@ -335,7 +335,7 @@ def test_a_full_disk_cuts_ndjson_back_to_its_last_complete_line(world: World, tm
     world.write_config()
     targets = [f"t{n}.example.com" for n in range(40)]
     proc = subprocess.run(
-        [CLI, "search", *targets, "-a", "dns", "-f", "ndjson", "-o", str(out), "-q"],
+        [CLI, "search", *targets, "-a", "dns", "-f", "ndjson", "-o", str(out), "-q", "--no-store"],
         env=world.cli_env(),
         capture_output=True,
         text=True,
@@ -358,7 +358,8 @@ def test_a_full_disk_leaves_the_atomic_file_untouched_and_no_temp(world: World, 
     out.write_text("old\n")
     world.write_config()
     proc = subprocess.run(
-        [CLI, "search", *[f"t{n}.example.com" for n in range(20)], "-a", "dns", "-f", "json", "-o", str(out), "-q"],
+        [CLI, "search", *[f"t{n}.example.com" for n in range(20)], "-a", "dns", "-f", "json", "-o", str(out),
+         "-q", "--no-store"],
         env=world.cli_env(),
         capture_output=True,
         text=True,

@@ -32,7 +32,7 @@ from osint_fanout._plan import Flags, ReadyAdapter, ready
 from osint_fanout._results import Result, Status
 from osint_fanout._settings import RunSettings
 from osint_fanout._targets import parse_target
-from tests.helpers import run_adapter
+from osint_fanout.testing import run_adapter
 
 BASE = "https://api.example.test"
 KEY = "test-key-0123456789"

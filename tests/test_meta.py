@@ -74,3 +74,27 @@ def test_readme_documents_every_adapter_and_key_variable() -> None:
         cls = discover().adapters[name]
         if cls.key_env:
             assert cls.key_env in readme
+
+
+ADAPTER_FILES = sorted(path.name for path in (ROOT / "adapters").glob("*.py") if path.name != "__init__.py")
+
+
+@pytest.mark.parametrize("file_name", ADAPTER_FILES)
+def test_adapters_use_only_the_public_api(file_name: str) -> None:
+    """The built-in adapters are written as a plugin would be: nothing from the core's
+    private modules (osint_fanout._*), only what `osint_fanout` exports."""
+    text = (ROOT / "adapters" / file_name).read_text()
+    assert not re.search(r"^\s*(from|import) osint_fanout\._", text, re.MULTILINE), file_name
+
+
+@pytest.mark.parametrize("file_name", ADAPTER_FILES)
+def test_adapters_compute_no_time_margins_and_raise_known_error_types(file_name: str) -> None:
+    """Time is asked of the context (ctx.timeout_s, ctx.timeout, ctx.fallback), never
+    computed by hand from time_left(); every AdapterError type named is one of ErrorType."""
+    from osint_fanout import ErrorType
+
+    text = (ROOT / "adapters" / file_name).read_text()
+    assert not re.search(r"time_left\(\)\s*[-*]", text), f"{file_name} computes a margin or share by hand"
+    assert "asyncio.timeout(" not in text, f"{file_name} sets a timeout of its own: use ctx.timeout"
+    for named in re.findall(r'AdapterError\(\s*"([a-z_]+)"', text):
+        assert named in {t.value for t in ErrorType}, f"{file_name}: unknown error type {named!r}"

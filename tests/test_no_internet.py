@@ -7,8 +7,8 @@ import socket
 import pytest
 
 from osint_fanout._results import Status
+from osint_fanout.testing import run_adapter
 from osint_fanout_adapters.dns import DnsAdapter
-from tests.helpers import run_adapter
 
 
 def test_connecting_or_resolving_outside_loopback_is_refused() -> None:

@@ -4,7 +4,7 @@ The corpus is reference data kept beside the project, not in it: its README says
 answer is served (modes) and what each fact operator means; cases.json lists, per answer, the
 status and the facts the adapter's result must have. This file serves every case the way that
 README says, from loopback servers started here, runs the adapter in-process through the real
-engine (tests/helpers.run_adapter), and checks the facts with the operators implemented as the
+engine (osint_fanout.testing.run_adapter), and checks the facts with the operators implemented as the
 README defines them. A few cases also run through the installed CLI, as users see it. Every
 test skips, saying why, where the folder is absent.
 """
@@ -31,8 +31,8 @@ import pytest
 import osint_fanout_adapters.rdap_bootstrap as rdap_bootstrap
 from osint_fanout._plugins import discover
 from osint_fanout._schema import schemas
+from osint_fanout.testing import run_adapter
 from osint_fanout_adapters.rdap import registrar_link
-from tests.helpers import run_adapter
 from tests.world.world import cli_command
 
 ROOT = Path(__file__).resolve().parents[1]
