@@ -113,8 +113,10 @@ class StoreSink(Sink):
         self._finish(self.finish_timeout_s)
 
     def finish_now(self) -> None:
-        """An emergency stop: wait only `emergency_timeout_s`, so the deadline holds."""
-        self._finish(min(self.finish_timeout_s, self.emergency_timeout_s))
+        """An emergency stop: wait only `emergency_timeout_s`, so the deadline holds; not at
+        all while the writer is still opening the store (importing SQLAlchemy, connecting),
+        which could take the GIL from the stop for far longer than that."""
+        self._finish(min(self.finish_timeout_s, self.emergency_timeout_s) if self.run_id is not None else 0.0)
 
     def _finish(self, wait_s: float) -> None:
         if self._finished:
