@@ -79,7 +79,8 @@ def target_for(plan: Plan, index: int, fault: str) -> str:
 
 def intact(world: World, adapter: str, kind: TargetKind, *, keys: bool) -> frozenset[str]:
     """What an unfaulted adapter may say about a target of this kind: skipped when it does
-    not handle the kind or needs a key it has not got, else what its services declare."""
+    not handle the kind or requires a key it has not got, else what its services declare
+    (an optional key's absence is not modelled: no plan runs keyless on what needs one)."""
     cls = world.adapter(adapter)
     if kind not in cls.kinds or (cls.key is KeyPolicy.REQUIRED and not keys):
         return frozenset({"skipped"})
