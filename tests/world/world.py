@@ -35,7 +35,17 @@ from .toml_text import toml_table
 from .whois_server import WhoisServer
 from .zone import IP6, TEST_DOMAINS, zone_records
 
-__all__ = ["IP", "IP6", "TEST_DOMAINS", "CliResult", "CliTimeout", "World", "cli_command", "zone_records"]
+__all__ = [
+    "IP",
+    "IP6",
+    "TEST_DOMAINS",
+    "CliResult",
+    "CliTimeout",
+    "World",
+    "cli_command",
+    "served_adapters",
+    "zone_records",
+]
 
 DNS_BEHAVIOURS = {"normal": "", "slow": "slow", "hang": "drop", "drop": "drop"} | {
     name: name for name in ("servfail", "refused", "nxdomain")
@@ -375,6 +385,12 @@ class World:
             out, err = proc.communicate()
             raise CliTimeout(f"osint-fanout {' '.join(args)} still running after {timeout} s\n{err[-2000:]}") from None
         return CliResult(proc.returncode, out, err, time.monotonic() - started)
+
+
+def served_adapters() -> list[str]:
+    """The adapters a default World serves (each has a service in services.py), in order,
+    without starting one."""
+    return list(dict.fromkeys(s.serves.adapter for s in default_services() if s.serves is not None))
 
 
 def cli_command() -> list[str]:
