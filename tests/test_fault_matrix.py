@@ -1,10 +1,12 @@
 """The fault matrix: every adapter against every way its upstream can fail, end to end.
 
-Each plan runs the installed CLI once, against the loopback world, with one target per
-fault (faults are chosen per target), and checks for every target: the faulted adapter's
-status and error type, the other adapters' results intact, the run inside its deadline,
-valid JSON or NDJSON on stdout, the documented exit code, no traceback, no key anywhere
-but in the requests to its own service.
+The plans come from the world's services (tests/world/services.py: each declares what it
+serves and how its adapter meets its faults) and from the adapter registry; the machinery
+is tests/fault_kit.py. Each plan runs the installed CLI once, against the loopback world,
+with one target per fault (faults are chosen per target), and checks for every target: the
+faulted adapter's status and error type, the other adapters' results intact, the run
+inside its deadline, valid JSON or NDJSON on stdout, the documented exit code, no
+traceback, no key anywhere but in the requests to its own services.
 """
 
 from __future__ import annotations
