@@ -108,9 +108,11 @@ def test_a_service_added_after_start_answers_at_once_and_takes_over_its_option(w
     ],
 )
 def test_a_service_that_declares_the_impossible_is_refused(world: World, service: Upstream, message: str) -> None:
+    keys = dict(world.keys)
     with pytest.raises(ValueError, match=message):
         world.add_service(service)
     assert "x" not in world.services and len(world.servers) == len(world.services) + 1
+    assert world.keys == keys
 
 
 def test_plans_follow_the_declarations(world: World) -> None:

@@ -11,21 +11,20 @@ with World() as world:
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from osint_fanout import Adapter, KeyPolicy
 from osint_fanout._plugins import Registry, discover
 
 from . import http_server, whois_server
 from .base import WILDCARD, Behaviour, Request, RequestLog
+from .cli import CliResult, CliTimeout, cli_command, inherited_setting
 from .declare import Form, Server, Upstream
 from .dns_server import DnsServer, Records
 from .http_server import HttpServer
@@ -51,23 +50,6 @@ DNS_BEHAVIOURS = {"normal": "", "slow": "slow", "hang": "drop", "drop": "drop"} 
     name: name for name in ("servfail", "refused", "nxdomain")
 }
 TRAP = "trap"
-
-
-class CliResult(NamedTuple):
-    code: int
-    stdout: str
-    stderr: str
-    wall_s: float
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-    def ndjson(self) -> list[Any]:
-        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
-
-
-class CliTimeout(AssertionError):
-    """The CLI was still running when run_cli's timeout passed (it was killed)."""
 
 
 class World:
@@ -107,10 +89,12 @@ class World:
 
     def add_service(self, service: Upstream) -> Upstream:
         """Add a service (before or after start; a running world starts it at once). Its
-        adapter must be installed: the registry is re-read once when it is unknown."""
+        adapter must be installed: the registry is re-read once when it is unknown. A keyed
+        adapter gets a key in `keys` with its first service."""
         if service.name in self.services or service.name == TRAP:
             raise ValueError(f"the world already has a service named {service.name!r}")
         serves = service.serves
+        keyed = False
         if serves is not None:
             cls = self.adapter(serves.adapter)
             if serves.option not in cls.Options.model_fields:
@@ -118,18 +102,15 @@ class World:
                 raise ValueError(
                     f"{service.name}: [adapters.{serves.adapter}] has no option {serves.option!r} ({options})"
                 )
-            if cls.key is not KeyPolicy.NONE:
-                self.keys.setdefault(serves.adapter, f"world-{serves.adapter}-key-{os.urandom(6).hex()}")
-            elif serves.key:
+            keyed = cls.key is not KeyPolicy.NONE
+            if serves.key and not keyed:
                 raise ValueError(f"{service.name} checks a key, but the {serves.adapter} adapter takes none")
         service.bind(self)
-        self.services[service.name] = service
         if self._started:
-            try:
-                self._serve(service)
-            except BaseException:
-                del self.services[service.name]
-                raise
+            self._serve(service)
+        self.services[service.name] = service
+        if serves is not None and keyed:
+            self.keys.setdefault(serves.adapter, f"world-{serves.adapter}-key-{os.urandom(6).hex()}")
         return service
 
     def adapter(self, name: str) -> type[Adapter[Any]]:
@@ -345,7 +326,7 @@ class World:
         if self.config_path is None:
             self.write_config()
         key_vars = set(self._key_vars().values())
-        base = {k: v for k, v in os.environ.items() if not _inherited_setting(k) and k not in key_vars}
+        base = {k: v for k, v in os.environ.items() if not inherited_setting(k) and k not in key_vars}
         base |= {
             "HOME": str(self.home),
             "XDG_CONFIG_HOME": str(self.home / ".config"),
@@ -391,17 +372,3 @@ def served_adapters() -> list[str]:
     """The adapters a default World serves (each has a service in services.py), in order,
     without starting one."""
     return list(dict.fromkeys(s.serves.adapter for s in default_services() if s.serves is not None))
-
-
-def cli_command() -> list[str]:
-    """The installed console script: next to this Python first, then on PATH."""
-    beside = Path(sys.executable).with_name("osint-fanout")
-    if beside.is_file():
-        return [str(beside)]
-    found = shutil.which("osint-fanout")
-    return [found] if found else [sys.executable, "-m", "osint_fanout"]
-
-
-def _inherited_setting(name: str) -> bool:
-    upper = name.upper()
-    return upper.endswith(("_API_KEY", "_PROXY")) or upper.startswith("OSINT_FANOUT_") or upper == "ALL_PROXY"
