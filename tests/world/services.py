@@ -66,10 +66,8 @@ class Dns(Upstream):
         intact=dict.fromkeys(IPS, frozenset({"ok", "empty"})),  # the matrix's IPs have no PTR
     )
     matrix = Matrix(
-        faults={
-            n: Fault(n, {"delay_s": 0.5} if n == "slow" else {})
-            for n in ("slow", "hang", "servfail", "refused", "nxdomain")
-        },
+        faults={"slow": Fault("slow", {"delay_s": 0.5})}
+        | {n: Fault(n) for n in ("hang", "servfail", "refused", "nxdomain")},
         expect={
             "slow": OK,
             "hang": HUNG,
