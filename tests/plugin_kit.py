@@ -11,8 +11,18 @@ import textwrap
 import time
 from pathlib import Path
 
+from osint_fanout._plugins import discover
+
 CLI = shutil.which("osint-fanout", path=str(Path(sys.executable).parent)) or "osint-fanout"
-KEY_VARS = ("SHODAN_API_KEY", "VT_API_KEY", "CERTSPOTTER_API_KEY", "OSINT_FANOUT_CONFIG")
+
+
+def key_vars() -> tuple[str, ...]:
+    """What clean_env leaves out: every installed adapter's key variable, the config and the store."""
+    keys = sorted({cls.key_env for cls in discover().adapters.values() if cls.key_env})
+    return (*keys, "OSINT_FANOUT_CONFIG", "OSINT_FANOUT_STORE")
+
+
+KEY_VARS = key_vars()
 
 # Adapters that misbehave on purpose; each module defines one adapter class named Plugin.
 MISBEHAVING = {
@@ -223,23 +233,30 @@ MISBEHAVING = {
 }
 
 
+def install_plugin(root: Path, name: str, source: str) -> Path:
+    """Write module `ofp_<name>` (`source`, defining the adapter class `Plugin`) into `root`
+    with a .dist-info registering it as adapter `name`, as pip would; returns `root`, for
+    PYTHONPATH (or sys.path)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / f"ofp_{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    info = root / f"ofp_{name}-0.1.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: ofp-{name}\nVersion: 0.1\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[osint_fanout.adapters]\n{name} = ofp_{name}:Plugin\n", encoding="utf-8")
+    return root
+
+
 def install_plugins(root: Path, names: list[str]) -> Path:
     """Write the named misbehaving plugins into `root`, registered as entry points."""
-    root.mkdir(parents=True, exist_ok=True)
     for name in names:
-        (root / f"ofp_{name}.py").write_text(textwrap.dedent(MISBEHAVING[name]), encoding="utf-8")
-        info = root / f"ofp_{name}-0.1.dist-info"
-        info.mkdir(exist_ok=True)
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: ofp-{name}\nVersion: 0.1\n", encoding="utf-8")
-        (info / "entry_points.txt").write_text(
-            f"[osint_fanout.adapters]\n{name} = ofp_{name}:Plugin\n", encoding="utf-8"
-        )
+        install_plugin(root, name, MISBEHAVING[name])
     return root
 
 
 def clean_env(tmp: Path, extra: dict[str, str] | None = None, pythonpath: Path | None = None) -> dict[str, str]:
     """The environment a cron job might have: no keys, private config and cache dirs."""
-    env = {k: v for k, v in os.environ.items() if k not in KEY_VARS}
+    leave_out = key_vars()
+    env = {k: v for k, v in os.environ.items() if k not in leave_out}
     env.update({"HOME": str(tmp), "XDG_CONFIG_HOME": str(tmp / "config"), "XDG_CACHE_HOME": str(tmp / "cache")})
     env.pop("NO_COLOR", None)
     if pythonpath is not None:

@@ -1,10 +1,12 @@
 """The fault matrix: every adapter against every way its upstream can fail, end to end.
 
-Each plan runs the installed CLI once, against the loopback world, with one target per
-fault (faults are chosen per target), and checks for every target: the faulted adapter's
-status and error type, the other adapters' results intact, the run inside its deadline,
-valid JSON or NDJSON on stdout, the documented exit code, no traceback, no key anywhere
-but in the requests to its own service.
+The plans come from the world's services (tests/world/services.py: each declares what it
+serves and how its adapter meets its faults) and from the adapter registry; the machinery
+is tests/fault_kit.py. Each plan runs the installed CLI once, against the loopback world,
+with one target per fault (faults are chosen per target), and checks for every target: the
+faulted adapter's status and error type, the other adapters' results intact, the run
+inside its deadline, valid JSON or NDJSON on stdout, the documented exit code, no
+traceback, no key anywhere but in the requests to its own services.
 """
 
 from __future__ import annotations
@@ -12,217 +14,30 @@ from __future__ import annotations
 import json
 import signal
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
-import jsonschema
 import pytest
 
-from osint_fanout._schema import SCHEMA_DIR
+from osint_fanout._plugins import discover
+from tests.fault_kit import assert_keys_stay_home, plans, run_plan
+from tests.world.faults import HANG
+from tests.world.services import default_services
 from tests.world.world import World
 
-DEADLINE_S = 3.0
-ARGS = ("--timeout", "2", "--deadline", str(DEADLINE_S), "--concurrency", "200", "-vv")
-SCHEMAS = {name: json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text()) for name in ("json", "ndjson")}
-KEY_SERVICES = {"shodan": {"shodan"}, "virustotal": {"virustotal"}, "ct": {"certspotter"}}
-HANG = {"timeout", "cancelled"}
-
-# fault name -> (behaviour, its parameters)
-HTTP_FAULTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "slow": ("slow", {"delay_s": 0.5}),
-    "hang": ("hang", {}),
-    "reset": ("reset", {}),
-    "rate-limit-once": ("rate_limit", {"times": 1}),
-    "rate-limit-retry-after": ("rate_limit", {"retry_after": 1, "times": 1}),
-    "rate-limit-forever": ("rate_limit", {"retry_after": 3600}),
-    "server-error": ("server_error", {}),
-    "malformed": ("malformed", {}),
-    "wrong-shape": ("wrong_shape", {}),
-    "not-found": ("not_found", {}),
-    "unauthorized": ("unauthorized", {}),
-    "endless": ("endless", {}),
-    "redirect": ("redirect", {}),
-    "gzip-bomb": ("bomb", {"layers": 1}),
-    "stacked-bomb": ("bomb", {"layers": 2}),
-    "brotli-unasked": ("bomb", {"layers": 1, "encoding": "br"}),
-    "deep-json": ("deep", {}),
-}
-# What an adapter with no fallback source makes of each: (statuses allowed, error type).
-DIRECT: dict[str, tuple[set[str], str | None]] = {
-    "slow": ({"ok"}, None),
-    "hang": (HANG, None),
-    "reset": ({"error"}, "network"),
-    "rate-limit-once": ({"ok"}, None),
-    "rate-limit-retry-after": ({"ok"}, None),
-    "rate-limit-forever": ({"error"}, "rate_limited"),
-    "server-error": ({"error"}, "http"),
-    "malformed": ({"error"}, "parse"),
-    "wrong-shape": ({"error"}, "parse"),
-    "not-found": ({"empty"}, None),
-    "unauthorized": ({"error"}, "auth"),
-    "endless": ({"error"}, "too_large"),
-    "redirect": ({"error"}, "redirect"),  # the request carries a key: refused, the trap sees nothing
-    "gzip-bomb": ({"error"}, "too_large"),  # counted while it is decoded, in 64 KiB steps
-    "stacked-bomb": ({"error"}, "parse"),  # stacked encodings are refused before any decoding
-    "brotli-unasked": ({"error"}, "parse"),  # only what is advertised is decoded
-    "deep-json": ({"error"}, "parse"),
-}
-
-
-@dataclass
-class Plan:
-    adapter: str
-    service: str
-    faults: dict[str, tuple[str, dict[str, Any]]]
-    expect: dict[str, tuple[set[str], str | None]]
-    ip: bool = False
-    keys: bool = True
-    before: tuple[str, str, dict[str, Any]] | None = None
-    """A fault on another service first (e.g. crt.sh failing, so that Cert Spotter is asked)."""
-    source: dict[str, str] = field(default_factory=dict)
-    """Which source must have answered, for faults that a fallback absorbs."""
-
-
-PLANS = {
-    "virustotal": Plan("virustotal", "virustotal", HTTP_FAULTS, DIRECT),
-    "virustotal-ip": Plan("virustotal", "virustotal", HTTP_FAULTS, DIRECT, ip=True),
-    "shodan": Plan("shodan", "shodan", HTTP_FAULTS, DIRECT),
-    "shodan-ip": Plan("shodan", "shodan", HTTP_FAULTS, DIRECT, ip=True),
-    "internetdb": Plan(
-        "shodan",
-        "internetdb",
-        HTTP_FAULTS,
-        DIRECT | {"redirect": ({"error"}, "parse")},  # keyless: followed, and the trap's answer is no InternetDB one
-        ip=True,
-        keys=False,
-    ),
-    "ct-crtsh": Plan(
-        "ct",
-        "crtsh",
-        HTTP_FAULTS,
-        {name: ({"ok"}, None) for name in HTTP_FAULTS} | {"not-found": ({"empty"}, None)},
-        source={
-            name: "certspotter"
-            for name in HTTP_FAULTS
-            if name not in ("slow", "rate-limit-once", "rate-limit-retry-after", "not-found")
-        },
-    ),
-    "ct-certspotter": Plan("ct", "certspotter", HTTP_FAULTS, DIRECT, before=("crtsh", "malformed", {})),
-    "whois-rdap": Plan(
-        "whois",
-        "rdap",
-        HTTP_FAULTS,
-        DIRECT
-        | {name: ({"ok"}, None) for name in ("hang", "reset", "server-error")}
-        | {"redirect": ({"error"}, "parse")},  # keyless: followed, and the trap is no RDAP server
-        source={"hang": "whois", "reset": "whois", "server-error": "whois", "slow": "rdap"},
-    ),
-    "whois-port43": Plan(
-        "whois",
-        "whois",
-        {
-            name: (name, params)
-            for name, params in [
-                ("slow", {"delay_s": 0.3}),
-                ("hang", {}),
-                ("reset", {}),
-                ("garbage", {}),
-                ("not_found", {}),
-                ("endless", {}),
-            ]
-        },
-        {
-            "slow": ({"ok"}, None),
-            "hang": (HANG, None),
-            "reset": ({"error"}, "network"),
-            "garbage": ({"error"}, "parse"),
-            "not_found": ({"empty"}, None),
-            "endless": ({"error"}, "too_large"),
-        },
-        before=("rdap", "server_error", {"status": 500}),  # 500 is not retried: port 43 gets the time
-        source={"slow": "whois"},
-    ),
-    "dns": Plan(
-        "dns",
-        "dns",
-        {
-            name: (name, {"delay_s": 0.5} if name == "slow" else {})
-            for name in ("slow", "hang", "servfail", "refused", "nxdomain")
-        },
-        {
-            "slow": ({"ok"}, None),
-            "hang": (HANG, None),
-            "servfail": ({"error"}, "servfail"),
-            "refused": ({"error"}, "refused"),
-            "nxdomain": ({"empty"}, None),
-        },
-    ),
-}
-# What the other adapters must still say, per target kind (no fault on their upstreams).
-INTACT = {
-    False: {"dns": {"ok"}, "whois": {"ok"}, "ct": {"ok"}, "shodan": {"ok"}, "virustotal": {"ok"}},
-    True: {"dns": {"ok", "empty"}, "whois": {"ok"}, "ct": {"skipped"}, "shodan": {"ok"}, "virustotal": {"ok"}},
-}
-
-
-def target_for(plan_name: str, index: int, fault: str, ip: bool) -> str:
-    return f"198.51.100.{10 + index}" if ip else f"{fault}.{plan_name}.example.com"
+PLANS = {plan.name: plan for plan in plans(default_services(), discover().adapters)}
 
 
 @pytest.mark.parametrize("plan_name", list(PLANS))
 def test_fault_matrix(world: World, plan_name: str) -> None:
-    plan = PLANS[plan_name]
-    world.write_config(keys=plan.keys, run={"max_body_bytes": 1 << 20})
-    targets: dict[str, str] = {}
-    for index, (fault, (behaviour, params)) in enumerate(plan.faults.items()):
-        target = target_for(plan_name, index, fault, plan.ip)
-        targets[target] = fault
-        if plan.before:
-            world.behave(plan.before[0], target, plan.before[1], **plan.before[2])
-        world.behave(plan.service, target, behaviour, **params)
     fmt = "ndjson" if list(PLANS).index(plan_name) % 2 else "json"
-    run = world.run_cli("search", *targets, "-f", fmt, *ARGS, env=world.key_env() if plan.keys else {})
-
-    assert run.wall_s < DEADLINE_S + 0.5, f"{plan_name} took {run.wall_s:.2f} s"
-    assert "Traceback" not in run.stderr
-    results = _results(run.stdout, fmt)
-    assert {r["target"]["value"] for r in results} == set(targets)
-    failed = False
-    for result in results:
-        fault = targets[result["target"]["value"]]
-        status, error_type = result["status"], (result["error"] or {}).get("type")
-        failed |= status in ("error", "timeout", "cancelled")
-        where = f"{plan_name}/{fault}/{result['adapter']}: {status} {result['error']}"
-        if result["adapter"] != plan.adapter:
-            intact = {"skipped"} if result["adapter"] == "virustotal" and not plan.keys else INTACT[plan.ip]
-            assert status in (intact if isinstance(intact, set) else intact[result["adapter"]]), where
-            continue
-        statuses, expected_type = plan.expect[fault]
-        assert status in statuses, where
-        if expected_type is not None:
-            assert error_type == expected_type, where
-        if fault in plan.source:
-            assert result["data"]["source"] == plan.source[fault], where
-    assert run.code == (1 if failed else 0)
-    _assert_keys_stay_home(world, run.stdout + run.stderr)
+    run_plan(world, PLANS[plan_name], fmt=fmt)
 
 
-def _results(stdout: str, fmt: str) -> list[dict[str, Any]]:
-    lines = [json.loads(line) for line in stdout.splitlines()]
-    for line in lines:
-        jsonschema.validate(line, SCHEMAS[fmt])
-    if fmt == "ndjson":
-        return lines
-    return [result | {"target": report["target"]} for report in lines for result in report["results"]]
-
-
-def _assert_keys_stay_home(world: World, output: str) -> None:
-    for adapter, key in world.keys.items():
-        assert key not in output, f"the {adapter} key leaked into the output"
-        for request in world.requests():
-            if key in request.raw or any(key in value for value in request.headers.values()):
-                assert request.service in KEY_SERVICES[adapter], f"the {adapter} key reached {request.service}"
-    assert not [r for r in world.requests("trap") if any(k in r.raw for k in world.keys.values())]
+def test_every_adapter_of_the_world_is_in_the_matrix(world: World) -> None:
+    """A service leaves the matrix only with a reason, and no adapter is left out."""
+    planned = {plan.service for plan in PLANS.values()}
+    for service in world.services.values():
+        assert service.name in planned or service.matrix.skip, f"{service.name}: no plan and no reason"
+    assert {plan.adapter for plan in PLANS.values()} == set(world.adapters())
 
 
 def test_everything_hanging_at_once_ends_by_the_deadline(world: World) -> None:
@@ -233,7 +48,7 @@ def test_everything_hanging_at_once_ends_by_the_deadline(world: World) -> None:
     assert run.wall_s < 3.5
     assert run.code == 1
     statuses = {r["adapter"]: r["status"] for r in run.json()["results"]}
-    assert set(statuses) == {"dns", "whois", "ct", "shodan", "virustotal"}
+    assert set(statuses) == set(world.adapters())
     assert set(statuses.values()) <= HANG
     assert "Traceback" not in run.stderr
 
@@ -315,4 +130,4 @@ def test_the_most_verbose_logging_never_shows_a_key(world: World) -> None:
     world.behave("virustotal", "*", "unauthorized")  # an error echoing the request
     run = world.run_cli("search", "example.com", "198.51.100.7", "-f", "ndjson", "-vvv", env=world.key_env())
     assert "GET" in run.stderr and "HTTP Request" in run.stderr  # httpx's own lines are shown at -vvv
-    _assert_keys_stay_home(world, run.stdout + run.stderr)
+    assert_keys_stay_home(world, run.stdout + run.stderr)

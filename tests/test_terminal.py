@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.terminal import Terminal
-from tests.world.world import World
+from tests.world.world import World, served_adapters
 
-ADAPTERS = ("ct", "dns", "shodan", "virustotal", "whois")
+ADAPTERS = tuple(served_adapters())
 FOOTER = re.compile(r"^(\d+\.\d\d)s · (.+)$")
 
 

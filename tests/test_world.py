@@ -17,6 +17,7 @@ import httpx
 import pytest
 import whois.parser
 
+from osint_fanout import TargetKind
 from osint_fanout._plugins import discover
 from osint_fanout._settings import load_settings
 from tests.world.probe import dns_ask, dns_values, whois_query
@@ -43,7 +44,8 @@ def test_start_and_stop_are_fast_and_leave_no_thread() -> None:
     started = time.monotonic()
     world = World().start()
     assert time.monotonic() - started < 0.5
-    ports = [world.dns.port, world.whois["whois"].port, *(server.port for server in world.http.values())]
+    ports = [server.port for server in world.servers.values()]  # type: ignore[attr-defined]
+    assert len(ports) == len(world.services) + 1  # and the trap
     world.stop()
     assert set(threading.enumerate()) <= before
     for port in ports:  # every port is free again
@@ -315,18 +317,22 @@ def test_config_points_every_adapter_at_loopback(world: World) -> None:
     config = tomllib.loads(path.read_text("utf-8"))
     assert config["run"] == {"deadline_s": 5}
     adapters = config["adapters"]
-    assert set(adapters) == {"dns", "whois", "ct", "shodan", "virustotal"}
+    assert list(adapters) == world.adapters() and len(adapters) >= 5
     assert "rdap_url" not in adapters["whois"] and adapters["ct"]["rate_limit"] == "1/s"
     assert all(section["rate_limit"] == "off" for name, section in adapters.items() if name != "ct")
     assert adapters["virustotal"]["api_key"] == world.keys["virustotal"]
-    where = [
-        url
-        for section in adapters.values()
-        for key, value in section.items()
-        if "url" in key or "server" in key
-        for url in (value if isinstance(value, list) else [value])
-    ]
-    assert len(where) == 10 and all(url.removeprefix("http://").startswith("127.0.0.1:") for url in where)
+    assert {name for name, section in adapters.items() if "api_key" in section} == set(world.keys)
+    where = []
+    for service in world.services.values():  # each option a service declares points at it
+        assert service.serves is not None
+        value = adapters[service.serves.adapter].get(service.serves.option)
+        if service.name == "rdap":
+            assert value is None  # removed above
+            continue
+        where += value if isinstance(value, list) else [value]
+        assert world.url(service.name) in where[-1]
+    assert len(where) == len(world.services) - 1
+    assert all(url.removeprefix("http://").startswith("127.0.0.1:") for url in where)
     settings = load_settings(discover(), path, env={})  # the real loader accepts every key
     assert settings.run.deadline_s == 5
 
@@ -375,20 +381,23 @@ def test_e2e_a_hanging_dns_name_ends_by_the_deadline(world: World) -> None:
 
 def test_e2e_every_adapter_on_a_domain_and_an_ip(world: World) -> None:
     keys = world.key_env()
+    assert set(keys) == {world.adapter(name).key_env for name in world.keys} and len(keys) >= 3
     domain = world.run_cli("search", "example.com", "-f", "json", env=keys)
     assert domain.code == 0, domain.stderr
-    assert {name: r["status"] for name, r in results(domain).items()} == dict.fromkeys(
-        ("ct", "dns", "shodan", "virustotal", "whois"), "ok"
-    )
+    assert {name: r["status"] for name, r in results(domain).items()} == dict.fromkeys(world.adapters(), "ok")
     address = world.run_cli("search", IP, "-f", "json", env=keys)
     statuses = {name: r["status"] for name, r in results(address).items()}
-    assert statuses == {"ct": "skipped", "dns": "ok", "shodan": "ok", "virustotal": "ok", "whois": "ok"}
-    # Each key went to its own service only, and no output shows one.
-    for adapter, service in (("shodan", "shodan"), ("virustotal", "virustotal")):
-        key = world.keys[adapter]
-        assert {r.service for r in world.requests() if key in r.raw} == {service}
+    handled = {name for name in world.adapters() if TargetKind.IPV4 in world.adapter(name).kinds}
+    assert statuses == {name: "ok" if name in handled else "skipped" for name in world.adapters()}
+    assert statuses["ct"] == "skipped"  # ct: domains only
+    # Each key went to its own services only (those asked got it), and no output shows one.
+    for adapter, key in world.keys.items():
+        allowed = {s.name for s in world.services_of(adapter) if s.serves and s.serves.key}
+        asked = {s for s in allowed if world.requests(s)}
+        assert {r.service for r in world.requests() if key in r.raw} == asked, adapter
         for run in (domain, address):
             assert key not in run.stdout + run.stderr
+    assert {"shodan", "virustotal"} <= {r.service for r in world.requests() if any(k in r.raw for k in keys.values())}
 
 
 def test_e2e_whois_through_the_redirector_and_the_port43_referral(world: World) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import bombs
 from .base import Behaviour, Request, RequestLog, TcpServer
+from .declare import Upstream
 
 HTML_ERROR = (
     "<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n"
@@ -56,11 +57,15 @@ class Reply:
         return cls(status, json.dumps(data).encode(), content_type)
 
 
-class Service:
-    """One upstream's formats. Subclasses set `name` and override `target` and `answer`."""
+class Service(Upstream):
+    """One HTTP upstream's formats. Subclasses set `name` (and `serves`, see declare.py)
+    and override `target` and `answer`."""
 
     name = "service"
     content_type = "application/json"
+
+    def server(self) -> HttpServer:
+        return HttpServer(self, self.world.log, redirect_to=self.world.url("trap"))
 
     def target(self, path: str, query: dict[str, list[str]]) -> str | None:
         """The domain or IP a request is about; None for an unknown route (404)."""

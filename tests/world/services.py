@@ -1,19 +1,40 @@
 """The upstreams, in their documented formats (see the README of tests/world for sources).
 
-Each answers for any target by templating the fixture data (templates.py). Services with
-keys check them against `keys` (a dict shared with the World, so tests may change it).
+Each answers for any target by templating the fixture data (templates.py), and declares
+what it stands in for (`serves`, declare.py) and how the fault matrix tries it (`matrix`,
+faults.py). `@in_world` puts a service in every World; a test adds its own with
+`world.add_service(...)`. Services with keys check them against `world.keys`, so tests
+may change those.
 """
 
 from __future__ import annotations
 
 import posixpath
-from typing import Any
+from typing import Any, TypeVar
 
 from .base import Request
-from .http_server import HTML_ERROR, Reply, Service
+from .declare import DOMAINS, IPS, Form, Serves, Upstream
+from .dns_server import DnsServer
+from .faults import EMPTY, FOLLOWED, HTTP_FAULTS, HUNG, OK, Fault, Matrix, error
+from .http_server import HTML_ERROR, HttpServer, Reply, Service
 from .templates import is_ip, render
+from .whois_server import WhoisServer
+from .zone import zone_records
 
 _REASONS = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}
+U = TypeVar("U", bound=type[Upstream])
+_CATALOGUE: list[type[Upstream]] = []
+
+
+def in_world(cls: U) -> U:
+    """Class decorator: every World starts this service (in the order they are defined)."""
+    _CATALOGUE.append(cls)
+    return cls
+
+
+def default_services() -> list[Upstream]:
+    """A fresh instance of every `@in_world` service."""
+    return [cls() for cls in _CATALOGUE]
 
 
 def _segments(path: str) -> list[str]:
@@ -29,13 +50,86 @@ def _after(path: str, *names: str) -> str | None:
     return None
 
 
+# -- DNS and port-43 WHOIS ---------------------------------------------------------------
+
+
+@in_world
+class Dns(Upstream):
+    """A real DNS server (UDP and TCP) for every test name (zone.py)."""
+
+    name = "dns"
+    serves = Serves(
+        "dns",
+        "nameservers",
+        form=Form.ADDRESSES,
+        settings={"tcp": False},
+        intact=dict.fromkeys(IPS, frozenset({"ok", "empty"})),  # the matrix's IPs have no PTR
+    )
+    matrix = Matrix(
+        faults={"slow": Fault("slow", {"delay_s": 0.5})}
+        | {n: Fault(n) for n in ("hang", "servfail", "refused", "nxdomain")},
+        expect={
+            "slow": OK,
+            "hang": HUNG,
+            "servfail": error("servfail"),
+            "refused": error("refused"),
+            "nxdomain": EMPTY,
+        },
+        kinds=DOMAINS,
+    )
+
+    def server(self) -> DnsServer:
+        return DnsServer(zone={}, fallback=zone_records)
+
+
+@in_world
+class WhoisRegistry(Upstream):
+    """Port 43, a thin registry (Verisign's format): what the whois adapter falls back to."""
+
+    name = "whois"
+    serves = Serves("whois", "whois_server", DOMAINS, form=Form.ADDRESS)
+    matrix = Matrix(
+        faults={
+            "slow": Fault("slow", {"delay_s": 0.3}),
+            **{name: Fault(name) for name in ("hang", "reset", "garbage", "not_found", "endless")},
+        },
+        expect={
+            "slow": OK,
+            "hang": HUNG,
+            "reset": error("network"),
+            "garbage": error("parse"),
+            "not_found": EMPTY,
+            "endless": error("too_large"),
+        },
+        before=("rdap", Fault("server_error", {"status": 500})),  # 500 is not retried: port 43 gets the time
+        source={"slow": "whois"},
+    )
+
+    def server(self) -> WhoisServer:
+        return WhoisServer(self.name, self.world.log, role="registry")
+
+
+@in_world
+class IanaWhois(Upstream):
+    """Port 43 like whois.iana.org: refers every TLD to the `whois` service."""
+
+    name = "iana_whois"
+    serves = Serves("whois", "iana_whois_server", DOMAINS, form=Form.ADDRESS)
+    matrix = Matrix(skip="the world's config names the registry (whois_server): IANA is not asked")
+
+    def server(self) -> WhoisServer:
+        return WhoisServer(self.name, self.world.log, role="iana", refer=lambda: self.world.url("whois"))
+
+
+# -- HTTP ---------------------------------------------------------------------------------
+
+
+@in_world
 class Shodan(Service):
     """REST API: GET /shodan/host/{ip}?key=K and GET /dns/domain/{domain}?key=K."""
 
     name = "shodan"
-
-    def __init__(self, keys: dict[str, str]) -> None:
-        self.keys = keys
+    serves = Serves("shodan", "base_url", key=True)
 
     def target(self, path: str, query: dict[str, list[str]]) -> str | None:
         parts = _segments(path)
@@ -44,7 +138,7 @@ class Shodan(Service):
         return None
 
     def answer(self, request: Request, replace: dict[str, str] | None) -> Reply:
-        if request.query.get("key", [""])[0] != self.keys.get(self.name):
+        if request.query.get("key", [""])[0] != self.key:
             return self.error(401, "Please provide a valid API key.")
         fixture = "shodan/host.json" if request.path.startswith("/shodan/") else "shodan/dns_domain.json"
         return Reply(200, render(fixture, request.target or "", replace))
@@ -66,10 +160,13 @@ class Shodan(Service):
         return Reply.json(200, {"domain": target, "subdomains": "www", "data": {"type": 1}})
 
 
+@in_world
 class InternetDb(Service):
     """Keyless InternetDB: GET /{ip}."""
 
     name = "internetdb"
+    serves = Serves("shodan", "internetdb_url", IPS)
+    matrix = Matrix(keys=False, expect=FOLLOWED)  # shodan asks it only without a key
 
     def target(self, path: str, query: dict[str, list[str]]) -> str | None:
         parts = _segments(path)
@@ -88,10 +185,12 @@ class InternetDb(Service):
         return Reply.json(200, {"ip": target, "ports": "22", "vulns": {"CVE": 1}})
 
 
+@in_world
 class VirusTotal(Service):
     """API v3: GET [/api/v3]/domains/{domain} and /ip_addresses/{ip}, key in x-apikey."""
 
     name = "virustotal"
+    serves = Serves("virustotal", "base_url", suffix="/api/v3", key=True)
     CODES = {
         400: "BadRequestError",
         401: "WrongCredentialsError",
@@ -101,9 +200,6 @@ class VirusTotal(Service):
         503: "TransientError",
     }
 
-    def __init__(self, keys: dict[str, str]) -> None:
-        self.keys = keys
-
     def target(self, path: str, query: dict[str, list[str]]) -> str | None:
         parts = _segments(path.removeprefix("/api/v3"))
         return parts[1] if len(parts) == 2 and parts[0] in ("domains", "ip_addresses") else None
@@ -112,7 +208,7 @@ class VirusTotal(Service):
         key = request.headers.get("x-apikey")
         if not key:
             return self.error(401, "X-Apikey header is missing", "AuthenticationRequiredError")
-        if key != self.keys.get(self.name):
+        if key != self.key:
             return self.error(401, "Wrong API key")
         fixture = "virustotal/ip_address.json" if "/ip_addresses/" in request.path else "virustotal/domain.json"
         return Reply(200, render(fixture, request.target or "", replace))
@@ -136,10 +232,20 @@ class VirusTotal(Service):
         return Reply.json(200, {"data": [{"id": target, "attributes": "none"}]})
 
 
+@in_world
 class CrtSh(Service):
     """crt.sh search: GET /?q=%.{domain}&output=json; errors are HTML or plain text."""
 
     name = "crtsh"
+    serves = Serves("ct", "crtsh_url", DOMAINS)
+    matrix = Matrix(  # Cert Spotter absorbs every fault of crt.sh
+        expect=dict.fromkeys(HTTP_FAULTS, OK) | {"not-found": EMPTY},
+        source={
+            name: "certspotter"
+            for name in HTTP_FAULTS
+            if name not in ("slow", "rate-limit-once", "rate-limit-retry-after", "not-found")
+        },
+    )
 
     def target(self, path: str, query: dict[str, list[str]]) -> str | None:
         if path != "/":
@@ -163,13 +269,13 @@ class CrtSh(Service):
         return Reply.json(200, {"id": 1, "name_value": [target]})
 
 
+@in_world
 class CertSpotter(Service):
     """Cert Spotter v1: GET /v1/issuances?domain=D&...; optional Authorization: Bearer KEY."""
 
     name = "certspotter"
-
-    def __init__(self, keys: dict[str, str]) -> None:
-        self.keys = keys
+    serves = Serves("ct", "certspotter_url", DOMAINS, key=True)
+    matrix = Matrix(before=("crtsh", Fault("malformed")))  # asked once crt.sh has failed
 
     def target(self, path: str, query: dict[str, list[str]]) -> str | None:
         if not path.rstrip("/").endswith("/v1/issuances"):
@@ -178,7 +284,7 @@ class CertSpotter(Service):
 
     def answer(self, request: Request, replace: dict[str, str] | None) -> Reply:
         auth = request.headers.get("authorization")
-        if auth is not None and auth != f"Bearer {self.keys.get('ct')}":
+        if auth is not None and auth != f"Bearer {self.key}":
             return self.error(401, "The API key is invalid")
         return Reply(200, render("ct/certspotter.json", request.target or "", replace))
 
@@ -196,11 +302,18 @@ class CertSpotter(Service):
         return Reply.json(200, {"issuances": [{"dns_names": target}]})
 
 
+@in_world
 class Rdap(Service):
     """RDAP (RFC 9083): GET {base}/domain/{name} and {base}/ip/{address}."""
 
     name = "rdap"
     content_type = "application/rdap+json"
+    serves = Serves("whois", "rdap_url")
+    matrix = Matrix(  # for a domain, port 43 absorbs what makes RDAP unreachable or broken
+        expect=dict.fromkeys(("hang", "reset", "server-error"), OK) | FOLLOWED,  # keyless: redirects followed
+        kinds=DOMAINS,
+        source={"hang": "whois", "reset": "whois", "server-error": "whois", "slow": "rdap"},
+    )
 
     def target(self, path: str, query: dict[str, list[str]]) -> str | None:
         return _after(path, "domain", "ip")
@@ -227,32 +340,36 @@ class Rdap(Service):
         return Reply.json(200, data, self.content_type)
 
 
+@in_world
 class RdapRedirector(Rdap):
-    """Like https://rdap.org: redirects every query to the RDAP server that answers it."""
+    """Like https://rdap.org: redirects every query to the `rdap` service."""
 
     name = "rdap_fallback"
-
-    def __init__(self, rdap_url: str) -> None:
-        self.rdap_url = rdap_url
+    serves = Serves("whois", "rdap_fallback_url")
+    matrix = Matrix(skip="asked only for what the bootstrap lacks, and the world's config sets rdap_url")
 
     def answer(self, request: Request, replace: dict[str, str] | None) -> Reply:
         kind = "ip" if is_ip((request.target or "").split("/")[0]) else "domain"
-        return Reply(302, b"", "text/plain", {"Location": f"{self.rdap_url}/{kind}/{request.target}"})
+        return Reply(302, b"", "text/plain", {"Location": f"{self.world.url('rdap')}/{kind}/{request.target}"})
 
 
+@in_world
 class Bootstrap(Service):
-    """The IANA RDAP bootstrap files (RFC 9224), all pointing at the world's RDAP server."""
+    """The IANA RDAP bootstrap files (RFC 9224), all pointing at the `rdap` service; the
+    TLDs are the world's RDAP_TLDS."""
 
     name = "bootstrap"
+    serves = Serves("whois", "bootstrap_url")
+    matrix = Matrix(skip="the world's config sets rdap_url: the bootstrap is not read")
     ENTRIES: dict[str, list[str]] = {
         "ipv4.json": ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"],
         "ipv6.json": ["2001:db8::/32"],
         "asn.json": ["64496-64511", "65536-65551"],
     }
 
-    def __init__(self, rdap_url: str, tlds: tuple[str, ...]) -> None:
-        self.rdap_url = rdap_url
-        self.entries = {**self.ENTRIES, "dns.json": list(tlds)}
+    @property
+    def entries(self) -> dict[str, list[str]]:
+        return {**self.ENTRIES, "dns.json": list(self.world.RDAP_TLDS)}
 
     def target(self, path: str, query: dict[str, list[str]]) -> str | None:
         name = posixpath.basename(path)
@@ -264,15 +381,19 @@ class Bootstrap(Service):
             "version": "1.0",
             "publication": "2024-05-01T10:00:00Z",
             "description": f"RDAP bootstrap file for {name.removesuffix('.json')} (loopback world)",
-            "services": [[self.entries[name], [f"{self.rdap_url}/"]]],
+            "services": [[self.entries[name], [f"{self.world.url('rdap')}/"]]],
         }
         return Reply.json(200, data)
 
 
 class Trap(Service):
-    """The host a hostile redirect points to: answers anything, so the log shows all."""
+    """The host a hostile redirect points to (127.0.0.2): answers anything, so the log
+    shows all. Every World has one; it serves no adapter."""
 
     name = "trap"
+
+    def server(self) -> HttpServer:
+        return HttpServer(self, self.world.log, host="127.0.0.2")
 
     def target(self, path: str, query: dict[str, list[str]]) -> str | None:
         return path

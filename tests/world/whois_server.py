@@ -1,14 +1,16 @@
 """A port-43 WHOIS server on loopback (RFC 3912): read one line, answer text, close.
 
 Two roles: "iana" answers every query like whois.iana.org, with a "refer: host:port"
-line naming the registry server; "registry" answers domain queries like a thin
-registry (Verisign's format), and "No match" for anything else.
+line naming the registry server (`refer`: 'host:port', or a function that gives it when
+asked); "registry" answers domain queries like a thin registry (Verisign's format), and
+"No match" for anything else.
 """
 
 from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Callable
 
 from .base import Request, RequestLog, TcpServer
 from .templates import load, render
@@ -31,7 +33,14 @@ MAX_QUERY = 4096
 
 class WhoisServer(TcpServer):
     def __init__(
-        self, name: str, log: RequestLog, *, role: str, refer: str = "", host: str = "127.0.0.1", port: int = 0
+        self,
+        name: str,
+        log: RequestLog,
+        *,
+        role: str,
+        refer: str | Callable[[], str] = "",
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         if role not in ("iana", "registry"):
             raise ValueError(f"role must be 'iana' or 'registry', not {role!r}")
@@ -73,7 +82,8 @@ class WhoisServer(TcpServer):
         if self.role == "iana":
             tld = target.rsplit(".", 1)[-1].upper()
             text = load("whois/iana_com.txt")
-            text = re.sub(r"(?m)^(refer|whois):(\s*)\S+", rf"\g<1>:\g<2>{self.refer}", text)
+            refer = self.refer() if callable(self.refer) else self.refer
+            text = re.sub(r"(?m)^(refer|whois):(\s*)\S+", rf"\g<1>:\g<2>{refer}", text)
             text = re.sub(r"(?m)^domain:(\s*)\S+", rf"domain:\g<1>{tld}", text)
             for old, new in (replace or {}).items():
                 text = text.replace(old, new)

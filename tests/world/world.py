@@ -10,80 +10,55 @@ with World() as world:
 
 from __future__ import annotations
 
-import json
+import importlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-import dns.reversename
+from osint_fanout import Adapter, KeyPolicy
+from osint_fanout._plugins import Registry, discover
 
-from . import http_server, services, whois_server
+from . import http_server, whois_server
 from .base import WILDCARD, Behaviour, Request, RequestLog
+from .cli import CliResult, CliTimeout, cli_command, inherited_setting
+from .declare import Form, Server, Upstream
 from .dns_server import DnsServer, Records
 from .http_server import HttpServer
-from .templates import DOMAIN, IP
+from .services import Trap, default_services
+from .templates import IP
+from .toml_text import toml_table
 from .whois_server import WhoisServer
+from .zone import IP6, TEST_DOMAINS, zone_records
 
-IP6 = "2001:db8::7"
-TEST_DOMAINS = ("example.com", "example.net", "example.org", "test", "example")
-"""DNS answers for these names and every name under them (a full record set)."""
-KEY_ENV = {"shodan": "SHODAN_API_KEY", "virustotal": "VT_API_KEY", "ct": "CERTSPOTTER_API_KEY"}
+__all__ = [
+    "IP",
+    "IP6",
+    "TEST_DOMAINS",
+    "CliResult",
+    "CliTimeout",
+    "World",
+    "cli_command",
+    "served_adapters",
+    "zone_records",
+]
+
 DNS_BEHAVIOURS = {"normal": "", "slow": "slow", "hang": "drop", "drop": "drop"} | {
     name: name for name in ("servfail", "refused", "nxdomain")
 }
-HTTP_SERVICES = ("shodan", "internetdb", "virustotal", "crtsh", "certspotter", "rdap", "rdap_fallback", "bootstrap")
-WHOIS_SERVICES = ("whois", "iana_whois")
-SERVICES = ("dns", *WHOIS_SERVICES, *HTTP_SERVICES, "trap")
-
-
-class CliResult(NamedTuple):
-    code: int
-    stdout: str
-    stderr: str
-    wall_s: float
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-    def ndjson(self) -> list[Any]:
-        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
-
-
-class CliTimeout(AssertionError):
-    """The CLI was still running when run_cli's timeout passed (it was killed)."""
-
-
-PTR_NAMES = {dns.reversename.from_address(address).to_text(omit_final_dot=True) for address in (IP, IP6)}
-
-
-def zone_records(name: str) -> Records | None:
-    """The DNS records of any test name: a full set for domains, PTR for the test IPs."""
-    if name in PTR_NAMES:
-        return {"PTR": [f"host.{DOMAIN}."]}
-    base = name.removeprefix("_dmarc.")
-    if not any(base == suffix or base.endswith("." + suffix) for suffix in TEST_DOMAINS):
-        return None
-    if base != name:
-        return {"TXT": [f'"v=DMARC1; p=reject; rua=mailto:dmarc@{base}"']}
-    return {
-        "A": [IP],
-        "AAAA": [IP6],
-        "MX": [f"10 mail.{name}."],
-        "NS": [f"ns1.{name}.", f"ns2.{name}."],
-        "TXT": ['"v=spf1 ip4:198.51.100.0/24 -all"', '"world-site-verification=0123456789"'],
-        "SOA": [f"ns1.{name}. hostmaster.{name}. 2024050101 7200 3600 1209600 3600"],
-        "CAA": ['0 issue "letsencrypt.org"', '0 iodef "mailto:security@example.com"'],
-    }
+TRAP = "trap"
 
 
 class World:
     """Start with `with World() as world:` (or start()/stop()). `home` (a temp dir by
-    default) holds the config and is HOME and XDG_* for the CLI runs."""
+    default) holds the config and is HOME and XDG_* for the CLI runs.
+
+    The services are every `@in_world` one of services.py, plus any `add_service` adds;
+    the config, `keys` and `key_env()` come from their declarations (declare.py) and the
+    adapters' metadata in `registry`."""
 
     RDAP_TLDS = ("com", "net", "org", "test")
     """TLDs in the bootstrap dns.json; "example" is left out on purpose (no RDAP service)."""
@@ -93,41 +68,89 @@ class World:
         self.home = Path(tempfile.mkdtemp(prefix="osint-world-")) if home is None else Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
         self.log = RequestLog()
-        self.keys = {name: f"world-{name}-key-{os.urandom(6).hex()}" for name in KEY_ENV}
-        """Valid keys by adapter (ct's is Cert Spotter's); servers refuse any other."""
+        self.registry: Registry = discover()
+        """The installed adapters, as the CLI finds them (re-read for an adapter it lacks)."""
+        self.services: dict[str, Upstream] = {}
+        """Every service but the trap, by name, in the order they start."""
+        self.keys: dict[str, str] = {}
+        """Valid keys by adapter, for every keyed adapter the world serves (ct's is Cert
+        Spotter's); services that check keys refuse any other."""
         self.config_path: Path | None = None
+        self.servers: dict[str, Server] = {}
         self.http: dict[str, HttpServer] = {}
         self.whois: dict[str, WhoisServer] = {}
         self.dns: DnsServer
-        self._running: list[Any] = []
+        self._running: list[Server] = []
+        self._started = False
+        for service in default_services():
+            self.add_service(service)
+
+    # -- services and adapters ---------------------------------------------
+
+    def add_service(self, service: Upstream) -> Upstream:
+        """Add a service (before or after start; a running world starts it at once). Its
+        adapter must be installed: the registry is re-read once when it is unknown. A keyed
+        adapter gets a key in `keys` with its first service."""
+        if service.name in self.services or service.name == TRAP:
+            raise ValueError(f"the world already has a service named {service.name!r}")
+        serves = service.serves
+        keyed = False
+        if serves is not None:
+            cls = self.adapter(serves.adapter)
+            if serves.option not in cls.Options.model_fields:
+                options = ", ".join(cls.Options.model_fields)
+                raise ValueError(
+                    f"{service.name}: [adapters.{serves.adapter}] has no option {serves.option!r} ({options})"
+                )
+            keyed = cls.key is not KeyPolicy.NONE
+            if serves.key and not keyed:
+                raise ValueError(f"{service.name} checks a key, but the {serves.adapter} adapter takes none")
+        service.bind(self)
+        if self._started:
+            self._serve(service)
+        self.services[service.name] = service
+        if serves is not None and keyed:
+            self.keys.setdefault(serves.adapter, f"world-{serves.adapter}-key-{os.urandom(6).hex()}")
+        return service
+
+    def adapter(self, name: str) -> type[Adapter[Any]]:
+        """An installed adapter's class, from the registry (re-read once if it is missing,
+        e.g. after a test put a plugin on sys.path)."""
+        if name not in self.registry.adapters:
+            importlib.invalidate_caches()
+            self.registry = discover()
+        cls = self.registry.adapters.get(name)
+        if cls is None:
+            why = self.registry.failed.get(name) or "no entry point of that name in osint_fanout.adapters"
+            raise ValueError(
+                f"adapter {name!r} is not installed ({why}); installed: {', '.join(self.registry.adapters)}"
+            )
+        return cls
+
+    def adapters(self) -> list[str]:
+        """The adapters the world serves (each has at least one service), in order."""
+        return list(dict.fromkeys(s.serves.adapter for s in self.services.values() if s.serves is not None))
+
+    def services_of(self, adapter: str) -> list[Upstream]:
+        return [s for s in self.services.values() if s.serves is not None and s.serves.adapter == adapter]
 
     # -- life cycle --------------------------------------------------------
 
     def start(self) -> World:
         try:
-            self.dns = self._run(DnsServer(zone={}, fallback=zone_records))
-            trap = self._run(HttpServer(services.Trap(), self.log, host="127.0.0.2"))
-            rdap = self._http(services.Rdap(), trap.url)
-            for service in (
-                services.Shodan(self.keys),
-                services.InternetDb(),
-                services.VirusTotal(self.keys),
-                services.CrtSh(),
-                services.CertSpotter(self.keys),
-                services.RdapRedirector(rdap.url),
-                services.Bootstrap(rdap.url, self.RDAP_TLDS),
-            ):
-                self._http(service, trap.url)
-            self.http["trap"] = trap
-            registry = self._run(WhoisServer("whois", self.log, role="registry"))
-            iana = self._run(WhoisServer("iana_whois", self.log, role="iana", refer=registry.address))
-            self.whois = {"whois": registry, "iana_whois": iana}
+            trap = Trap()
+            trap.bind(self)
+            self._serve(trap)
+            for service in self.services.values():
+                self._serve(service)
         except BaseException:
             self.stop()
             raise
+        self._started = True
         return self
 
     def stop(self) -> None:
+        self._started = False
         while self._running:
             self._running.pop().stop()
         if self._own_home:
@@ -139,14 +162,17 @@ class World:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _run(self, server: Any) -> Any:
+    def _serve(self, service: Upstream) -> None:
+        server = service.server()
         self._running.append(server)
-        return server.start()
-
-    def _http(self, service: http_server.Service, trap_url: str) -> HttpServer:
-        server = self._run(HttpServer(service, self.log, redirect_to=trap_url))
-        self.http[service.name] = server
-        return server
+        server.start()
+        self.servers[service.name] = server
+        if isinstance(server, HttpServer):
+            self.http[service.name] = server
+        elif isinstance(server, WhoisServer):
+            self.whois[service.name] = server
+        elif isinstance(server, DnsServer) and not hasattr(self, "dns"):
+            self.dns = server
 
     # -- faults and the log ----------------------------------------------
 
@@ -162,12 +188,12 @@ class World:
     ) -> None:
         """Make `service` treat requests about `target` ("*": every target) this way.
 
-        `service` "*" means every service that has `behaviour`. `delay_s` delays any
-        behaviour ("slow" is "normal" after `delay_s`, default 1 s); `times` limits it to
-        that many requests, then the service is normal again (not for dns).
+        `service` "*" means every service (not the trap) that has `behaviour`. `delay_s`
+        delays any behaviour ("slow" is "normal" after `delay_s`, default 1 s); `times`
+        limits it to that many requests, then the service is normal again (not for dns).
         """
         if service == WILDCARD:
-            chosen = [name for name in SERVICES[:-1] if behaviour in self._known(name)]
+            chosen = [name for name in self.services if behaviour in self._known(name)]
             if not chosen:
                 raise ValueError(f"no service has behaviour {behaviour!r}")
             for name in chosen:
@@ -178,35 +204,43 @@ class World:
             raise ValueError(f"{service} has no behaviour {behaviour!r} (known: {', '.join(known)})")
         if behaviour == "slow" and delay_s is None:
             delay_s = 1.0
-        if service == "dns":
-            self._behave_dns(target, behaviour, delay_s, times, params)
+        server = self.servers[service]
+        if isinstance(server, DnsServer):
+            self._behave_dns(server, target, behaviour, delay_s, times, params)
             return
         unknown = set(params) - known[behaviour]
         if unknown:
             raise ValueError(f"{service} {behaviour!r} takes no {sorted(unknown)} (takes: {sorted(known[behaviour])})")
-        server = self.whois.get(service) or self.http[service]
+        assert isinstance(server, HttpServer | WhoisServer)
         server.behaviours.set(target, Behaviour(behaviour, params, delay_s or 0.0, times))
 
     def _known(self, service: str) -> dict[str, frozenset[str]]:
-        if service == "dns":
+        server = self.servers.get(service)
+        if isinstance(server, DnsServer):
             return {name: frozenset() for name in DNS_BEHAVIOURS}
-        if service in WHOIS_SERVICES:
+        if isinstance(server, WhoisServer):
             return whois_server.BEHAVIOURS
-        if service in (*HTTP_SERVICES, "trap"):
+        if isinstance(server, HttpServer):
             return http_server.BEHAVIOURS
-        raise ValueError(f"unknown service {service!r} (known: {', '.join(SERVICES)})")
+        raise ValueError(f"unknown service {service!r} (known: {', '.join(self.servers)})")
 
+    @staticmethod
     def _behave_dns(
-        self, target: str, behaviour: str, delay_s: float | None, times: int | None, params: dict[str, Any]
+        server: DnsServer,
+        target: str,
+        behaviour: str,
+        delay_s: float | None,
+        times: int | None,
+        params: dict[str, Any],
     ) -> None:
         if params or times is not None or (delay_s is not None and behaviour != "slow"):
             raise ValueError("dns behaviours take no parameters but delay_s (for 'slow')")
         rule = DNS_BEHAVIOURS[behaviour]
         target = target.lower().rstrip(".")
         if not rule:
-            self.dns.behaviours.pop(target, None)
+            server.behaviours.pop(target, None)
         else:
-            self.dns.behaviours[target] = f"slow:{delay_s}" if rule == "slow" else rule
+            server.behaviours[target] = f"slow:{delay_s}" if rule == "slow" else rule
 
     def add_records(self, name: str, records: Records) -> None:
         """Serve these DNS records for `name` (zone-file text per type), e.g. hostile TXT."""
@@ -218,38 +252,38 @@ class World:
 
     def clear(self) -> None:
         """Forget every behaviour and logged request (for reuse, e.g. by benchmarks)."""
-        for server in [*self.http.values(), *self.whois.values()]:
-            server.behaviours.clear()
-        self.dns.behaviours.clear()
-        self.dns.queries.clear()
+        for server in self.servers.values():
+            if isinstance(server, DnsServer):
+                server.behaviours.clear()
+                server.queries.clear()
+            elif isinstance(server, HttpServer | WhoisServer):
+                server.behaviours.clear()
         self.log.clear()
 
     def url(self, service: str) -> str:
         """Base URL of an HTTP service; 'host:port' of dns and the WHOIS servers."""
-        if service == "dns":
-            return self.dns.address
-        if service in self.whois:
-            return self.whois[service].address
-        return self.http[service].url
+        server = self.servers.get(service)
+        if server is None:
+            raise ValueError(f"unknown service {service!r} (running: {', '.join(self.servers) or 'none'})")
+        return server.url if isinstance(server, HttpServer) else server.address
 
     # -- the config and the CLI --------------------------------------------
 
     def config(self, *, keys: bool = False, **overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        """The config as a dict: {"run": {...}, "adapters": {name: {...}}}."""
-        url = self.url
-        adapters: dict[str, dict[str, Any]] = {
-            "dns": {"nameservers": [url("dns")], "tcp": False},
-            "whois": {
-                "rdap_url": url("rdap"),
-                "rdap_fallback_url": url("rdap_fallback"),
-                "bootstrap_url": url("bootstrap"),
-                "whois_server": url("whois"),
-                "iana_whois_server": url("iana_whois"),
-            },
-            "ct": {"crtsh_url": url("crtsh"), "certspotter_url": url("certspotter")},
-            "shodan": {"base_url": url("shodan"), "internetdb_url": url("internetdb")},
-            "virustotal": {"base_url": f"{url('virustotal')}/api/v3"},
-        }
+        """The config as a dict: {"run": {...}, "adapters": {name: {...}}}, each option a
+        service declares pointing at that service, rate limits off."""
+        adapters: dict[str, dict[str, Any]] = {}
+        for service in self.services.values():
+            serves = service.serves
+            if serves is None:
+                continue
+            section = adapters.setdefault(serves.adapter, {})
+            where = self.url(service.name)
+            if serves.form is Form.ADDRESSES:
+                section.setdefault(serves.option, []).append(where)
+            else:
+                section[serves.option] = where + serves.suffix if serves.form is Form.URL else where
+            section.update(serves.settings)
         for name, section in adapters.items():
             section["rate_limit"] = "off"
             if keys and name in self.keys:
@@ -272,22 +306,27 @@ class World:
         """
         path = Path(path) if path is not None else self.home / "config.toml"
         sections = self.config(keys=keys, **overrides)
-        parts = [_toml_table("run", sections["run"])]
-        parts += [_toml_table(f"adapters.{name}", values) for name, values in sections["adapters"].items()]
+        parts = [toml_table("run", sections["run"])]
+        parts += [toml_table(f"adapters.{name}", values) for name, values in sections["adapters"].items()]
         path.write_text("\n".join(parts), "utf-8")
         self.config_path = path
         return path
 
     def key_env(self) -> dict[str, str]:
-        """The world's keys as the environment variables the adapters read."""
-        return {KEY_ENV[name]: key for name, key in self.keys.items()}
+        """The world's keys as the environment variables the adapters read (their key_env)."""
+        return {env: self.keys[name] for name, env in self._key_vars().items() if name in self.keys}
+
+    def _key_vars(self) -> dict[str, str]:
+        """Every installed adapter's key variable, by adapter."""
+        return {name: cls.key_env for name, cls in self.registry.adapters.items() if cls.key_env}
 
     def cli_env(self, env: dict[str, str] | None = None) -> dict[str, str]:
-        """The CLI's environment: ours without API keys, proxies or OSINT_FANOUT_*
-        settings; HOME and XDG_* in `home`; the world's config; then `env`."""
+        """The CLI's environment: ours without API keys (*_API_KEY and every adapter's
+        key_env), proxies or OSINT_FANOUT_* settings; HOME and XDG_* in `home`; the world's config; then `env`."""
         if self.config_path is None:
             self.write_config()
-        base = {k: v for k, v in os.environ.items() if not _inherited_setting(k)}
+        key_vars = set(self._key_vars().values())
+        base = {k: v for k, v in os.environ.items() if not inherited_setting(k) and k not in key_vars}
         base |= {
             "HOME": str(self.home),
             "XDG_CONFIG_HOME": str(self.home / ".config"),
@@ -329,34 +368,7 @@ class World:
         return CliResult(proc.returncode, out, err, time.monotonic() - started)
 
 
-def cli_command() -> list[str]:
-    """The installed console script: next to this Python first, then on PATH."""
-    beside = Path(sys.executable).with_name("osint-fanout")
-    if beside.is_file():
-        return [str(beside)]
-    found = shutil.which("osint-fanout")
-    return [found] if found else [sys.executable, "-m", "osint_fanout"]
-
-
-def _inherited_setting(name: str) -> bool:
-    upper = name.upper()
-    return upper.endswith(("_API_KEY", "_PROXY")) or upper.startswith("OSINT_FANOUT_") or upper == "ALL_PROXY"
-
-
-def _toml_table(name: str, values: dict[str, Any]) -> str:
-    lines = [f"[{name}]"] + [f"{key} = {_toml_value(value)}" for key, value in values.items()]
-    return "\n".join(lines) + "\n"
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):  # a TOML basic string: JSON's escapes, plus DEL
-        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+def served_adapters() -> list[str]:
+    """The adapters a default World serves (each has a service in services.py), in order,
+    without starting one."""
+    return list(dict.fromkeys(s.serves.adapter for s in default_services() if s.serves is not None))
