@@ -13,62 +13,10 @@ import argparse
 import json
 import tempfile
 import threading
-import time
-from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from benchmarks.common import clean_env, run_measured
-
-
-class LimitedInternetDb(ThreadingHTTPServer):
-    """InternetDB's format, limited to `limit` requests in any one-second window."""
-
-    daemon_threads = True
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.limit = limit
-        self.lock = threading.Lock()
-        self.window: deque[float] = deque()
-        self.accepted: list[float] = []
-        self.refused = 0
-
-    def admit(self) -> bool:
-        with self.lock:
-            now = time.monotonic()
-            while self.window and now - self.window[0] >= 1.0:
-                self.window.popleft()
-            if len(self.window) >= self.limit:
-                self.refused += 1
-                return False
-            self.window.append(now)
-            self.accepted.append(now)
-            return True
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: LimitedInternetDb
-
-    def do_GET(self) -> None:
-        if self.server.admit():
-            ip = self.path.strip("/")
-            status, body = 200, {"ip": ip, "ports": [443], "cpes": [], "hostnames": [], "tags": [], "vulns": []}
-        else:
-            status, body = 429, {"detail": "Rate limit exceeded"}
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def busiest_second(times: list[float]) -> int:
-    return max((sum(1 for t in times if 0 <= t - start < 1.0) for start in times), default=0)
+from tests.world.limited import LimitedInternetDb, busiest_second
 
 
 def main() -> None:

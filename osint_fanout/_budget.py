@@ -2,11 +2,13 @@
 request or a primary source may take, and the one rule that says whether a call that ran
 out of time timed out or was cancelled.
 
-A call's budget is its own timeout, stretched by the time spent waiting for rate limits
-and Retry-After (the upstream's time, not the adapter's), but never past the target's hard
-deadline. A part of a budget (`Budget.part`) has a timeout of its own that its own waits
-stretch, and never outlasts the budget it is part of. Every wait counts on the budget in
-use and on each budget it is part of.
+A call's budget is its own timeout, stretched by the time spent waiting for Retry-After and
+backoff (the upstream's time, not the adapter's), but never past the target's hard deadline.
+Time spent queued (for a place among the running calls, for its upstream's own rate limit)
+is not running time at all: it stretches the timeout and the hard deadline alike, so that
+only --max-time bounds a queue. A part of a budget (`Budget.part`) has a timeout of its own
+that its own waits stretch, and never outlasts the budget it is part of. Every wait counts
+on the budget in use and on each budget it is part of.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ class WaitClock:
     def total(self) -> float:
         return self.done_s + (time.monotonic() - self._since if self._active else 0.0)
 
+    @property
+    def active(self) -> bool:
+        return self._active > 0
+
 
 @dataclass(eq=False)
 class Budget:
@@ -62,6 +68,7 @@ class Budget:
     """The target's deadline: nothing outlasts it."""
     parent: Budget | None = None
     waits: WaitClock = field(default_factory=WaitClock)
+    queue: WaitClock = field(default_factory=WaitClock)
 
     @classmethod
     def start(cls, timeout_s: float, hard_deadline: float) -> Budget:
@@ -79,41 +86,75 @@ class Budget:
     def waited_s(self) -> float:
         return self.waits.total()
 
+    @property
+    def queued_s(self) -> float:
+        return self.queue.total()
+
+    @property
+    def root(self) -> Budget:
+        budget = self
+        while budget.parent is not None:
+            budget = budget.parent
+        return budget
+
+    @property
+    def queued_now(self) -> bool:
+        """True while the call waits in a queue: it is not running."""
+        return self.root.queue.active
+
+    def effective_hard_deadline(self) -> float:
+        """The target's deadline, moved later by the time this call spent queued."""
+        root = self.root
+        return root.hard_deadline + root.queued_s
+
     def deadline(self) -> float:
-        own = self.started + self.timeout_s + self.waited_s
-        return min(own, self.parent.deadline() if self.parent else self.hard_deadline)
+        own = self.started + self.timeout_s + self.waited_s + self.queued_s
+        return min(own, self.parent.deadline() if self.parent else self.effective_hard_deadline())
 
     def time_left(self, margin_s: float = 0.0) -> float:
         return max(0.0, self.deadline() - time.monotonic() - margin_s)
 
     def left_after_wait(self, wait_s: float) -> float:
         """Time left once a wait of `wait_s` (which stretches the budget) is over."""
-        hard_left = self.hard_deadline - time.monotonic() - wait_s
+        hard_left = self.effective_hard_deadline() - time.monotonic() - wait_s
         return max(0.0, min(self.time_left(), hard_left))
 
     @property
     def clamped(self) -> bool:
         """True when the hard deadline, not the call's own timeout, is the limit."""
-        root = self
-        while root.parent is not None:
-            root = root.parent
-        return root.started + root.timeout_s + root.waited_s >= self.hard_deadline
+        root = self.root
+        return root.started + root.timeout_s + root.waited_s >= root.hard_deadline
 
     @contextmanager
     def waiting(self) -> Iterator[None]:
-        """Count a wait (a rate limit, a Retry-After) on this budget and those it is part of."""
-        clocks = []
+        """Count a wait the upstream imposes (Retry-After, backoff) on this budget and those
+        it is part of: it stretches their timeouts, not the hard deadline."""
+        with _counting([budget.waits for budget in self._chain()]):
+            yield
+
+    @contextmanager
+    def queueing(self) -> Iterator[None]:
+        """Count time queued (for a running place, for an own rate limit) on this budget and
+        those it is part of: it stretches their timeouts and the hard deadline."""
+        with _counting([budget.queue for budget in self._chain()]):
+            yield
+
+    def _chain(self) -> Iterator[Budget]:
         budget: Budget | None = self
         while budget is not None:
-            clocks.append(budget.waits)
+            yield budget
             budget = budget.parent
+
+
+@contextmanager
+def _counting(clocks: list[WaitClock]) -> Iterator[None]:
+    for clock in clocks:
+        clock.begin()
+    try:
+        yield
+    finally:
         for clock in clocks:
-            clock.begin()
-        try:
-            yield
-        finally:
-            for clock in clocks:
-                clock.end()
+            clock.end()
 
 
 _CURRENT: ContextVar[Budget | None] = ContextVar("osint_fanout_budget", default=None)

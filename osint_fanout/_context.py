@@ -59,7 +59,7 @@ class Context:
         """A context for part of this call: `fraction` of the time left now (its own waits
         stretch it). Its requests stop at that part's end; see `fallback` to enforce it."""
         part = self.budget.share(fraction)
-        return replace(self, budget=part, http=self.http.pool.session(self.http.policy, part))
+        return replace(self, budget=part, http=self.http.pool.session(self.http.policy, part, self.http.place))
 
     async def fallback(
         self,

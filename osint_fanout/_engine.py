@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from ._budget import Budget, ran_out
 from ._context import Context
 from ._errors import classify
 from ._http import HttpPool
+from ._places import Place, Places
 from ._plan import ReadyAdapter
 from ._redact import one_line
 from ._results import ErrorInfo, Report, Result, Status
@@ -41,12 +42,16 @@ class _Open:
     deadline: float
     started_at: datetime
     results: dict[str, Result] = field(default_factory=dict)
+    running: set[Budget] = field(default_factory=set)
+    """The budgets of its calls under way, for the watchdog."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Job:
     open: _Open
     ready: ReadyAdapter
+    place: Place | None = None
+    """Its place among the running calls, taken before the job was made."""
 
 
 class Investigation:
@@ -59,6 +64,7 @@ class Investigation:
         *,
         concurrency: int,
         deadline_s: float,
+        max_queued: int = 10_000,
         on_start: Callable[[Target, str], None] | None = None,
         clock_start: float | None = None,
     ) -> None:
@@ -73,6 +79,8 @@ class Investigation:
         self.deadline_s = deadline_s
         self._pool: HttpPool | None = None
         self._concurrency = concurrency
+        self._max_queued = max_queued
+        self._places: Places | None = None
         self.on_start = on_start
         self._clock_start = clock_start
         self._startup_s = 0.0
@@ -86,9 +94,14 @@ class Investigation:
     ) -> AsyncIterator[Event]:
         """Yield results in completion order, and each target's Report once it is complete."""
         self._pool = pool
+        self._places = Places(self._concurrency, max_away=self._max_queued)
         if self._clock_start is not None:
             self._startup_s = max(0.0, time.monotonic() - self._clock_start)
-        async with bounded_map(self._call, self._jobs(targets), limit=self._concurrency) as outcomes:
+        # A job is made once a running place is free (targets are read only then, lazily); a
+        # call queued for its upstream's rate limit gives its place up, so the calls alive
+        # are at most `concurrency` running plus `max_queued` queued.
+        limit = self._concurrency + self._max_queued
+        async with bounded_map(self._call, self._jobs(targets), limit=limit) as outcomes:
             async for outcome in outcomes:
                 job = outcome.item
                 result = outcome.value
@@ -115,19 +128,20 @@ class Investigation:
         return events
 
     def earliest_deadline(self) -> float | None:
-        """The soonest hard deadline among unfinished targets (monotonic), for the watchdog."""
+        """The soonest hard deadline among the calls running (monotonic), for the watchdog:
+        a call waiting in a queue is not running, and its deadline moves on while it waits."""
         with self._lock:
-            return min((state.deadline for state in self._open.values()), default=None)
+            budgets = [budget for state in self._open.values() for budget in list(state.running)]
+        return min((b.effective_hard_deadline() for b in budgets if not b.queued_now), default=None)
 
-    def _jobs(self, targets: Iterable[Target] | AsyncIterable[Target]) -> Any:
-        if isinstance(targets, AsyncIterable):
-            return self._ajobs(targets)
-        return (job for target in targets for job in self._expand(target))
-
-    async def _ajobs(self, targets: AsyncIterable[Target]) -> AsyncIterator[_Job]:
-        async for target in targets:
+    async def _jobs(self, targets: Iterable[Target] | AsyncIterable[Target]) -> AsyncIterator[_Job]:
+        assert self._places is not None
+        place = await self._places.take()  # the first place, before the first target is read
+        async for target in _each(targets):
             for job in self._expand(target):
-                yield job
+                yield replace(job, place=place)
+                place = await self._places.take()
+        place.give_back()
 
     def _expand(self, target: Target) -> Iterator[_Job]:
         if target.value in self._open:  # the same target twice at once: ask once
@@ -140,6 +154,13 @@ class Investigation:
             yield _Job(state, ready)
 
     async def _call(self, job: _Job) -> Result:
+        try:
+            return await self._calling(job)
+        finally:
+            if job.place is not None:
+                job.place.give_back()
+
+    async def _calling(self, job: _Job) -> Result:
         adapter, target = job.ready.adapter, job.open.target
         started = time.monotonic()
         reason = adapter.skip_reason(target)
@@ -154,9 +175,12 @@ class Investigation:
             self.on_start(target, adapter.name)
         budget = Budget(started, job.ready.timeout_s, job.open.deadline)
         assert self._pool is not None
-        http = self._pool.session(job.ready.http, budget)
-        ctx = Context(http=http, budget=budget, log=logging.getLogger(f"osint_fanout.adapters.{adapter.name}"))
+        with self._lock:
+            job.open.running.add(budget)
         try:
+            http = self._pool.session(job.ready.http, budget, job.place)
+            log_name = f"osint_fanout.adapters.{adapter.name}"
+            ctx = Context(http=http, budget=budget, log=logging.getLogger(log_name))
             data = await call_with_deadline(adapter.lookup, target, ctx, deadline=budget.deadline)
         except Expired:
             status, error = ran_out(budget, deadline_s=self.deadline_s, target=target.value)
@@ -166,6 +190,9 @@ class Investigation:
             crash_log.debug("%s on %s", adapter.name, target.value, exc_info=True)  # -vvv only
             status, error_info, skip = classify(exc, budget, deadline_s=self.deadline_s, target=target.value)
             return self._result(job, status, time.monotonic() - started, budget, error=error_info, reason=skip)
+        finally:
+            with self._lock:
+                job.open.running.discard(budget)
         elapsed = time.monotonic() - started
         if not isinstance(data, dict):
             error = ErrorInfo(type="crash", message=f"lookup() returned {type(data).__name__}, not a dict")
@@ -186,12 +213,14 @@ class Investigation:
         **fields: Any,
     ) -> Result:
         waited = budget.waited_s if budget else 0.0
+        queued = budget.queued_s if budget else 0.0
         return Result(
             target=job.open.target,
             adapter=job.ready.name,
             status=status,
             elapsed_ms=round(max(0.0, elapsed_s) * 1000),
             waited_ms=round(waited * 1000),
+            queued_ms=round(queued * 1000),
             **fields,
         )
 
@@ -215,6 +244,15 @@ class Investigation:
             results=ordered,
         )
         return [result, report]
+
+
+async def _each(targets: Iterable[Target] | AsyncIterable[Target]) -> AsyncIterator[Target]:
+    if isinstance(targets, AsyncIterable):
+        async for target in targets:
+            yield target
+    else:
+        for target in targets:
+            yield target
 
 
 def _summarize(adapter: Adapter[Any], data: dict[str, Any]) -> str:

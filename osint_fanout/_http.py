@@ -26,13 +26,14 @@ from ._body import ACCEPT_ENCODING, content_coding, read_body
 from ._budget import Budget, current_budget, using
 from ._egress import inward_reason, is_loopback_host
 from ._errors import AdapterError
-from ._ratelimit import MovingWindowLimiter, RateLimit, Slot, WouldWait
+from ._places import Place
+from ._ratelimit import MovingWindowLimiter, RateLimit
 from ._redact import secret_forms
 from ._response import HttpResponse
 from ._stream import Expired, call_with_deadline
 from ._version import __version__
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "Http", "HttpPolicy", "HttpPool", "HttpResponse", "ProxyError"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "Http", "HttpPolicy", "HttpPool", "HttpResponse", "ProxyError", "QueueInfo"]
 
 log = logging.getLogger("osint_fanout.http")
 T = TypeVar("T")
@@ -66,6 +67,22 @@ class HttpPolicy:
 class _Upstream:
     limiter: MovingWindowLimiter | None
     slots: asyncio.Semaphore | None
+    queued: int = 0
+    """Requests waiting for this upstream's own limits (rate, max_concurrency) right now."""
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    """One upstream's queue, for the progress display."""
+
+    adapter: str
+    upstream: str
+    length: int
+    rate: RateLimit | None
+
+    def drain_s(self) -> float | None:
+        """How long the queue needs at its rate (None without a rate)."""
+        return None if self.rate is None else self.length / self.rate.count * self.rate.period_s
 
 
 class ProxyError(ValueError):
@@ -104,9 +121,19 @@ class HttpPool:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    def session(self, policy: HttpPolicy, budget: Budget) -> Http:
-        """One adapter call's view of the pool."""
-        return Http(self, policy, budget)
+    def session(self, policy: HttpPolicy, budget: Budget, place: Place | None = None) -> Http:
+        """One adapter call's view of the pool; `place`: the call's place among the running
+        calls, given up while a request waits for its upstream's own limits."""
+        return Http(self, policy, budget, place)
+
+    def queues(self) -> list[QueueInfo]:
+        """Every upstream with requests waiting for its own limits, longest queue first."""
+        found = [
+            QueueInfo(adapter, name, upstream.queued, upstream.limiter.rate if upstream.limiter else None)
+            for (adapter, name), upstream in self._upstreams.items()
+            if upstream.queued
+        ]
+        return sorted(found, key=lambda info: -info.length)
 
     def upstream(self, adapter: str, name: str, rate: RateLimit | None, slots: int | None) -> _Upstream:
         key = (adapter, name)
@@ -123,6 +150,7 @@ class Http:
     pool: HttpPool
     policy: HttpPolicy
     budget: Budget
+    place: Place | None = None
 
     @property
     def adapter(self) -> str:
@@ -234,11 +262,11 @@ class Http:
         rate = rates.get(upstream, rates.get("*"))
         limits = self.pool.upstream(self.adapter, upstream, rate, self.policy.max_concurrency)
         if limits.slots:
-            await self._timed(limits.slots.acquire())
+            await self._queued(limits, limits.slots.acquire())
         slot = None
         try:
             if limits.limiter:
-                slot = await self._acquire(limits.limiter)
+                slot = await self._queued(limits, limits.limiter.acquire())
             where = _where(request.url)
             log.debug("GET %s (%s)", where, self.adapter)
             try:
@@ -264,18 +292,19 @@ class Http:
             raise AdapterError("too_large", f"{where} sent more than {self.max_body_bytes} bytes")
         return await read_body(response.aiter_raw(), content_encoding=encoding, limit=self.max_body_bytes, where=where)
 
-    async def _acquire(self, limiter: MovingWindowLimiter) -> Slot:
-        """A place under the rate limit; if waiting for it would outlast the deadline,
-        fail now (so the call does not hold a concurrency slot for nothing)."""
-        room = self.budget.hard_deadline - time.monotonic() - 0.2
+    async def _queued(self, limits: _Upstream, awaitable: Awaitable[T]) -> T:
+        """Await a place under this upstream's own limits, in its queue: the time counts as
+        queued (not running: it stretches the call's timeout and deadline alike) and the
+        call's place among the running calls is given up meanwhile."""
+        limits.queued += 1
         try:
-            return await self._timed(limiter.acquire(max_wait_s=max(0.0, room)))
-        except WouldWait as exc:
-            raise AdapterError(
-                "rate_limited",
-                f"the {self.adapter} rate limit ({limiter.rate.count}/{_PERIOD_NAME.get(limiter.rate.period_s, 's')}) "
-                f"would hold this request {exc}; {max(0.0, room):.0f} s left",
-            ) from None
+            with current_budget(self.budget).queueing():
+                if self.place is None:
+                    return await awaitable
+                async with self.place.away():
+                    return await awaitable
+        finally:
+            limits.queued -= 1
 
     async def _timed(self, awaitable: Awaitable[T]) -> T:
         """Await a wait (rate limit, Retry-After), counted while it lasts on the budget in

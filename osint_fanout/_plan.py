@@ -52,6 +52,7 @@ class ReadyAdapter:
 class Plan:
     adapters: tuple[ReadyAdapter, ...]
     concurrency: int
+    max_queued: int
     deadline_s: float
     max_time_s: float | None
     output_format: str
@@ -87,6 +88,7 @@ def make_plan(
     return Plan(
         adapters=tuple(ready_adapters(settings, registry, flags)),
         concurrency=flags.concurrency or settings.run.concurrency,
+        max_queued=settings.run.max_queued,
         deadline_s=flags.deadline_s or settings.run.deadline_s,
         max_time_s=flags.max_time_s,
         output_format=flags.output_format or ("table" if table else "json"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rich.console import Console, RenderableType
 from rich.progress import (
@@ -17,6 +17,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from ._http import QueueInfo
 from ._output import Sink
 from ._results import Report
 from ._stats import Stats
@@ -29,8 +30,9 @@ _SHOWN = ("ok", "empty", "skipped", "error", "timeout", "cancelled")
 class _Display(Progress):
     """A progress bar with one line of counts per adapter under it."""
 
-    def __init__(self, stats: Stats, console: Console) -> None:
+    def __init__(self, stats: Stats, console: Console, queues: Callable[[], list[QueueInfo]]) -> None:
         self.stats = stats  # before super().__init__, which may render already
+        self.queues = queues
         super().__init__(
             SpinnerColumn(),
             TextColumn("targets"),
@@ -50,17 +52,35 @@ class _Display(Progress):
         summary = self.stats.as_dict()
         for name, counts in summary["by_adapter"].items():
             shown = ", ".join(f"{counts[s]} {s}" for s in _SHOWN if counts.get(s))
-            waited = summary["waited_s"].get(name, 0)
-            line = f"  {name:<12} {shown or '-'}" + (
-                f" · waited {waited:.1f}s for rate limits or retries" if waited else ""
-            )
+            waited, queued = summary["waited_s"].get(name, 0), summary["queued_s"].get(name, 0)
+            line = f"  {name:<12} {shown or '-'}"
+            line += f" · queued {queued:.0f}s for rate limits" if queued >= 0.5 else ""
+            line += f" · waited {waited:.1f}s for retries" if waited else ""
             yield Text(line, style="dim")
+        for queue in self.queues():  # each upstream's queue, and what it needs at its rate
+            drain = queue.drain_s()
+            needs = f", about {_duration(drain)} at {_rate(queue)}" if drain is not None else ""
+            yield Text(f"  {queue.adapter}/{queue.upstream}: {queue.length} queued{needs}", style="dim")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
+def _rate(queue: QueueInfo) -> str:
+    assert queue.rate is not None
+    period = {1.0: "s", 60.0: "m", 3600.0: "h", 86400.0: "d"}.get(queue.rate.period_s, f"{queue.rate.period_s:g}s")
+    return f"{queue.rate.count}/{period}"
 
 
 class ProgressSink(Sink):
-    def __init__(self, console: Console, stats: Stats, total: int | None) -> None:
+    def __init__(
+        self, console: Console, stats: Stats, total: int | None, queues: Callable[[], list[QueueInfo]] = list
+    ) -> None:
         self.stats = stats
-        self.display = _Display(stats, console)
+        self.display = _Display(stats, console, queues)
         self.task = self.display.add_task("targets", total=total, rate="")
         self.display.start()
 

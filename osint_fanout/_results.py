@@ -46,7 +46,10 @@ class AdapterResult(BaseModel):
     adapter: str
     status: Status
     elapsed_ms: int = Field(ge=0)
-    waited_ms: int = Field(default=0, ge=0, description="Time spent waiting for rate limits and retries.")
+    waited_ms: int = Field(default=0, ge=0, description="Time spent waiting for Retry-After and retry backoff.")
+    queued_ms: int = Field(
+        default=0, ge=0, description="Time spent queued for a running place or the upstream's own rate limit."
+    )
     data: dict[str, Any] | None = None
     error: ErrorInfo | None = None
     reason: str | None = Field(default=None, description="Why the adapter was skipped.")
@@ -87,7 +90,10 @@ class RunSummary(BaseModel):
     results: dict[str, int] = Field(description="Results by status.")
     by_adapter: dict[str, dict[str, int]] = Field(description="Results by adapter, then status.")
     errors: dict[str, int] = Field(description="Errors by type.")
-    waited_s: dict[str, float] = Field(description="Time waited for rate limits and retries, by adapter.")
+    waited_s: dict[str, float] = Field(description="Time waited for Retry-After and retry backoff, by adapter.")
+    queued_s: dict[str, float] = Field(
+        description="Time queued for running places and the upstreams' own rate limits, by adapter."
+    )
     wall_s: float
 
 

@@ -76,9 +76,13 @@ def run_search(request: SearchRequest) -> int:
     stats.total = count_targets(positional, inputs) if bulk else len(positional)
     if bulk and not request.quiet and not displays and sys.stderr.isatty():
         total = None if request.resume or stats.total is None else stats.total
-        sinks.append(ProgressSink(Console(stderr=True), stats, total))
+        sinks.append(ProgressSink(Console(stderr=True), stats, total, queues=pool.queues))
     engine = Investigation(
-        list(plan.adapters), concurrency=plan.concurrency, deadline_s=plan.deadline_s, clock_start=request.started
+        list(plan.adapters),
+        concurrency=plan.concurrency,
+        deadline_s=plan.deadline_s,
+        max_queued=plan.max_queued,
+        clock_start=request.started,
     )
     stats.inputs = InputStats()
     targets = target_stream(positional, inputs, stats=stats.inputs, skip=skip, on_invalid=log.warning)

@@ -48,6 +48,12 @@ class RunSettings(BaseModel):
     timeout_s: float | None = Field(None, gt=0, description="Timeout for every adapter; default: each adapter's own.")
     deadline_s: float = Field(60.0, gt=0, description="Overall deadline for one target's investigation.")
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0, description="Largest HTTP response body read.")
+    max_queued: int = Field(
+        10_000,
+        ge=0,
+        le=1_000_000,
+        description="Calls that may wait queued for an upstream's rate limit without holding a running place.",
+    )
 
 
 class StoreSettings(BaseModel):

@@ -32,6 +32,7 @@ class Stats(Sink):
         self.by_adapter: dict[str, Counter[str]] = defaultdict(Counter)
         self.errors: Counter[str] = Counter()
         self.waited_ms: Counter[str] = Counter()
+        self.queued_ms: Counter[str] = Counter()
         self._lock = threading.RLock()  # re-entrant: an emergency stop may interrupt the holder
 
     def result(self, result: Result) -> None:
@@ -40,6 +41,7 @@ class Stats(Sink):
             if result.error is not None:
                 self.errors[result.error.type] += 1
             self.waited_ms[result.adapter] += result.waited_ms
+            self.queued_ms[result.adapter] += result.queued_ms
 
     def report(self, report: Report) -> None:
         with self._lock:
@@ -61,6 +63,7 @@ class Stats(Sink):
                 "by_adapter": {name: dict(sorted(self.by_adapter[name].items())) for name in self.adapters},
                 "errors": dict(sorted(self.errors.items())),
                 "waited_s": {name: round(self.waited_ms[name] / 1000, 3) for name in self.adapters},
+                "queued_s": {name: round(self.queued_ms[name] / 1000, 3) for name in self.adapters},
                 "wall_s": round(time.monotonic() - self.began, 3),
             }
 
@@ -76,8 +79,9 @@ class Stats(Sink):
             "results: " + (", ".join(f"{n} {s}" for s, n in summary["results"].items()) or "none"),
         ]
         for name, counts in summary["by_adapter"].items():
-            waited = summary["waited_s"][name]
-            extra = f" (waited {waited:.1f}s for rate limits or retries)" if waited else ""
+            waited, queued = summary["waited_s"][name], summary["queued_s"][name]
+            extra = f" (queued {queued:.1f}s for rate limits)" if queued >= 0.05 else ""
+            extra += f" (waited {waited:.1f}s for retries)" if waited >= 0.05 else ""
             lines.append(f"  {name}: " + (", ".join(f"{n} {s}" for s, n in counts.items()) or "-") + extra)
         if summary["errors"]:
             lines.append("errors: " + ", ".join(f"{n} {t}" for t, n in summary["errors"].items()))

@@ -79,8 +79,10 @@ def render_table(target: Target, rows: list[Row], now: float) -> Table:
             status = _cell(result.status.value, STATUS_STYLE[result.status])
             took = "" if result.status is Status.SKIPPED else f"{result.elapsed_ms / 1000:.2f}s"
             detail = _detail(result)
+            if result.queued_ms >= 50:
+                detail += f" (queued {result.queued_ms / 1000:.1f}s for rate limits)"
             if result.waited_ms:
-                detail += f" (waited {result.waited_ms / 1000:.1f}s for rate limits or retries)"
+                detail += f" (waited {result.waited_ms / 1000:.1f}s for retries)"
             table.add_row(_cell(row.adapter), status, _cell(took), _cell(detail))
         elif row.started is not None:
             table.add_row(_cell(row.adapter), _cell("running", "blue"), _cell(f"{now - row.started:.1f}s"), _cell(""))

@@ -65,6 +65,7 @@ def test_table_rows_show_each_state() -> None:
         Row("skipped", result=result("skipped", Status.SKIPPED, reason="no API key (set VT_API_KEY)")),
         Row("error", result=result("error", Status.ERROR, error=ErrorInfo(type="auth", message="HTTP 401"))),
         Row("waited", result=result("waited", Status.OK, summary="fine", waited_ms=2500)),
+        Row("queued", result=result("queued", Status.OK, summary="late", queued_ms=61000)),
     ]
     out = render(render_table(TARGET, rows, now))
     lines = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") >= 4}
@@ -74,7 +75,8 @@ def test_table_rows_show_each_state() -> None:
     assert "nothing known" in lines["empty"]
     assert "no API key (set VT_API_KEY)" in lines["skipped"]
     assert "auth: HTTP 401" in lines["error"]
-    assert "waited 2.5s for rate limits or retries" in lines["waited"]
+    assert "waited 2.5s for retries" in lines["waited"]
+    assert "queued 61.0s for rate limits" in lines["queued"]
     assert "xn--bcher-kva.de (bücher.de)" in out
 
 
