@@ -94,6 +94,13 @@ class VirusTotalAdapter(Adapter[VirusTotalOptions]):
         _raise_for_error(response)
         return _data(response.json_as(_Answer).data, is_ip=target.is_ip)
 
+    @classmethod
+    def key_exhausted(cls, response: HttpResponse) -> bool:
+        """QuotaExceededError: one of the key's quotas (minute, day, month) is used up. With
+        the rate limit kept, that is the day's or the month's: the key is set aside."""
+        said = response.error_of()
+        return response.status == 429 and said is not None and said.code == "QuotaExceededError"
+
     def summarize(self, data: dict[str, Any]) -> str:
         stats = data.get("last_analysis_stats", {})
         verdict = f"{stats.get('malicious', 0)} malicious"

@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from ._context import Context
+from ._keys import KEY_TOKEN
 from ._ratelimit import RateLimit
+from ._response import HttpResponse
 from ._targets import Target, TargetKind
 
 __all__ = [
@@ -86,6 +88,11 @@ class AdapterOptions(BaseModel):
         None, gt=0, description="Timeout for one call; default: [run] timeout_s, else the adapter's."
     )
     api_key: SecretStr | None = Field(None, description="API key; the environment variable wins.")
+    api_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="More keys for the same service, each with its own rate-limit window (and quota); "
+        "the environment variable may hold several, comma-separated.",
+    )
     max_body_bytes: int | None = Field(
         None, gt=0, description="Largest response body read; default: [run] max_body_bytes."
     )
@@ -137,8 +144,23 @@ class Adapter(ABC, Generic[OptionsT]):
 
     @property
     def api_key(self) -> str | None:
-        key = self.options.api_key
-        return key.get_secret_value() if key is not None else None
+        """None without a key; else a stand-in to put in a request's params or headers as the
+        key would be (`{"x-apikey": self.api_key}`, `f"Bearer {self.api_key}"`): the HTTP
+        layer puts in its place the key it picks for that request (of `api_keys`)."""
+        return KEY_TOKEN if self.api_keys else None
+
+    @property
+    def api_keys(self) -> list[str]:
+        """The keys themselves, the first one first: for an adapter that must talk to its
+        upstream some other way than `ctx.http` (the stand-in is replaced only there)."""
+        keys = [self.options.api_key, *self.options.api_keys]
+        return list(dict.fromkeys(key.get_secret_value() for key in keys if key is not None))
+
+    @classmethod
+    def key_exhausted(cls, response: HttpResponse) -> bool:
+        """True when `response` says the key used is out of quota (beyond 401/403, which
+        always set a key aside): that key is set aside for the rest of the run."""
+        return False
 
     def skip_reason(self, target: Target) -> str | None:
         """Why this adapter will not run for `target`, or None to run it."""

@@ -9,13 +9,9 @@ limits, the key) is resolved once per adapter by the settings; the engine only p
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import os
-import random
-import socket
-import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -26,10 +22,12 @@ from ._body import ACCEPT_ENCODING, content_coding, read_body
 from ._budget import Budget, current_budget, using
 from ._egress import inward_reason, is_loopback_host
 from ._errors import AdapterError
+from ._keys import KeyRing, carries_key, with_key
 from ._places import Place
-from ._ratelimit import MovingWindowLimiter, RateLimit
+from ._ratelimit import RateLimit
 from ._redact import secret_forms
 from ._response import HttpResponse
+from ._retry import MAX_ATTEMPTS, RETRY_AFTER_FLOOR_S, RETRY_STATUSES, backoff_s, name_error, retry_after_s, transient
 from ._stream import Expired, call_with_deadline
 from ._version import __version__
 
@@ -39,14 +37,7 @@ log = logging.getLogger("osint_fanout.http")
 T = TypeVar("T")
 
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-MAX_ATTEMPTS = 4
-RETRY_AFTER_FLOOR_S = 1.0  # Shodan has been seen sending "Retry-After: 0"
-BACKOFF_BASE_S = 0.5
-BACKOFF_MAX_S = 8.0
 MAX_REDIRECTS = 5
-_PERIOD_NAME = {1.0: "s", 60.0: "m", 3600.0: "h", 86400.0: "d"}
-_RETRY_EXCEPTIONS = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
 
 @dataclass(frozen=True)
@@ -58,14 +49,17 @@ class HttpPolicy:
     rates: Mapping[str, RateLimit | None] = field(default_factory=dict)
     """Rate limit by upstream name ("*": any other), None for none."""
     max_concurrency: int | None = None
-    secret: str | None = None
-    """The API key, so that no request carries it where it must not go."""
+    secrets: tuple[str, ...] = ()
+    """The API keys: each request carrying the key stand-in gets one of them."""
     allow_plain_http: bool = False
+    key_exhausted: Callable[[HttpResponse], bool] | None = None
+    """True for an answer that says the key used is out of quota: it is set aside."""
 
 
 @dataclass
 class _Upstream:
-    limiter: MovingWindowLimiter | None
+    keys: KeyRing
+    """One rate-limit window per key (one for keyless requests)."""
     slots: asyncio.Semaphore | None
     queued: int = 0
     """Requests waiting for this upstream's own limits (rate, max_concurrency) right now."""
@@ -129,17 +123,17 @@ class HttpPool:
     def queues(self) -> list[QueueInfo]:
         """Every upstream with requests waiting for its own limits, longest queue first."""
         found = [
-            QueueInfo(adapter, name, upstream.queued, upstream.limiter.rate if upstream.limiter else None)
+            QueueInfo(adapter, name, upstream.queued, _combined(upstream.keys))
             for (adapter, name), upstream in self._upstreams.items()
             if upstream.queued
         ]
         return sorted(found, key=lambda info: -info.length)
 
-    def upstream(self, adapter: str, name: str, rate: RateLimit | None, slots: int | None) -> _Upstream:
+    def upstream(self, adapter: str, name: str, rate: RateLimit | None, slots: int | None, keys: int) -> _Upstream:
         key = (adapter, name)
         if key not in self._upstreams:
-            limiter = MovingWindowLimiter(rate) if rate else None
-            self._upstreams[key] = _Upstream(limiter, asyncio.Semaphore(slots) if slots else None)
+            ring = KeyRing(adapter, keys, rate)
+            self._upstreams[key] = _Upstream(ring, asyncio.Semaphore(slots) if slots else None)
         return self._upstreams[key]
 
 
@@ -203,7 +197,7 @@ class Http:
         retry: bool,
     ) -> HttpResponse:
         retrying = AsyncRetrying(
-            retry=retry_if_result(lambda r: r.status in RETRY_STATUSES) | retry_if_exception(_transient),
+            retry=retry_if_result(lambda r: r.status in RETRY_STATUSES) | retry_if_exception(transient),
             wait=self._wait,
             stop=self._stop if retry else stop_after_attempt(1),
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
@@ -215,7 +209,7 @@ class Http:
         except httpx.TimeoutException as exc:
             raise AdapterError("network", f"{_where(httpx.URL(url))}: timed out ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
-            unresolved = _name_error(exc)
+            unresolved = name_error(exc)
             if unresolved is not None:
                 host = httpx.URL(url).host
                 raise AdapterError("network", f"cannot resolve {host}: {unresolved.strerror or unresolved}") from None
@@ -260,20 +254,56 @@ class Http:
     async def _exchange(self, request: httpx.Request, upstream: str) -> HttpResponse:
         rates = self.policy.rates
         rate = rates.get(upstream, rates.get("*"))
-        limits = self.pool.upstream(self.adapter, upstream, rate, self.policy.max_concurrency)
+        keys = self.policy.secrets
+        limits = self.pool.upstream(self.adapter, upstream, rate, self.policy.max_concurrency, len(keys))
+        keyed = carries_key(request)
+        while True:  # once, or again with another key after one was set aside
+            index = limits.keys.pick() if keyed else None
+            if keyed and index is None:
+                raise AdapterError(*limits.keys.refusal())
+            response = await self._one(limits, request if index is None else with_key(request, keys[index]), index)
+            kind = None if index is None else self._rejects(response)
+            if index is None or kind is None:
+                return response
+            others = [other for other in range(len(keys)) if other != index and other not in limits.keys.aside]
+            if kind == "rate_limited" and not others:
+                return response  # the last key: retried with backoff like any 429, not set aside
+            if limits.keys.set_aside(index, kind, f"HTTP {response.status} from {response.where}"):
+                what = "is out of quota" if kind == "rate_limited" else "was refused"
+                log.warning(
+                    "%s: %s %s (HTTP %d) and is set aside for this run",
+                    self.adapter,
+                    limits.keys.name(index),
+                    what,
+                    response.status,
+                )
+            if not others:
+                return response  # no key left: the adapter maps the answer (auth)
+
+    def _rejects(self, response: HttpResponse) -> str | None:
+        """`auth` for an answer that says the key is wrong or not allowed, `rate_limited`
+        for one that says it is out of quota, else None."""
+        exhausted = self.policy.key_exhausted
+        if exhausted is not None and exhausted(response):
+            return "rate_limited"
+        return "auth" if response.status in (401, 403) else None
+
+    async def _one(self, limits: _Upstream, request: httpx.Request, key: int | None) -> HttpResponse:
+        """One request, under the upstream's limits (and key `key`'s rate-limit window)."""
+        limiter = limits.keys.limiter(key)
         if limits.slots:
             await self._queued(limits, limits.slots.acquire())
         slot = None
         try:
-            if limits.limiter:
-                slot = await self._queued(limits, limits.limiter.acquire())
+            if limiter:
+                slot = await self._queued(limits, limiter.acquire())
             where = _where(request.url)
             log.debug("GET %s (%s)", where, self.adapter)
             try:
                 response = await self.pool.client.send(request, stream=True)
             finally:
-                if limits.limiter and slot:
-                    limits.limiter.release(slot)  # the window counts from the answer
+                if limiter and slot:
+                    limiter.release(slot)  # the window counts from the answer
             try:
                 body = await self._read_capped(response, where)
             finally:
@@ -313,20 +343,19 @@ class Http:
             return await awaitable
 
     def _carries_key(self, request: httpx.Request) -> bool:
-        secret = self.policy.secret
-        if not secret:
-            return False
+        """The key stand-in, or (an adapter that put a real key in) one of the keys."""
+        if carries_key(request):
+            return True
         where = [str(request.url), *request.headers.values()]
-        return any(form in text for form in secret_forms(secret) for text in where)
+        return any(form in text for secret in self.policy.secrets for form in secret_forms(secret) for text in where)
 
     def _wait(self, state: RetryCallState) -> float:
         outcome = state.outcome
         if outcome is not None and not outcome.failed:
-            after = _retry_after_s(outcome.result().headers.get("retry-after"))
+            after = retry_after_s(outcome.result().headers.get("retry-after"))
             if after is not None:
                 return max(after, RETRY_AFTER_FLOOR_S)
-        backoff = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (state.attempt_number - 1))
-        return backoff * random.uniform(0.5, 1.0)
+        return backoff_s(state.attempt_number)
 
     def _stop(self, state: RetryCallState) -> bool:
         # Stop when, after the wait, too little of the budget is left for a request.
@@ -338,26 +367,12 @@ class Http:
         await self._timed(asyncio.sleep(seconds))
 
 
-def _name_error(exc: BaseException) -> socket.gaierror | None:
-    """The name-resolution failure behind an httpx error, if that is what it is (searched
-    through both the causes and the contexts of the chain)."""
-    pending, seen = [exc], set()
-    while pending and len(seen) < 16:
-        current = pending.pop()
-        if isinstance(current, socket.gaierror):
-            return current
-        seen.add(id(current))
-        pending += [link for link in (current.__cause__, current.__context__) if link and id(link) not in seen]
-    return None
-
-
-def _transient(exc: BaseException) -> bool:
-    """Worth another attempt: a connection problem, but not a name that does not exist
-    (only a temporary resolver failure, EAI_AGAIN, is tried again)."""
-    if not isinstance(exc, _RETRY_EXCEPTIONS):
-        return False
-    unresolved = _name_error(exc)
-    return unresolved is None or unresolved.errno == getattr(socket, "EAI_AGAIN", -3)
+def _combined(ring: KeyRing) -> RateLimit | None:
+    """The rate of all of a ring's keys together."""
+    if ring.rate is None:
+        return None
+    active = max(1, ring.count - len(ring.aside))
+    return RateLimit(ring.rate.count * active, ring.rate.period_s)
 
 
 def _where(url: httpx.URL) -> str:
@@ -367,14 +382,3 @@ def _where(url: httpx.URL) -> str:
     return f"{host}{port}{url.path}"
 
 
-def _retry_after_s(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())

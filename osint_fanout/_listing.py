@@ -101,7 +101,7 @@ def adapter_rows(
                 "kinds": sorted(kind.value for kind in cls.kinds),
                 "key": cls.key.value,
                 "key_env": cls.key_env,
-                "key_configured": cls.key is not KeyPolicy.NONE and opts.api_key is not None,
+                "key_configured": cls.key is not KeyPolicy.NONE and (opts.api_key is not None or bool(opts.api_keys)),
                 "default_timeout_s": cls.default_timeout_s,
                 "enabled": opts.enabled,
                 "rate_limits": dict(cls.rate_limits),

@@ -130,7 +130,8 @@ def ready(cls: type[Adapter[Any]], options: AdapterOptions, run: RunSettings, fl
         max_body_bytes=options.max_body_bytes or run.max_body_bytes,
         rates=rates,
         max_concurrency=options.max_concurrency,
-        secret=adapter.api_key,
+        secrets=tuple(adapter.api_keys),
+        key_exhausted=cls.key_exhausted,
         allow_plain_http=options.allow_plain_http,
     )
     return ReadyAdapter(adapter=adapter, timeout_s=timeout, http=policy)

@@ -78,6 +78,11 @@ class MovingWindowLimiter:
         self._released = asyncio.Event()
         self._queued = 0
 
+    @property
+    def queued(self) -> int:
+        """Requests waiting for a place now."""
+        return self._queued
+
     def estimate_wait(self, position: int) -> float:
         """Roughly how long the `position`-th request from now (1: the next) will wait."""
         now = time.monotonic()

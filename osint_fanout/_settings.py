@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from ._adapter import AdapterOptions, key_urls
+from ._adapter import Adapter, AdapterOptions, key_urls
 from ._duration import parse_duration
 from ._egress import is_loopback_host
 from ._http import DEFAULT_MAX_BODY_BYTES
@@ -134,30 +134,43 @@ def load_settings(registry: Registry, path: str | Path | None, env: Mapping[str,
     if unknown:
         known = ", ".join(registry.adapters) or "none"
         raise ConfigError(f"{where}: unknown adapter [adapters.{sorted(unknown)[0]}] (installed: {known})")
-    options = {}
-    for name, cls in registry.adapters.items():
-        section = dict(parsed.adapters.get(name, {}))
-        if cls.key_env and env.get(cls.key_env, "").strip():
-            section["api_key"] = _clean_key(env[cls.key_env], cls.key_env)
-        elif isinstance(section.get("api_key"), str):
-            section["api_key"] = _clean_key(section["api_key"], f"{where}: [adapters.{name}] api_key")
-        try:
-            options[name] = cls.Options.model_validate(section)
-        except ValidationError as exc:
-            message = _scrubbed(_describe(exc, cls.Options, echo=False), section)
-            raise ConfigError(f"{where}: [adapters.{name}] {message}") from None
-        spec = options[name].rate_limit
-        for upstream in spec if isinstance(spec, dict) else []:
-            if upstream not in cls.rate_limits:
-                names = ", ".join(cls.rate_limits) or "none"
-                raise ConfigError(
-                    f"{where}: [adapters.{name}] rate_limit: unknown upstream {upstream!r} (known: {names})"
-                )
-        key = options[name].api_key
-        register_secret(key.get_secret_value() if isinstance(key, SecretStr) else None)
-        if key is not None:
-            _refuse_plain_http(name, options[name], where)
+    options = {
+        name: _adapter_options(name, cls, dict(parsed.adapters.get(name, {})), env, where)
+        for name, cls in registry.adapters.items()
+    }
     return Settings(file, parsed.run, options, parsed.store)
+
+
+def _adapter_options(
+    name: str, cls: type[Adapter[Any]], section: dict[str, Any], env: Mapping[str, str], where: str
+) -> AdapterOptions:
+    """One `[adapters.NAME]` section with the keys from the environment, validated; its keys
+    registered for redaction."""
+    if cls.key_env and env.get(cls.key_env, "").strip():  # one key, or several, comma-separated
+        keys = [_clean_key(part, cls.key_env) for part in env[cls.key_env].split(",") if part.strip()]
+        section["api_key"], section["api_keys"] = keys[0], keys[1:]
+    else:
+        if isinstance(section.get("api_key"), str):
+            section["api_key"] = _clean_key(section["api_key"], f"{where}: [adapters.{name}] api_key")
+        if isinstance(section.get("api_keys"), list):
+            shown = f"{where}: [adapters.{name}] api_keys"
+            section["api_keys"] = [_clean_key(k, shown) if isinstance(k, str) else k for k in section["api_keys"]]
+    try:
+        options = cls.Options.model_validate(section)
+    except ValidationError as exc:
+        message = _scrubbed(_describe(exc, cls.Options, echo=False), section)
+        raise ConfigError(f"{where}: [adapters.{name}] {message}") from None
+    spec = options.rate_limit
+    for upstream in spec if isinstance(spec, dict) else []:
+        if upstream not in cls.rate_limits:
+            names = ", ".join(cls.rate_limits) or "none"
+            raise ConfigError(f"{where}: [adapters.{name}] rate_limit: unknown upstream {upstream!r} (known: {names})")
+    keys = [options.api_key, *options.api_keys]
+    for key in keys:
+        register_secret(key.get_secret_value() if isinstance(key, SecretStr) else None)
+    if any(keys):
+        _refuse_plain_http(name, options, where)
+    return options
 
 
 _KEY_CHARS = frozenset(map(chr, range(0x21, 0x7F)))  # printable ASCII, no space

@@ -57,8 +57,9 @@ async def arun_adapter(
     """`run_adapter` for a test that already runs an event loop."""
     options.setdefault("rate_limit", "off")
     validated = adapter.Options.model_validate(options)
-    if validated.api_key is not None:
-        register_secret(validated.api_key.get_secret_value())
+    for key in [validated.api_key, *validated.api_keys]:
+        if key is not None:
+            register_secret(key.get_secret_value())
     engine = Investigation(
         [ready(adapter, validated, RunSettings(), Flags(timeout_s=timeout_s))], concurrency=4, deadline_s=deadline_s
     )

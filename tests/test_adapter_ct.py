@@ -31,7 +31,7 @@ import pytest
 import respx
 from pydantic import ValidationError
 
-from osint_fanout import _http
+from osint_fanout import _retry
 from osint_fanout._adapter import metadata_problems
 from osint_fanout._plugins import discover
 from osint_fanout._results import Status
@@ -64,7 +64,7 @@ def spotter_error(status: int, code: str, message: str) -> httpx.Response:
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """The core's retry backoff (0.5 s and up) would make these tests slow; the statuses
     and the number of attempts stay the same."""
-    monkeypatch.setattr(_http, "BACKOFF_BASE_S", 0.001)
+    monkeypatch.setattr(_retry, "BACKOFF_BASE_S", 0.001)
 
 
 # --- crt.sh answers ---------------------------------------------------------------------

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import respx
 
-from osint_fanout import _http
+from osint_fanout import _retry
 from osint_fanout._results import Result, Status
 from osint_fanout.testing import run_adapter
 from osint_fanout_adapters.shodan import ShodanAdapter
@@ -36,7 +36,7 @@ ERRORS = fixture("errors.json")
 
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_http, "BACKOFF_BASE_S", 0.01)
+    monkeypatch.setattr(_retry, "BACKOFF_BASE_S", 0.01)
 
 
 @pytest.fixture
