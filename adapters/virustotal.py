@@ -84,7 +84,8 @@ class VirusTotalAdapter(Adapter[VirusTotalOptions]):
     key_env = "VT_API_KEY"
     default_timeout_s = 15.0
     Options = VirusTotalOptions
-    rate_limits: ClassVar[dict[str, str]] = {"api": "4/m"}  # the public API: 4 a minute, 500 a day
+    rate_limits: ClassVar[dict[str, str]] = {"api": "4/m"}  # the public API: 4 a minute,
+    quotas: ClassVar[dict[str, str]] = {"api": "500/d"}  # and 500 a day (15.5 K a month: 500 x 31)
 
     async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
         key = self.api_key  # there is one: skip_reason() skips the adapter without

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, fi
 
 from ._context import Context
 from ._keys import KEY_TOKEN
+from ._quota import Quota
 from ._ratelimit import RateLimit
 from ._response import HttpResponse
 from ._targets import Target, TargetKind
@@ -104,6 +105,11 @@ class AdapterOptions(BaseModel):
     max_concurrency: int | None = Field(
         None, ge=1, description="Requests in flight to each upstream; default: no extra bound."
     )
+    quota: str | dict[str, str] | None = Field(
+        None,
+        description="Requests per UTC day or month ('500/d', '15500/mo', 'off'), or a table by upstream; "
+        "per key, counted across runs. Default: the adapter's documented quotas.",
+    )
     allow_plain_http: bool = Field(
         False, description="Allow sending the API key over plain http to a host that is not loopback."
     )
@@ -114,6 +120,14 @@ class AdapterOptions(BaseModel):
         for text in [value] if isinstance(value, str) else (value or {}).values():
             if text != "off":
                 RateLimit.parse(text)
+        return value
+
+    @field_validator("quota")
+    @classmethod
+    def _check_quota(cls, value: str | dict[str, str] | None) -> str | dict[str, str] | None:
+        for text in [value] if isinstance(value, str) else (value or {}).values():
+            if text != "off":
+                Quota.parse(text)
         return value
 
 
@@ -138,6 +152,8 @@ class Adapter(ABC, Generic[OptionsT]):
     Options: ClassVar[type[AdapterOptions]] = AdapterOptions
     rate_limits: ClassVar[dict[str, str]] = {}
     """Default rate limit per upstream name, e.g. {"api": "1/s"}."""
+    quotas: ClassVar[dict[str, str]] = {}
+    """Default quota per upstream name, e.g. {"api": "500/d"}: the service's documented plan."""
 
     def __init__(self, options: OptionsT) -> None:
         self.options = options

@@ -21,9 +21,10 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if
 from ._body import ACCEPT_ENCODING, content_coding, read_body
 from ._budget import Budget, current_budget, using
 from ._egress import inward_reason, is_loopback_host
-from ._errors import AdapterError
-from ._keys import KeyRing, carries_key, with_key
+from ._errors import AdapterError, Skip
+from ._keys import KeyRing, QueueInfo, carries_key, fingerprint, with_key
 from ._places import Place
+from ._quota import Ledger, MemoryLedger, Quota, take
 from ._ratelimit import RateLimit
 from ._redact import secret_forms
 from ._response import HttpResponse
@@ -48,6 +49,8 @@ class HttpPolicy:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     rates: Mapping[str, RateLimit | None] = field(default_factory=dict)
     """Rate limit by upstream name ("*": any other), None for none."""
+    quotas: Mapping[str, Quota | None] = field(default_factory=dict)
+    """Quota by upstream name ("*": any other), None for none; counted per key."""
     max_concurrency: int | None = None
     secrets: tuple[str, ...] = ()
     """The API keys: each request carrying the key stand-in gets one of them."""
@@ -62,21 +65,8 @@ class _Upstream:
     """One rate-limit window per key (one for keyless requests)."""
     slots: asyncio.Semaphore | None
     queued: int = 0
+    ledger_failed: bool = False
     """Requests waiting for this upstream's own limits (rate, max_concurrency) right now."""
-
-
-@dataclass(frozen=True)
-class QueueInfo:
-    """One upstream's queue, for the progress display."""
-
-    adapter: str
-    upstream: str
-    length: int
-    rate: RateLimit | None
-
-    def drain_s(self) -> float | None:
-        """How long the queue needs at its rate (None without a rate)."""
-        return None if self.rate is None else self.length / self.rate.count * self.rate.period_s
 
 
 class ProxyError(ValueError):
@@ -89,7 +79,11 @@ _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_pr
 class HttpPool:
     """One per run: owns the client and the rate limits shared by every target."""
 
-    def __init__(self, *, max_connections: int = 100, verify: bool | str = True) -> None:
+    def __init__(
+        self, *, max_connections: int = 100, verify: bool | str = True, ledger: Ledger | None = None
+    ) -> None:
+        self.ledger: Ledger = ledger or MemoryLedger()
+        """Where quota use is counted (this run only, unless the search gives a lasting one)."""
         try:
             self.client = self._client(max_connections, verify)
         except (ValueError, ImportError, httpx.InvalidURL) as exc:
@@ -123,7 +117,7 @@ class HttpPool:
     def queues(self) -> list[QueueInfo]:
         """Every upstream with requests waiting for its own limits, longest queue first."""
         found = [
-            QueueInfo(adapter, name, upstream.queued, _combined(upstream.keys))
+            QueueInfo(adapter, name, upstream.queued, upstream.keys.combined_rate())
             for (adapter, name), upstream in self._upstreams.items()
             if upstream.queued
         ]
@@ -260,7 +254,13 @@ class Http:
         while True:  # once, or again with another key after one was set aside
             index = limits.keys.pick() if keyed else None
             if keyed and index is None:
+                if limits.keys.spent:
+                    raise Skip(limits.keys.spent)
                 raise AdapterError(*limits.keys.refusal())
+            if not await self._within_quota(upstream, limits, index):
+                if index is None:
+                    raise Skip(limits.keys.spent or "its quota is used up")
+                continue  # that key's quota is used up: another key, or a skip
             response = await self._one(limits, request if index is None else with_key(request, keys[index]), index)
             kind = None if index is None else self._rejects(response)
             if index is None or kind is None:
@@ -279,6 +279,24 @@ class Http:
                 )
             if not others:
                 return response  # no key left: the adapter maps the answer (auth)
+
+    async def _within_quota(self, upstream: str, limits: _Upstream, index: int | None) -> bool:
+        """Count this request against its quota (per key); False, and the key put by, when
+        the quota is used up. A ledger that cannot be reached counts nothing (one warning)."""
+        quota = self.policy.quotas.get(upstream, self.policy.quotas.get("*"))
+        if quota is None:
+            return True
+        key = fingerprint(self.policy.secrets[index]) if index is not None else "keyless"
+        try:
+            spent = await take(self.pool.ledger, quota, f"{self.adapter}/{upstream}/{key}")
+        except Exception as exc:  # Expired, OSError, a store error: never fail the run over it
+            if not limits.ledger_failed:
+                limits.ledger_failed = True
+                log.warning("%s: quota use could not be counted (%s); going on without", self.adapter, exc)
+            return True
+        if spent:
+            limits.keys.spend(index, f"{self.adapter}: {spent}")
+        return spent is None
 
     def _rejects(self, response: HttpResponse) -> str | None:
         """`auth` for an answer that says the key is wrong or not allowed, `rate_limited`
@@ -365,14 +383,6 @@ class Http:
     async def _sleep(self, seconds: float) -> None:
         log.debug("%s: retrying in %.1f s", self.adapter, seconds)
         await self._timed(asyncio.sleep(seconds))
-
-
-def _combined(ring: KeyRing) -> RateLimit | None:
-    """The rate of all of a ring's keys together."""
-    if ring.rate is None:
-        return None
-    active = max(1, ring.count - len(ring.aside))
-    return RateLimit(ring.rate.count * active, ring.rate.period_s)
 
 
 def _where(url: httpx.URL) -> str:

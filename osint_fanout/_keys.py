@@ -18,7 +18,7 @@ import httpx
 from ._ratelimit import MovingWindowLimiter, RateLimit
 from ._redact import register_secret
 
-__all__ = ["KEY_TOKEN", "KeyRing", "carries_key", "fingerprint", "with_key"]
+__all__ = ["KEY_TOKEN", "KeyRing", "QueueInfo", "carries_key", "fingerprint", "with_key"]
 
 KEY_TOKEN = f"osint-fanout-key-{secrets.token_hex(8)}"
 """What `Adapter.api_key` is when keys are set: replaced by a real key in each request."""
@@ -57,6 +57,8 @@ class KeyRing:
     limiters: list[MovingWindowLimiter | None] = field(default_factory=list)
     aside: dict[int, tuple[str, str]] = field(default_factory=dict)
     """Keys set aside (by index): the error type it means (auth, rate_limited), and why."""
+    spent: str | None = None
+    """Why, when a quota is used up (the reason a call is skipped)."""
     _turn: int = 0
 
     def __post_init__(self) -> None:
@@ -88,6 +90,12 @@ class KeyRing:
         self.aside[index] = (kind, why)
         return True
 
+    def spend(self, index: int | None, why: str) -> None:
+        """The quota of key `index` (or of keyless requests) is used up for its period."""
+        self.spent = why
+        if index is not None:
+            self.aside.setdefault(index, ("quota", why))
+
     def refusal(self) -> tuple[str, str]:
         """(error type, message) for a request when every key is set aside."""
         kinds = {kind for kind, _ in self.aside.values()}
@@ -95,6 +103,27 @@ class KeyRing:
         kind = "rate_limited" if kinds == {"rate_limited"} else "auth"
         return kind, f"every key of {self.adapter} was set aside in this run ({reasons})"
 
+    def combined_rate(self) -> RateLimit | None:
+        """The rate of all its keys together (those not set aside)."""
+        if self.rate is None:
+            return None
+        active = max(1, self.count - len(self.aside))
+        return RateLimit(self.rate.count * active, self.rate.period_s)
+
     def name(self, index: int) -> str:
         """How a key is named in messages: never the key itself."""
         return f"key {index + 1} of {self.count}" if self.count > 1 else "the key"
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    """One upstream's queue, for the progress display."""
+
+    adapter: str
+    upstream: str
+    length: int
+    rate: RateLimit | None
+
+    def drain_s(self) -> float | None:
+        """How long the queue needs at its rate (None without a rate)."""
+        return None if self.rate is None else self.length / self.rate.count * self.rate.period_s

@@ -5,18 +5,21 @@ format, the store). Everything after this step reads the plan, never the three s
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ._adapter import Adapter, AdapterOptions
 from ._http import HttpPolicy
 from ._plugins import Registry
+from ._quota import Quota
 from ._ratelimit import RateLimit
 from ._settings import ConfigError, RunSettings, Settings
 
 __all__ = ["Flags", "Plan", "ReadyAdapter", "make_plan", "ready", "ready_adapters"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -119,19 +122,29 @@ def ready_adapters(settings: Settings, registry: Registry, flags: Flags) -> list
 def ready(cls: type[Adapter[Any]], options: AdapterOptions, run: RunSettings, flags: Flags) -> ReadyAdapter:
     """One adapter with its settings in force: its timeout, and the policy of its requests."""
     timeout = flags.timeout_s or options.timeout_s or run.timeout_s or cls.default_timeout_s
-    spec = options.rate_limit
-    rates: dict[str, RateLimit | None] = {}
-    for upstream, default in {**cls.rate_limits, "*": "off"}.items():
-        text = spec if isinstance(spec, str) else (spec or {}).get(upstream, default)
-        rates[upstream] = None if text == "off" else RateLimit.parse(text)
+    rates = _by_upstream(options.rate_limit, cls.rate_limits, RateLimit.parse)
+    quotas = _by_upstream(options.quota, cls.quotas, Quota.parse)
     adapter = cls(options)
     policy = HttpPolicy(
         adapter=cls.name,
         max_body_bytes=options.max_body_bytes or run.max_body_bytes,
         rates=rates,
+        quotas=quotas,
         max_concurrency=options.max_concurrency,
         secrets=tuple(adapter.api_keys),
         key_exhausted=cls.key_exhausted,
         allow_plain_http=options.allow_plain_http,
     )
     return ReadyAdapter(adapter=adapter, timeout_s=timeout, http=policy)
+
+
+def _by_upstream(
+    spec: str | dict[str, str] | None, defaults: dict[str, str], parse: Callable[[str], T]
+) -> dict[str, T | None]:
+    """A rate limit or a quota for each upstream ("*": any other): the option (one for all,
+    or a table by upstream), else the adapter's default; "off" is None."""
+    found: dict[str, T | None] = {}
+    for upstream, default in {**defaults, "*": "off"}.items():
+        text = spec if isinstance(spec, str) else (spec or {}).get(upstream, default)
+        found[upstream] = None if text == "off" else parse(text)
+    return found

@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ._http import QueueInfo
+from ._keys import QueueInfo
 from ._output import Sink
 from ._results import Report
 from ._stats import Stats

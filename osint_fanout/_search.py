@@ -20,6 +20,7 @@ from ._plan import Flags, Plan, make_plan
 from ._plugins import discover
 from ._process import execute
 from ._progress import ProgressSink
+from ._quota import FileLedger, Ledger, default_ledger_path
 from ._redact import terminal_safe
 from ._settings import ConfigError, load_settings
 from ._stats import Stats
@@ -61,7 +62,7 @@ def run_search(request: SearchRequest) -> int:
         inputs = open_inputs(request.input_files)
         bulk = bool(inputs) or len(positional) > 1
         stats = Stats(names, console=None if request.quiet else Console(stderr=True), show_summary=bulk)
-        pool = HttpPool()
+        pool = HttpPool(ledger=_ledger(plan))
         outputs = _sinks(request, plan, names, stats, watch=not bulk)
         store_sink = _store_sink(plan)
     except (ConfigError, InvalidTarget, OutputError, ProxyError) as exc:
@@ -94,6 +95,15 @@ def run_search(request: SearchRequest) -> int:
     if store_sink is not None and store_sink.failed and code in (0, EXIT_FAILED):
         code = EXIT_STORE  # the results were printed; the store says it failed on stderr
     return code
+
+
+def _ledger(plan: Plan) -> Ledger:
+    """Where quota use is counted across runs: the store when it is on, else a state file."""
+    if plan.store_url is None:
+        return FileLedger(default_ledger_path())
+    from .store import StoreLedger
+
+    return StoreLedger(plan.store_url)
 
 
 def _store_sink(plan: Plan) -> Sink | None:

@@ -160,11 +160,13 @@ def _adapter_options(
     except ValidationError as exc:
         message = _scrubbed(_describe(exc, cls.Options, echo=False), section)
         raise ConfigError(f"{where}: [adapters.{name}] {message}") from None
-    spec = options.rate_limit
-    for upstream in spec if isinstance(spec, dict) else []:
-        if upstream not in cls.rate_limits:
-            names = ", ".join(cls.rate_limits) or "none"
-            raise ConfigError(f"{where}: [adapters.{name}] rate_limit: unknown upstream {upstream!r} (known: {names})")
+    known = {**cls.rate_limits, **cls.quotas}
+    for option, spec in (("rate_limit", options.rate_limit), ("quota", options.quota)):
+        for upstream in spec if isinstance(spec, dict) else []:
+            if upstream not in known:
+                names = ", ".join(known) or "none"
+                unknown = f"unknown upstream {upstream!r} (known: {names})"
+                raise ConfigError(f"{where}: [adapters.{name}] {option}: {unknown}")
     keys = [options.api_key, *options.api_keys]
     for key in keys:
         register_secret(key.get_secret_value() if isinstance(key, SecretStr) else None)

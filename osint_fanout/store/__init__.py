@@ -27,6 +27,7 @@ from ._changes import (
     facts_from,
     target_changes,
 )
+from ._ledger import StoreLedger
 from ._records import StoredResult, StoreError
 from ._sink import StoreSink
 from ._url import STORE_ENV, StoreUrlError, check_url, choose_url, default_url, display_url
@@ -45,6 +46,7 @@ __all__ = [
     "SetChange",
     "Store",
     "StoreError",
+    "StoreLedger",
     "StoreSink",
     "StoreUrlError",
     "StoredResult",

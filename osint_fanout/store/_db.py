@@ -17,12 +17,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .._redact import register_secret
 from .._version import __version__
 from ._migrate import prepare
 from ._records import StoredResult, StoreError, store_error
-from ._tables import results, runs
+from ._tables import quota_usage, results, runs
 from ._url import check_url, display_url, password, sqlite_path
 
 __all__ = ["Store"]
@@ -79,6 +81,22 @@ class Store:
         if rows:
             with self._write() as conn:
                 conn.execute(results.insert(), list(rows))
+
+    def take_quota(self, scope: str, period_start: datetime, limit: int) -> bool:
+        """Count one request of `scope` in the period starting at `period_start`; False
+        (counting nothing) when `limit` are counted already. Atomic across processes: the
+        row is made if missing, then raised only while under the limit, in one transaction."""
+        insert = sqlite_insert if self.engine.dialect.name == "sqlite" else pg_insert
+        row = {"scope": scope, "period_start": period_start, "used": 0}
+        key = (quota_usage.c.scope == scope, quota_usage.c.period_start == period_start)
+        with self._write() as conn:
+            conn.execute(insert(quota_usage).values(row).on_conflict_do_nothing())
+            raised = conn.execute(
+                quota_usage.update().where(*key, quota_usage.c.used < limit).values(used=quota_usage.c.used + 1)
+            )
+            old = (quota_usage.c.scope == scope, quota_usage.c.period_start < period_start)
+            conn.execute(quota_usage.delete().where(*old))  # past periods count no more
+        return raised.rowcount == 1
 
     def prune(self, older_than_s: float, *, now: datetime | None = None) -> tuple[int, int]:
         """Remove results recorded more than `older_than_s` ago, and the runs left with

@@ -16,7 +16,7 @@ from ._records import StoreError, store_error
 __all__ = ["HEAD", "MIGRATIONS", "REVISIONS", "prepare"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-REVISIONS = ("0001",)
+REVISIONS = ("0001", "0002")
 """Every revision in migrations/versions/, oldest first (a test keeps this equal to Alembic's
 view), so the usual open needs no Alembic import."""
 HEAD = REVISIONS[-1]

@@ -21,7 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-__all__ = ["ID", "UtcDateTime", "metadata", "results", "runs"]
+__all__ = ["ID", "UtcDateTime", "metadata", "quota_usage", "results", "runs"]
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -85,3 +85,12 @@ results = Table(
     Index("ix_results_recorded", "recorded_at"),
     Index("ix_results_run", "run_id"),
 )
+
+quota_usage = Table(
+    "quota_usage",
+    metadata,
+    Column("scope", String(255), primary_key=True),
+    Column("period_start", UtcDateTime(), primary_key=True),
+    Column("used", Integer(), nullable=False),
+)
+"""Requests counted against a quota: by scope (adapter/upstream/key fingerprint) and period."""

@@ -1,0 +1,155 @@
+"""Daily and monthly quotas, counted across runs: `quota = "500/d"` allows 500 requests to an
+upstream (per key) in each UTC day ("15500/mo": each UTC calendar month), whatever the
+number of runs. The count lives in the history store when it is on (osint_fanout.store's
+`QuotaLedger`), else in a small JSON file in the user state directory, locked while it is
+changed so that concurrent cron jobs share it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from ._stream import call_in_thread
+
+__all__ = ["FileLedger", "Ledger", "MemoryLedger", "Quota", "default_ledger_path", "take"]
+
+LEDGER_S = 2.0
+"""The most a quota count may take (a file, or the store, in a thread)."""
+
+_QUOTA = re.compile(r"^\s*(\d+)\s*/\s*(d|mo)\s*$")
+_NAMES = {"d": "day", "mo": "month"}
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most `count` requests in each UTC `period`: "d" (day) or "mo" (calendar month)."""
+
+    count: int
+    period: str
+
+    @classmethod
+    def parse(cls, text: str) -> Quota:
+        match = _QUOTA.match(text)
+        if not match:
+            raise ValueError(f"quota {text!r} is not like '500/d' or '15500/mo' (a whole number per d or mo, or 'off')")
+        return cls(int(match.group(1)), match.group(2))
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.period}"
+
+    def window(self, now: datetime) -> tuple[datetime, datetime]:
+        """The period `now` falls in: (its start, when the quota resets)."""
+        now = now.astimezone(UTC)
+        if self.period == "d":
+            start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            return start, start + timedelta(days=1)
+        start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+        return start, end
+
+    def divided(self, shards: int) -> Quota:
+        """This quota's share for one of `shards` machines that share it."""
+        if self.count // shards < 1:
+            raise ValueError(f"quota {self} cannot be shared by {shards} shards (less than one request each)")
+        return Quota(self.count // shards, self.period)
+
+    def reset_text(self, now: datetime) -> str:
+        reset = self.window(now)[1]
+        return f"its quota of {self.count} a {_NAMES[self.period]} is used up; it resets at {reset:%Y-%m-%d %H:%M} UTC"
+
+
+class Ledger(Protocol):
+    """Where quota use is counted; every method may block (call it from a thread)."""
+
+    def take(self, scope: str, period_start: datetime, limit: int) -> bool:
+        """Count one request in `scope` for the period that starts at `period_start`;
+        False (counting nothing) when `limit` are counted already."""
+        ...
+
+
+class MemoryLedger:
+    """Counts for this process only (when nothing is kept between runs: tests, the library)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, datetime], int] = {}
+
+    def take(self, scope: str, period_start: datetime, limit: int) -> bool:
+        used = self.counts.get((scope, period_start), 0)
+        if used >= limit:
+            return False
+        self.counts[(scope, period_start)] = used + 1
+        return True
+
+
+async def take(ledger: Ledger, quota: Quota, scope: str) -> str | None:
+    """Count one request of `scope` (adapter/upstream/key fingerprint) against `quota`, in a
+    thread (the ledger's I/O blocks); the reason to skip when it is used up, else None.
+    A ledger that fails raises: the caller decides (it counts nothing and goes on)."""
+    now = datetime.now(UTC)
+    allowed = await call_in_thread(ledger.take, scope, quota.window(now)[0], quota.count, timeout_s=LEDGER_S)
+    return None if allowed else quota.reset_text(now)
+
+
+def default_ledger_path() -> Path:
+    from platformdirs import user_state_path
+
+    return user_state_path("osint-fanout", appauthor=False) / "quota.json"
+
+
+class FileLedger:
+    """The counts in a JSON file: {scope: {period start: count}}, only current periods kept.
+    An exclusive lock on a file beside it orders the processes that count at once; the file
+    is replaced whole (written to a temporary file, then renamed), so a crash loses nothing
+    that was counted before it. Hand-written: a dozen lines of fcntl beat a dependency."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def take(self, scope: str, period_start: datetime, limit: int) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock = self.path.with_name(self.path.name + ".lock")
+        with open(lock, "a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            counts = self._read()
+            period = period_start.astimezone(UTC).isoformat()
+            mine = {key: value for key, value in counts.get(scope, {}).items() if key >= period}
+            if mine.get(period, 0) >= limit:
+                return False
+            mine[period] = mine.get(period, 0) + 1
+            counts[scope] = mine
+            self._write(counts)
+            return True
+
+    def used(self, scope: str, period_start: datetime) -> int:
+        return int(self._read().get(scope, {}).get(period_start.astimezone(UTC).isoformat(), 0))
+
+    def _read(self) -> dict[str, dict[str, int]]:
+        try:
+            data = json.loads(self.path.read_bytes())
+        except (OSError, ValueError, RecursionError):
+            return {}  # none yet, or unreadable: counting starts again (and is written whole)
+        if not isinstance(data, dict):
+            return {}
+        return {
+            scope: {str(k): int(v) for k, v in periods.items() if isinstance(v, int)}
+            for scope, periods in data.items()
+            if isinstance(periods, dict)
+        }
+
+    def _write(self, counts: dict[str, dict[str, int]]) -> None:
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            temporary.write_text(json.dumps(counts, sort_keys=True), encoding="utf-8")
+            os.chmod(temporary, 0o600)
+            os.replace(temporary, self.path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()

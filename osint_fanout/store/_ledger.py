@@ -1,0 +1,37 @@
+"""Quota counts kept in the store (osint_fanout._quota's Ledger), so that runs on several
+machines sharing one PostgreSQL store count against one quota."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._db import Store
+
+__all__ = ["StoreLedger"]
+
+
+class StoreLedger:
+    """Opens the store on first use (in the thread that counts: SQLAlchemy loads there)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+
+    def take(self, scope: str, period_start: datetime, limit: int) -> bool:
+        with self._lock:
+            if self._store is None:
+                from ._db import Store
+
+                self._store = Store(self.url)
+            store = self._store
+        return store.take_quota(scope, period_start, limit)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
