@@ -44,6 +44,11 @@ class OutputFormat(StrEnum):
     ndjson = "ndjson"
 
 
+class ShardLimits(StrEnum):
+    divide = "divide"
+    full = "full"
+
+
 class ListFormat(StrEnum):
     table = "table"
     json = "json"
@@ -206,6 +211,22 @@ def search(
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Do not record the results in the store.", show_default="off")
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            metavar="K/N",
+            help="Take only shard K of N of the targets (by a stable hash of each), for N machines.",
+            show_default="all targets",
+        ),
+    ] = None,
+    shard_limits: Annotated[
+        ShardLimits,
+        typer.Option(
+            "--shard-limits",
+            help="divide: the shards share every rate limit and quota (one key); full: each has its own.",
+            case_sensitive=False,
+        ),
+    ] = ShardLimits.divide,
 ) -> None:
     """Investigate targets with every adapter at once and print the results as they arrive."""
     for name, value in (("--timeout", timeout), ("--deadline", deadline), ("--max-time", max_time)):
@@ -231,6 +252,8 @@ def search(
         output=output,
         store=store,
         no_store=no_store,
+        shard=_shard(shard),
+        shard_limits=shard_limits.value,
     )
     request = SearchRequest(
         targets=targets or [],
@@ -282,6 +305,16 @@ app.command(
     f"  # over a week, for a list\n  osint-fanout diff -i domains.txt --since 7d -f ndjson\n{STORE_MORE}"
 )(diff)
 app.command(cls=Command, epilog=f"Example:\n  osint-fanout prune --older-than 90d\n{STORE_MORE}")(prune)
+
+
+def _shard(text: str | None) -> tuple[int, int] | None:
+    """'2/3' -> (1, 3): the 0-based index, and how many."""
+    if text is None:
+        return None
+    k, slash, n = text.strip().partition("/")
+    if not (slash and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise typer.BadParameter(f"give K/N with 1 <= K <= N, e.g. 1/3, not {text!r}", param_hint="--shard")
+    return int(k) - 1, int(n)
 
 
 def _names(text: str | None, flag: str) -> list[str] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import stat
@@ -22,6 +23,13 @@ class InputStats:
         self.read = 0
         self.invalid = 0
         self.resumed = 0
+        self.other_shards = 0
+
+
+def shard_of(value: str, shards: int) -> int:
+    """The shard (0-based) of a target: a stable hash of its normalised value, the same on
+    every machine and whatever the order of the list."""
+    return int.from_bytes(hashlib.sha256(value.encode("utf-8")).digest()[:8], "big") % shards
 
 
 def open_inputs(paths: list[str]) -> list[tuple[str, IO[bytes]]]:
@@ -104,14 +112,24 @@ async def target_stream(
     stats: InputStats,
     skip: set[str],
     on_invalid: Callable[[str], None],
+    shard: tuple[int, int] | None = None,
 ) -> AsyncIterator[Target]:
-    """Positional targets, then each input's lines; invalid lines are reported and skipped."""
-    for target in positional:
-        stats.read += 1
+    """Positional targets, then each input's lines; invalid lines are reported and skipped.
+    With `shard` (index, of), only the targets of that shard."""
+
+    def mine(target: Target) -> bool:
+        if shard is not None and shard_of(target.value, shard[1]) != shard[0]:
+            stats.other_shards += 1
+            return False
         if target.value in skip:
             stats.resumed += 1
-            continue
-        yield target
+            return False
+        return True
+
+    for target in positional:
+        stats.read += 1
+        if mine(target):
+            yield target
     for name, handle in inputs:
         number = 0
         try:
@@ -132,10 +150,8 @@ async def target_stream(
                     stats.invalid += 1
                     on_invalid(f"{name}:{number}: {exc}")
                     continue
-                if target.value in skip:
-                    stats.resumed += 1
-                    continue
-                yield target
+                if mine(target):
+                    yield target
         finally:
             if handle is not getattr(sys.stdin, "buffer", None):
                 handle.close()

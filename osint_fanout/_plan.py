@@ -36,6 +36,10 @@ class Flags:
     output: Path | None = None
     store: str | None = None
     no_store: bool = False
+    shard: tuple[int, int] | None = None
+    """(index, of): this machine's share of the targets, index from 0."""
+    shard_limits: str = "divide"
+    """divide: rate limits and quotas are shared by the shards (one key); full: each its own."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class Plan:
     """None: the store is off."""
     store_keep_s: float | None
     config_path: Path | None
+    shard: tuple[int, int] | None = None
 
 
 def make_plan(
@@ -98,6 +103,7 @@ def make_plan(
         store_url=store_url,
         store_keep_s=settings.store.keep_s,
         config_path=settings.path,
+        shard=flags.shard,
     )
 
 
@@ -124,6 +130,13 @@ def ready(cls: type[Adapter[Any]], options: AdapterOptions, run: RunSettings, fl
     timeout = flags.timeout_s or options.timeout_s or run.timeout_s or cls.default_timeout_s
     rates = _by_upstream(options.rate_limit, cls.rate_limits, RateLimit.parse)
     quotas = _by_upstream(options.quota, cls.quotas, Quota.parse)
+    if flags.shard is not None and flags.shard_limits == "divide":  # N machines, one key: share
+        index, shards = flags.shard
+        rates = {name: rate and rate.divided(index, shards) for name, rate in rates.items()}
+        try:
+            quotas = {name: quota and quota.divided(shards) for name, quota in quotas.items()}
+        except ValueError as exc:
+            raise ConfigError(f"[adapters.{cls.name}] {exc}; use --shard-limits full, or fewer shards") from None
     adapter = cls(options)
     policy = HttpPolicy(
         adapter=cls.name,

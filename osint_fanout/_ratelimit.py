@@ -25,10 +25,34 @@ SAFETY = 1.01
 
 @dataclass(frozen=True)
 class RateLimit:
-    """At most `count` requests in any `period_s`-second window."""
+    """At most `count` requests in any `period_s`-second window; with `slot` (index, of),
+    only within shard `index`'s time slot of each cycle (see `divided`)."""
 
     count: int
     period_s: float
+    slot: tuple[int, int] | None = None
+
+    def divided(self, index: int, shards: int) -> RateLimit:
+        """This limit's share for shard `index` (0-based) of `shards` machines using one key:
+        together they never exceed it. With at least one request each per period, each
+        gets count // shards. With fewer, they take turns on the clock (synchronised by
+        NTP): a cycle of 2 x shards periods, shard i sending only in the first period of
+        its own pair, less a guard for answers still under way, so that no window of one
+        period sees requests of two shards; together they use half the limit then."""
+        if self.count >= shards:
+            return RateLimit(self.count // shards, self.period_s)
+        return RateLimit(self.count, self.period_s, slot=(index, shards))
+
+    def slot_wait(self, now: float) -> float:
+        """Seconds until this shard's time slot (0 within it); `now`: wall-clock seconds."""
+        if self.slot is None:
+            return 0.0
+        index, shards = self.slot
+        cycle = 2 * shards * self.period_s
+        start = 2 * index * self.period_s
+        end = start + self.period_s - min(BUSY_HOLD_S * 2, self.period_s / 4)
+        phase = now % cycle
+        return 0.0 if start <= phase < end else (start - phase) % cycle
 
     @classmethod
     def parse(cls, text: str) -> RateLimit:
@@ -106,6 +130,10 @@ class MovingWindowLimiter:
         try:
             async with self._lock:
                 while True:
+                    turn = self.rate.slot_wait(time.time())
+                    if turn > 0:  # another shard's turn on the clock
+                        await asyncio.sleep(turn)
+                        continue
                     now = time.monotonic()
                     self._slots = [s for s in self._slots if s.frees_at(self.window_s) > now]
                     if len(self._slots) < self.count:

@@ -83,6 +83,7 @@ class RunSummary(BaseModel):
     targets_read: int = Field(description="Targets read from the command line and inputs.")
     invalid_lines: int = Field(description="Input lines that were no target, skipped.")
     resumed: int = Field(description="Targets skipped by --resume, already complete.")
+    other_shards: int = Field(description="Targets left to the other shards (--shard K/N).")
     not_started: int | None = Field(
         description="Targets in the inputs never taken up (the run was stopped by --max-time or a signal); "
         "null when an input is a pipe, whose length is unknown."

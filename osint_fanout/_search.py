@@ -86,7 +86,9 @@ def run_search(request: SearchRequest) -> int:
         clock_start=request.started,
     )
     stats.inputs = InputStats()
-    targets = target_stream(positional, inputs, stats=stats.inputs, skip=skip, on_invalid=log.warning)
+    targets = target_stream(
+        positional, inputs, stats=stats.inputs, skip=skip, on_invalid=log.warning, shard=plan.shard
+    )
     code = execute(engine, targets, sinks, max_time_s=plan.max_time_s, started=request.started, pool=pool)
     if code in (130, 143) and not request.quiet:
         print("osint-fanout: interrupted; unfinished adapters are reported as cancelled", file=sys.stderr)

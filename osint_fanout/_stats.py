@@ -58,6 +58,7 @@ class Stats(Sink):
                 "targets_read": inputs.read if inputs else self.targets_done,
                 "invalid_lines": inputs.invalid if inputs else 0,
                 "resumed": inputs.resumed if inputs else 0,
+                "other_shards": inputs.other_shards if inputs else 0,
                 "not_started": None if self.total is None else max(0, self.total - (inputs.read if inputs else 0)),
                 "results": dict(sorted(statuses.items())),
                 "by_adapter": {name: dict(sorted(self.by_adapter[name].items())) for name in self.adapters},
@@ -75,6 +76,7 @@ class Stats(Sink):
             f"{summary['targets']} targets in {summary['wall_s']:.1f}s"
             + (f", {summary['invalid_lines']} invalid lines skipped" if summary["invalid_lines"] else "")
             + (f", {summary['resumed']} already done (--resume)" if summary["resumed"] else "")
+            + (f", {summary['other_shards']} left to other shards" if summary["other_shards"] else "")
             + (f", {summary['not_started']} not started" if summary["not_started"] else ""),
             "results: " + (", ".join(f"{n} {s}" for s, n in summary["results"].items()) or "none"),
         ]
