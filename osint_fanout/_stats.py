@@ -32,6 +32,8 @@ class Stats(Sink):
         self.by_adapter: dict[str, Counter[str]] = defaultdict(Counter)
         self.errors: Counter[str] = Counter()
         self.waited_ms: Counter[str] = Counter()
+        self.cached: Counter[str] = Counter()
+        """Results reused from the store (--max-age), by adapter."""
         self._lock = threading.RLock()  # re-entrant: an emergency stop may interrupt the holder
 
     def result(self, result: Result) -> None:
@@ -40,6 +42,8 @@ class Stats(Sink):
             if result.error is not None:
                 self.errors[result.error.type] += 1
             self.waited_ms[result.adapter] += result.waited_ms
+            if result.cached_at is not None:
+                self.cached[result.adapter] += 1
 
     def report(self, report: Report) -> None:
         with self._lock:
@@ -61,6 +65,8 @@ class Stats(Sink):
                 "by_adapter": {name: dict(sorted(self.by_adapter[name].items())) for name in self.adapters},
                 "errors": dict(sorted(self.errors.items())),
                 "waited_s": {name: round(self.waited_ms[name] / 1000, 3) for name in self.adapters},
+                "cached": sum(self.cached.values()),
+                "cached_by_adapter": {name: self.cached[name] for name in self.adapters},
                 "wall_s": round(time.monotonic() - self.began, 3),
             }
 
@@ -73,11 +79,14 @@ class Stats(Sink):
             + (f", {summary['invalid_lines']} invalid lines skipped" if summary["invalid_lines"] else "")
             + (f", {summary['resumed']} already done (--resume)" if summary["resumed"] else "")
             + (f", {summary['not_started']} not started" if summary["not_started"] else ""),
-            "results: " + (", ".join(f"{n} {s}" for s, n in summary["results"].items()) or "none"),
+            "results: "
+            + (", ".join(f"{n} {s}" for s, n in summary["results"].items()) or "none")
+            + (f" ({summary['cached']} cached)" if summary["cached"] else ""),
         ]
         for name, counts in summary["by_adapter"].items():
-            waited = summary["waited_s"][name]
-            extra = f" (waited {waited:.1f}s for rate limits or retries)" if waited else ""
+            waited, cached = summary["waited_s"][name], summary["cached_by_adapter"][name]
+            extra = f" ({cached} cached)" if cached else ""
+            extra += f" (waited {waited:.1f}s for rate limits or retries)" if waited else ""
             lines.append(f"  {name}: " + (", ".join(f"{n} {s}" for s, n in counts.items()) or "-") + extra)
         if summary["errors"]:
             lines.append("errors: " + ", ".join(f"{n} {t}" for t, n in summary["errors"].items()))
