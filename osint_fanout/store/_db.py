@@ -113,13 +113,26 @@ class Store:
             row = conn.execute(query).first()
         return StoredResult.from_row(row) if row is not None else None
 
-    def previous(self, target: str, *, exclude_run: int | None = None) -> dict[str, StoredResult]:
+    def previous(
+        self, target: str, *, exclude_run: int | None = None, before: datetime | None = None
+    ) -> dict[str, StoredResult]:
         """The newest ok/empty result of each adapter for `target`, leaving out run
-        `exclude_run` (the current one): what `search --changes` compares against. An
-        empty dict: the target was never seen."""
+        `exclude_run` (the current one) and what was recorded at or after `before`: what
+        `search --changes` compares against. An empty dict: the target was never seen."""
+        return self.previous_of([target], exclude_run=exclude_run, before=before).get(target, {})
+
+    def previous_of(
+        self, targets: Iterable[str], *, exclude_run: int | None = None, before: datetime | None = None
+    ) -> dict[str, dict[str, StoredResult]]:
+        """`previous` of many targets at once (a query per 500): by target, then adapter;
+        a target never seen is left out."""
         extra = [results.c.run_id != exclude_run] if exclude_run is not None else []
-        found = self.newest([target], where=extra)
-        return {adapter: ranked[0] for (_, adapter), ranked in found.items()}
+        if before is not None:
+            extra.append(results.c.recorded_at < before)
+        out: dict[str, dict[str, StoredResult]] = {}
+        for (target, adapter), ranked in self.newest(targets, where=extra).items():
+            out.setdefault(target, {})[adapter] = ranked[0]
+        return out
 
     def newest(
         self,
