@@ -91,6 +91,8 @@ SEARCH_EXAMPLES = """Examples:
   osint-fanout search example.com -a dns,ct
   # a list of targets, appended line by line; run it again to finish what is missing
   osint-fanout search -i domains.txt -f ndjson -o out.ndjson --resume
+  # only what changed since the stored results (cron); reuse results younger than 12h
+  osint-fanout search -i domains.txt --changes --max-age 12h
 More in the README: the config file, the output formats, exit codes."""
 # The unindented last line keeps the examples' indentation (help text is dedented).
 
@@ -206,6 +208,20 @@ def search(
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Do not record the results in the store.", show_default="off")
     ] = False,
+    changes: Annotated[
+        bool,
+        typer.Option(
+            "--changes", help="Print only what changed since the stored results (ndjson change events).",
+            show_default="off",
+        ),
+    ] = False,
+    max_age: Annotated[
+        str | None,
+        typer.Option(
+            "--max-age", metavar="DURATION", help="Reuse stored ok/empty results younger than this: 12h, 1d.",
+            show_default="[adapters.NAME] max_age, else none",
+        ),
+    ] = None,
 ) -> None:
     """Investigate targets with every adapter at once and print the results as they arrive."""
     for name, value in (("--timeout", timeout), ("--deadline", deadline), ("--max-time", max_time)):
@@ -217,6 +233,7 @@ def search(
         raise typer.BadParameter("needs --output FILE", param_hint="--resume")
     if not targets and not input_files:
         raise typer.BadParameter("give at least one target, or --input FILE", param_hint="TARGETS")
+    max_age_s = _duration(max_age, "--max-age")
     from ._plan import Flags
     from ._search import SearchRequest, run_search
 
@@ -231,6 +248,8 @@ def search(
         output=output,
         store=store,
         no_store=no_store,
+        changes=changes,
+        max_age_s=max_age_s,
     )
     request = SearchRequest(
         targets=targets or [],
@@ -282,6 +301,17 @@ app.command(
     f"  # over a week, for a list\n  osint-fanout diff -i domains.txt --since 7d -f ndjson\n{STORE_MORE}"
 )(diff)
 app.command(cls=Command, epilog=f"Example:\n  osint-fanout prune --older-than 90d\n{STORE_MORE}")(prune)
+
+
+def _duration(text: str | None, flag: str) -> float | None:
+    if text is None:
+        return None
+    from ._duration import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=flag) from None
 
 
 def _names(text: str | None, flag: str) -> list[str] | None:
