@@ -120,7 +120,7 @@ def test_a_slow_store_is_a_miss_within_the_timeout_and_then_not_asked_again(tmp_
         cache.close()
 
 
-def test_a_lookup_never_outlasts_its_targets_deadline_and_that_is_not_the_stores_fault(tmp_path: Path) -> None:
+def test_a_lookup_takes_at_most_half_the_time_to_the_deadline_and_that_is_not_the_stores_fault(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'd.db'}"
     record(url, (result(), datetime.now(UTC)))
     release = threading.Event()
@@ -134,8 +134,8 @@ def test_a_lookup_never_outlasts_its_targets_deadline_and_that_is_not_the_stores
     cache = StoreCache(url, timeout_s=5, on_warning=warnings, opener=Slow)
     try:
         started = time.monotonic()
-        assert ask(cache, "example.com", "dns", 3600, within_s=0.2) is None
-        assert time.monotonic() - started < 0.5
+        assert ask(cache, "example.com", "dns", 3600, within_s=0.4) is None
+        assert time.monotonic() - started < 0.35  # half the time left: the other half is the upstream's
         assert cache.failure is None and warnings == []
         release.set()
         assert ask(cache, "example.com", "dns", 3600) is not None

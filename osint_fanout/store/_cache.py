@@ -4,8 +4,9 @@ call's result, and no request is made.
 
 The store is read in one daemon thread of its own, never in the event loop (an SQLite
 read or a PostgreSQL round trip blocks), and the thread never holds the process: it is
-a daemon and nothing joins it. Each lookup waits for its answer at most `timeout_s` (and
-never past the target's deadline); a store that fails, or is slower than that, is a miss,
+a daemon and nothing joins it. Each lookup waits for its answer at most `timeout_s` (the
+first ones, for the store to open, `open_timeout_s`), and never more than half the time
+left before its target's deadline; a store that fails, or is slower than that, is a miss,
 and the cache turns itself off for the rest of the run with one warning: asking the
 upstreams is always the safe way. Lookups are served one at a time, in order: a read by
 index takes well under a millisecond, so one thread keeps up with any concurrency.
@@ -42,6 +43,10 @@ OPEN_TIMEOUT_S = 8.0
 """How long the first lookups wait for the store to open (importing SQLAlchemy, checking
 the schema; PostgreSQL's connect timeout is 5 s)."""
 
+DEADLINE_SHARE = 0.5
+"""A lookup takes at most this share of the time left before its target's deadline, so a
+store that does not answer (a PostgreSQL server that drops packets) leaves the upstream
+the other half."""
 _OPEN_POLL_S = 0.02
 _Ask = tuple[asyncio.AbstractEventLoop, "asyncio.Future[StoredResult | None]", str, str, float]
 
@@ -82,6 +87,7 @@ class StoreCache:
         """The stored result to reuse, as this call's result (`cached_at` set, waited 0,
         elapsed: the lookup's time), or None. Never raises (cancellation aside)."""
         started = time.monotonic()
+        until = started + (until - started) * DEADLINE_SHARE
         if not self._opened.is_set() and not await self._wait_open(until):
             self.misses += 1
             return None
