@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -268,6 +269,25 @@ def _sqlite_file(path: Path, *, create: bool, shown: str) -> None:
         raise StoreError(f"store {shown}: cannot create it: {error.strerror or error}") from None
 
 
+def _wal(cursor: Any, busy_timeout_s: float) -> None:
+    """WAL mode. Switching a new file to it takes a lock for which SQLite does not call its
+    busy handler: a connection that opens the same new file at that moment (another writer,
+    or the --changes and --max-age readers of the same run) fails at once with "database is
+    locked". So it is tried again, within the busy timeout; on a file in WAL already it is
+    a no-op."""
+    import sqlite3
+
+    until = time.monotonic() + busy_timeout_s
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= until:
+                raise
+            time.sleep(0.01)
+
+
 def _engine(url: str, busy_timeout_s: float) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_s})
@@ -277,7 +297,7 @@ def _engine(url: str, busy_timeout_s: float) -> sa.Engine:
             dbapi_connection.isolation_level = None  # we say BEGIN ourselves (SQLAlchemy's recipe)
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _wal(cursor, busy_timeout_s)
             cursor.execute("PRAGMA synchronous = NORMAL")  # in WAL: a commit survives a killed process
             cursor.close()
 
