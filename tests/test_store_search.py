@@ -5,6 +5,9 @@ results without asking the upstream (nor recording them again)."""
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -13,9 +16,13 @@ import jsonschema
 
 from osint_fanout._schema import SCHEMA_DIR
 from tests.test_store_cli import brief, config_with_store, events, one_line_error
-from tests.world.world import World, zone_records
+from tests.world.world import World, cli_command, zone_records
 
 NDJSON_SCHEMA = json.loads((SCHEMA_DIR / "ndjson.schema.json").read_text())
+README = Path(__file__).parents[1] / "README.md"
+MAIL = """#!/bin/sh
+{ echo "to $3: $2"; cat; echo "-- end"; } >>"$MAILBOX"
+"""
 
 
 def summary_of(run: Any) -> dict[str, Any]:
@@ -167,3 +174,39 @@ def test_a_broken_store_under_changes_and_max_age_still_searches_and_exits_3(wor
     cached = world.run_cli("search", "example.com", "-a", "dns", "-f", "json", "--max-age", "1h", *store)
     assert cached.code == 3 and cached.json()["results"][0]["status"] == "ok"  # asked, since the cache is off
     assert "the cache is off for this run" in cached.stderr and "Traceback" not in cached.stderr
+
+
+def test_the_readme_cron_recipe_mails_only_what_changed(world: World, tmp_path: Path) -> None:
+    entry = next(line for line in README.read_text().splitlines() if line.startswith("15 2 ") and "--changes" in line)
+    command = entry.split(" ", 5)[5]  # what follows the five time fields, as cron gives it to sh
+    command = command.replace("cd /srv/osint", f"cd {shlex.quote(str(tmp_path))}")
+    command = command.replace(".venv/bin/osint-fanout", shlex.join(cli_command()))
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    (stubs / "mail").write_text(MAIL)
+    (stubs / "mail").chmod(0o755)
+    (tmp_path / "domains.txt").write_text("example.com\nexample.org\n")
+    mailbox = tmp_path / "mailbox"
+    env = world.cli_env(
+        {
+            "PATH": f"{stubs}:{os.environ['PATH']}",
+            "MAILBOX": str(mailbox),
+            "OSINT_FANOUT_STORE": f"sqlite:///{tmp_path / 'store.db'}",
+        }
+    )
+
+    def night() -> list[list[str]]:
+        subprocess.run(["sh", "-c", command], env=env, timeout=60, check=False)
+        mails = mailbox.read_text().split("-- end\n")[:-1] if mailbox.exists() else []
+        return [mail.splitlines() for mail in mails]
+
+    first = night()
+    assert len(first) == 1 and first[0][0] == "to soc@example.com: osint-fanout: what changed"
+    assert sorted(json.loads(line)["target"] for line in first[0][1:]) == ["example.com", "example.org"]
+    assert night() == first  # nothing changed: no mail
+    world.add_records("example.com", {**(zone_records("example.com") or {}), "A": ["192.0.2.99"]})
+    third = night()
+    assert len(third) == 2
+    changed = [json.loads(line) for line in third[1][1:]]
+    assert brief(changed) == {("dns", "A", "added", "192.0.2.99"), ("dns", "A", "removed", "198.51.100.7")}
+    assert "Traceback" not in (tmp_path / "osint.log").read_text()
