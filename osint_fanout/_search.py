@@ -101,8 +101,9 @@ def run_search(request: SearchRequest) -> int:
         print("osint-fanout: interrupted; unfinished adapters are reported as cancelled", file=sys.stderr)
     if code == 0 and stats.inputs.invalid:
         code = EXIT_FAILED  # some of what was asked could not even be tried
-    readers = [sink for sink in (store_sink, *outputs) if getattr(sink, "failed", False)]
-    if readers and code in (0, EXIT_FAILED):
+    # The store's sinks (recording; comparing, for --changes) say whether they failed.
+    store_failed = any(getattr(sink, "failed", False) for sink in (store_sink, *outputs))
+    if store_failed and code in (0, EXIT_FAILED):
         code = EXIT_STORE  # the results (or changes) were printed; the store says what failed on stderr
     return code
 
