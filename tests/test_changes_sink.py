@@ -153,6 +153,26 @@ def test_finish_drains_within_its_bound_and_an_emergency_stop_waits_briefly(tmp_
     release.set()
 
 
+def test_a_store_slower_than_the_run_fails_instead_of_growing_without_bound(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    open_store(url).close()
+    gate = threading.Event()
+
+    def stuck(url: str) -> Store:
+        gate.wait(10)
+        return Store(url)
+
+    out = tmp_path / "changes.ndjson"
+    said = Lines()
+    sink = ChangesSink(url, Destination(out, append=True), FACTS, max_pending=5, on_failure=said, opener=stuck)
+    for n in range(12):
+        sink.result(result(f"h{n}.example.com"))
+    gate.set()
+    sink.finish()
+    assert sink.failed and "fell behind the run" in said[0] and "7 of 12 results were not compared" in said[0]
+    assert len(lines(out)) == 5  # what was taken is compared: each a first_seen
+
+
 def test_a_write_that_fails_is_raised_into_the_run(store_url: str, tmp_path: Path) -> None:
     open_store(store_url).close()
 

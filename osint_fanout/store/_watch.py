@@ -55,6 +55,8 @@ class ChangesSink(Sink):
     - `finish()` gives the thread up to `finish_timeout_s` to write what is queued (from a
       thread other than the main one, an emergency stop, only `emergency_timeout_s`), then
       the summary line when `summary` is given, then commits the destination.
+    - At most `max_pending` results wait (a store slower than the run): past that, the
+      rest are not compared.
     - A store that cannot be read: `failed` is True, `failure` says why, and `on_failure`
       gets one line at finish, with how many results could not be compared.
     - A write that fails is raised into the run at its next result (and at finish).
@@ -69,6 +71,7 @@ class ChangesSink(Sink):
         summary: Callable[[], dict[str, Any]] | None = None,
         before: datetime | None = None,
         batch: int = 500,
+        max_pending: int = 20_000,
         finish_timeout_s: float = 2.0,
         emergency_timeout_s: float = 0.2,
         on_failure: Callable[[str], None] | None = _to_stderr,
@@ -82,6 +85,7 @@ class ChangesSink(Sink):
         self.summary = summary
         self.before = before or datetime.now(UTC)
         self.batch = batch
+        self.max_pending = max_pending
         self.finish_timeout_s = finish_timeout_s
         self.emergency_timeout_s = emergency_timeout_s
         self.on_failure = on_failure
@@ -117,6 +121,11 @@ class ChangesSink(Sink):
         if result.status not in COMPARABLE or result.cached_at is not None or self._stopping:
             return
         self.received += 1
+        if self.failure is not None:
+            return
+        if len(self._pending) >= self.max_pending:
+            self._fail(f"store {self.shown}: fell behind the run (more than {self.max_pending} results to compare)")
+            return
         self._pending.append((result, datetime.now(UTC)))
 
     def report(self, report: Report) -> None:
