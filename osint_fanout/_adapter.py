@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from ._context import Context
+from ._duration import parse_duration
 from ._keys import KEY_TOKEN
 from ._quota import Quota
 from ._ratelimit import RateLimit
@@ -113,6 +114,22 @@ class AdapterOptions(BaseModel):
     allow_plain_http: bool = Field(
         False, description="Allow sending the API key over plain http to a host that is not loopback."
     )
+    max_age: str | None = Field(
+        None,
+        description="Reuse a stored ok/empty result younger than this ('12h', '7d') instead of asking the "
+        "upstream; needs the store. --max-age wins. Default: always ask.",
+    )
+
+    @field_validator("max_age")
+    @classmethod
+    def _check_max_age(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @property
+    def max_age_s(self) -> float | None:
+        return None if self.max_age is None else parse_duration(self.max_age)
 
     @field_validator("rate_limit")
     @classmethod

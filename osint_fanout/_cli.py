@@ -14,6 +14,9 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from ._args import duration as duration_arg
+from ._args import names as names_arg
+from ._args import shard as shard_arg
 from ._diff import diff
 from ._exitcodes import EXIT_INTERNAL, EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_FAILED, EXIT_USAGE
 from ._help import Command, Group, complete_adapter_names
@@ -96,6 +99,8 @@ SEARCH_EXAMPLES = """Examples:
   osint-fanout search example.com -a dns,ct
   # a list of targets, appended line by line; run it again to finish what is missing
   osint-fanout search -i domains.txt -f ndjson -o out.ndjson --resume
+  # only what changed since the stored results (cron); reuse results younger than 12h
+  osint-fanout search -i domains.txt --changes --max-age 12h
 More in the README: the config file, the output formats, exit codes."""
 # The unindented last line keeps the examples' indentation (help text is dedented).
 
@@ -227,6 +232,20 @@ def search(
             case_sensitive=False,
         ),
     ] = ShardLimits.divide,
+    changes: Annotated[
+        bool,
+        typer.Option(
+            "--changes", help="Print only what changed since the stored results (ndjson change events).",
+            show_default="off",
+        ),
+    ] = False,
+    max_age: Annotated[
+        str | None,
+        typer.Option(
+            "--max-age", metavar="DURATION", help="Reuse stored ok/empty results younger than this: 12h, 1d.",
+            show_default="[adapters.NAME] max_age, else none",
+        ),
+    ] = None,
 ) -> None:
     """Investigate targets with every adapter at once and print the results as they arrive."""
     for name, value in (("--timeout", timeout), ("--deadline", deadline), ("--max-time", max_time)):
@@ -238,6 +257,7 @@ def search(
         raise typer.BadParameter("needs --output FILE", param_hint="--resume")
     if not targets and not input_files:
         raise typer.BadParameter("give at least one target, or --input FILE", param_hint="TARGETS")
+    max_age_s = duration_arg(max_age, "--max-age")
     from ._plan import Flags
     from ._search import SearchRequest, run_search
 
@@ -246,14 +266,16 @@ def search(
         timeout_s=timeout,
         deadline_s=deadline,
         max_time_s=max_time,
-        only=_names(adapters, "--adapters"),
-        exclude=_names(exclude, "--exclude"),
+        only=names_arg(adapters, "--adapters"),
+        exclude=names_arg(exclude, "--exclude"),
         output_format=output_format.value if output_format else None,
         output=output,
         store=store,
         no_store=no_store,
-        shard=_shard(shard),
+        shard=shard_arg(shard),
         shard_limits=shard_limits.value,
+        changes=changes,
+        max_age_s=max_age_s,
     )
     request = SearchRequest(
         targets=targets or [],
@@ -305,25 +327,6 @@ app.command(
     f"  # over a week, for a list\n  osint-fanout diff -i domains.txt --since 7d -f ndjson\n{STORE_MORE}"
 )(diff)
 app.command(cls=Command, epilog=f"Example:\n  osint-fanout prune --older-than 90d\n{STORE_MORE}")(prune)
-
-
-def _shard(text: str | None) -> tuple[int, int] | None:
-    """'2/3' -> (1, 3): the 0-based index, and how many."""
-    if text is None:
-        return None
-    k, slash, n = text.strip().partition("/")
-    if not (slash and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
-        raise typer.BadParameter(f"give K/N with 1 <= K <= N, e.g. 1/3, not {text!r}", param_hint="--shard")
-    return int(k) - 1, int(n)
-
-
-def _names(text: str | None, flag: str) -> list[str] | None:
-    if text is None:
-        return None
-    names = [part.strip().lower() for part in text.split(",") if part.strip()]
-    if not names:
-        raise typer.BadParameter("give adapter names separated by commas, e.g. dns,whois", param_hint=flag)
-    return names
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

@@ -14,6 +14,7 @@ from pydantic_core import to_jsonable_python
 
 from ._adapter import Adapter
 from ._budget import Budget, ran_out
+from ._cache import ResultCache
 from ._context import Context
 from ._errors import classify
 from ._http import HttpPool
@@ -67,10 +68,12 @@ class Investigation:
         max_queued: int = 10_000,
         on_start: Callable[[Target, str], None] | None = None,
         clock_start: float | None = None,
+        cache: ResultCache | None = None,
     ) -> None:
         """`clock_start` (monotonic): when the command started. A target's deadline counts
         from when it is taken up, minus the command's start-up time (imports, config), so
-        that `--deadline 2` on one target ends the command by about 2 s."""
+        that `--deadline 2` on one target ends the command by about 2 s. `cache`: asked
+        before each call of an adapter with a `max_age_s`; a result it gives is the call's."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be 1 or more, got {concurrency}")
         if deadline_s <= 0:
@@ -83,6 +86,7 @@ class Investigation:
         self._places: Places | None = None
         self.on_start = on_start
         self._clock_start = clock_start
+        self.cache = cache
         self._startup_s = 0.0
         self._open: dict[str, _Open] = {}  # by target value
         # The guards read _open, from another thread or from a signal handler on this one:
@@ -171,6 +175,11 @@ class Investigation:
                 type="cancelled", message=f"the {self.deadline_s:g} s deadline passed before it could start"
             )
             return self._result(job, Status.CANCELLED, 0.0, error=error)
+        if self.cache is not None and job.ready.max_age_s is not None:  # --max-age: no request at all
+            hit = await self.cache.cached(target, adapter.name, job.ready.max_age_s, until=job.open.deadline)
+            if hit is not None:
+                return hit
+            started = time.monotonic()  # the adapter's own timeout starts now
         if self.on_start:
             self.on_start(target, adapter.name)
         budget = Budget(started, job.ready.timeout_s, job.open.deadline)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,6 +40,10 @@ class Flags:
     """(index, of): this machine's share of the targets, index from 0."""
     shard_limits: str = "divide"
     """divide: rate limits and quotas are shared by the shards (one key); full: each its own."""
+    changes: bool = False
+    """--changes: print the change events against the stored results, not the results."""
+    max_age_s: float | None = None
+    """--max-age: reuse stored ok/empty results younger than this, for every adapter."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class ReadyAdapter:
     adapter: Adapter[Any]
     timeout_s: float
     http: HttpPolicy
+    max_age_s: float | None = None
+    """Reuse a stored ok/empty result younger than this instead of asking (None: always ask)."""
 
     @property
     def name(self) -> str:
@@ -69,6 +75,8 @@ class Plan:
     store_keep_s: float | None
     config_path: Path | None
     shard: tuple[int, int] | None = None
+    changes: bool = False
+    """Print change events (ndjson) instead of the results; needs the store."""
 
 
 def make_plan(
@@ -93,18 +101,36 @@ def make_plan(
     except StoreUrlError as exc:
         raise ConfigError(str(exc)) from None
     table = stdout_is_terminal and flags.output is None
+    adapters = ready_adapters(settings, registry, flags)
+    _check_store_flags(flags, store_on=store_url is not None)
+    if store_url is None:  # a configured max_age has nothing to reuse while the store is off
+        adapters = [replace(ready, max_age_s=None) for ready in adapters]
     return Plan(
-        adapters=tuple(ready_adapters(settings, registry, flags)),
+        adapters=tuple(adapters),
         concurrency=flags.concurrency or settings.run.concurrency,
         max_queued=settings.run.max_queued,
         deadline_s=flags.deadline_s or settings.run.deadline_s,
         max_time_s=flags.max_time_s,
-        output_format=flags.output_format or ("table" if table else "json"),
+        output_format="ndjson" if flags.changes else flags.output_format or ("table" if table else "json"),
         store_url=store_url,
         store_keep_s=settings.store.keep_s,
         config_path=settings.path,
         shard=flags.shard,
+        changes=flags.changes,
     )
+
+
+def _check_store_flags(flags: Flags, *, store_on: bool) -> None:
+    """--changes and --max-age read the store: refused (one line, exit 2) when it is off.
+    --changes writes change events as ndjson, so -f table or json would be a contradiction;
+    -f ndjson is accepted (it says what happens anyway)."""
+    off = "the store is off (--no-store, or [store] enabled = false)"
+    if flags.changes and not store_on:
+        raise ConfigError(f"--changes compares with the stored results, but {off}")
+    if flags.max_age_s is not None and not store_on:
+        raise ConfigError(f"--max-age reuses stored results, but {off}")
+    if flags.changes and flags.output_format not in (None, "ndjson"):
+        raise ConfigError(f"--changes writes change events as ndjson; drop --format {flags.output_format}")
 
 
 def ready_adapters(settings: Settings, registry: Registry, flags: Flags) -> list[ReadyAdapter]:
@@ -148,7 +174,8 @@ def ready(cls: type[Adapter[Any]], options: AdapterOptions, run: RunSettings, fl
         key_exhausted=cls.key_exhausted,
         allow_plain_http=options.allow_plain_http,
     )
-    return ReadyAdapter(adapter=adapter, timeout_s=timeout, http=policy)
+    max_age = flags.max_age_s or options.max_age_s
+    return ReadyAdapter(adapter=adapter, timeout_s=timeout, http=policy, max_age_s=max_age)
 
 
 def _by_upstream(

@@ -54,6 +54,11 @@ class AdapterResult(BaseModel):
     error: ErrorInfo | None = None
     reason: str | None = Field(default=None, description="Why the adapter was skipped.")
     summary: str = Field(default="", description="One line for humans; the table shows it.")
+    cached_at: datetime | None = Field(
+        default=None,
+        description="When the stored result reused instead of asking the upstream (--max-age) was recorded; "
+        "null: asked in this run.",
+    )
 
     @property
     def failed(self) -> bool:
@@ -95,6 +100,11 @@ class RunSummary(BaseModel):
     queued_s: dict[str, float] = Field(
         description="Time queued for running places and the upstreams' own rate limits, by adapter."
     )
+    cached: int = Field(
+        description="Results reused from the store (--max-age, max_age) instead of asking the upstream; "
+        "also counted in results and by_adapter under their status."
+    )
+    cached_by_adapter: dict[str, int] = Field(description="Results reused from the store, by adapter.")
     wall_s: float
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -26,6 +28,9 @@ from ._settings import ConfigError, load_settings
 from ._stats import Stats
 from ._table import SafeConsole, TableSink
 from ._targets import InvalidTarget, parse_target
+
+if TYPE_CHECKING:
+    from ._cache import ResultCache
 
 __all__ = ["SearchRequest", "run_search"]
 
@@ -57,6 +62,8 @@ def run_search(request: SearchRequest) -> int:
         positional = [parse_target(text) for text in request.targets]
         if request.resume and plan.output_format != "ndjson":
             raise ConfigError("--resume needs --format ndjson (results are appended line by line)")
+        if request.resume and plan.changes:
+            raise ConfigError("--resume reads results from the -o file, but --changes writes change events there")
         names = [ready.name for ready in plan.adapters]
         skip = completed_targets(output, names) if request.resume and output else set()
         inputs = open_inputs(request.input_files)
@@ -78,24 +85,30 @@ def run_search(request: SearchRequest) -> int:
     if bulk and not request.quiet and not displays and sys.stderr.isatty():
         total = None if request.resume or stats.total is None else stats.total
         sinks.append(ProgressSink(Console(stderr=True), stats, total, queues=pool.queues))
+    cache = _cache(plan)
     engine = Investigation(
         list(plan.adapters),
         concurrency=plan.concurrency,
         deadline_s=plan.deadline_s,
         max_queued=plan.max_queued,
         clock_start=request.started,
+        cache=cache,
     )
     stats.inputs = InputStats()
     targets = target_stream(
         positional, inputs, stats=stats.inputs, skip=skip, on_invalid=log.warning, shard=plan.shard
     )
     code = execute(engine, targets, sinks, max_time_s=plan.max_time_s, started=request.started, pool=pool)
+    if cache is not None:
+        cache.close()
     if code in (130, 143) and not request.quiet:
         print("osint-fanout: interrupted; unfinished adapters are reported as cancelled", file=sys.stderr)
     if code == 0 and stats.inputs.invalid:
         code = EXIT_FAILED  # some of what was asked could not even be tried
-    if store_sink is not None and store_sink.failed and code in (0, EXIT_FAILED):
-        code = EXIT_STORE  # the results were printed; the store says it failed on stderr
+    # The store's sinks (recording; comparing, for --changes) say whether they failed.
+    store_failed = any(getattr(sink, "failed", False) for sink in (store_sink, *outputs))
+    if store_failed and code in (0, EXIT_FAILED):
+        code = EXIT_STORE  # the results (or changes) were printed; the store says what failed on stderr
     return code
 
 
@@ -106,6 +119,15 @@ def _ledger(plan: Plan) -> Ledger:
     from .store import StoreLedger
 
     return StoreLedger(plan.store_url)
+
+
+def _cache(plan: Plan) -> ResultCache | None:
+    """The store as a cache when some adapter has a max age (--max-age, max_age)."""
+    if plan.store_url is None or all(ready.max_age_s is None for ready in plan.adapters):
+        return None
+    from .store import StoreCache
+
+    return StoreCache(plan.store_url)
 
 
 def _store_sink(plan: Plan) -> Sink | None:
@@ -120,7 +142,9 @@ def _sinks(request: SearchRequest, plan: Plan, names: list[str], stats: Stats, *
     fmt, output = plan.output_format, request.flags.output
     destination = Destination(output, append=fmt == "ndjson" and output is not None)
     sinks: list[Sink] = []
-    if fmt == "ndjson":
+    if plan.changes:
+        sinks.append(_changes_sink(plan, destination, stats.as_dict if request.summary else None))
+    elif fmt == "ndjson":
         sinks.append(NdjsonSink(destination, summary=stats.as_dict if request.summary else None))
     elif fmt == "json":
         sinks.append(JsonSink(destination, indent=2 if destination.is_terminal() else None))
@@ -132,6 +156,16 @@ def _sinks(request: SearchRequest, plan: Plan, names: list[str], stats: Stats, *
     if watch and output and fmt != "table" and sys.stdout.isatty() and not request.quiet:
         sinks.append(TableSink(SafeConsole(), names, live=True))  # watch it while it is saved
     return sinks
+
+
+def _changes_sink(plan: Plan, destination: Destination, summary: Callable[[], dict[str, Any]] | None) -> Sink:
+    """--changes: the change events against what the store held when the run started, on
+    the output instead of the results (then the summary line, with --summary)."""
+    from .store import ChangesSink, facts_from
+
+    assert plan.store_url is not None  # the plan refuses --changes without a store
+    facts_fn = facts_from({ready.name: ready.adapter for ready in plan.adapters})
+    return ChangesSink(plan.store_url, destination, facts_fn, summary=summary)
 
 
 class _TableToFile(TableSink):

@@ -33,6 +33,8 @@ class Stats(Sink):
         self.errors: Counter[str] = Counter()
         self.waited_ms: Counter[str] = Counter()
         self.queued_ms: Counter[str] = Counter()
+        self.cached: Counter[str] = Counter()
+        """Results reused from the store (--max-age), by adapter."""
         self._lock = threading.RLock()  # re-entrant: an emergency stop may interrupt the holder
 
     def result(self, result: Result) -> None:
@@ -42,6 +44,8 @@ class Stats(Sink):
                 self.errors[result.error.type] += 1
             self.waited_ms[result.adapter] += result.waited_ms
             self.queued_ms[result.adapter] += result.queued_ms
+            if result.cached_at is not None:
+                self.cached[result.adapter] += 1
 
     def report(self, report: Report) -> None:
         with self._lock:
@@ -65,6 +69,8 @@ class Stats(Sink):
                 "errors": dict(sorted(self.errors.items())),
                 "waited_s": {name: round(self.waited_ms[name] / 1000, 3) for name in self.adapters},
                 "queued_s": {name: round(self.queued_ms[name] / 1000, 3) for name in self.adapters},
+                "cached": sum(self.cached.values()),
+                "cached_by_adapter": {name: self.cached[name] for name in self.adapters},
                 "wall_s": round(time.monotonic() - self.began, 3),
             }
 
@@ -78,11 +84,15 @@ class Stats(Sink):
             + (f", {summary['resumed']} already done (--resume)" if summary["resumed"] else "")
             + (f", {summary['other_shards']} left to other shards" if summary["other_shards"] else "")
             + (f", {summary['not_started']} not started" if summary["not_started"] else ""),
-            "results: " + (", ".join(f"{n} {s}" for s, n in summary["results"].items()) or "none"),
+            "results: "
+            + (", ".join(f"{n} {s}" for s, n in summary["results"].items()) or "none")
+            + (f" ({summary['cached']} cached)" if summary["cached"] else ""),
         ]
         for name, counts in summary["by_adapter"].items():
             waited, queued = summary["waited_s"][name], summary["queued_s"][name]
-            extra = f" (queued {queued:.1f}s for rate limits)" if queued >= 0.05 else ""
+            cached = summary["cached_by_adapter"][name]
+            extra = f" ({cached} cached)" if cached else ""
+            extra += f" (queued {queued:.1f}s for rate limits)" if queued >= 0.05 else ""
             extra += f" (waited {waited:.1f}s for retries)" if waited >= 0.05 else ""
             lines.append(f"  {name}: " + (", ".join(f"{n} {s}" for s, n in counts.items()) or "-") + extra)
         if summary["errors"]:

@@ -78,6 +78,8 @@ def render_table(target: Target, rows: list[Row], now: float) -> Table:
             result = row.result
             status = _cell(result.status.value, STATUS_STYLE[result.status])
             took = "" if result.status is Status.SKIPPED else f"{result.elapsed_ms / 1000:.2f}s"
+            if result.cached_at is not None:  # reused from the store (--max-age): no time of its own
+                took = "cached"
             detail = _detail(result)
             if result.queued_ms >= 50:
                 detail += f" (queued {result.queued_ms / 1000:.1f}s for rate limits)"
@@ -99,6 +101,8 @@ def finished_table(report: Report, rows: list[Row]) -> Table:
     took_ms = max([wall_ms, *(r.elapsed_ms for r in report.results)])
     counts = {s: sum(r.status is s for r in report.results) for s in Status}
     shown = " · ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+    cached = sum(r.cached_at is not None for r in report.results)
+    shown += f" ({cached} cached)" if cached else ""
     table.caption = _cell(f"{took_ms / 1000:.2f}s · {shown}")
     table.caption_justify = "left"
     return table

@@ -50,7 +50,9 @@ def test_search_help_shows_every_default_and_what_each_option_takes(env: dict[st
     assert re.search(r"-a +NAME\[,NAME\.\.\.\]", options["--adapters"])
     assert re.search(r"-x +NAME\[,NAME\.\.\.\]", options["--exclude"])
     assert re.search(r"-i +FILE", options["--input"]) and re.search(r"--deadline +SECONDS", options["--deadline"])
+    assert re.search(r"--max-age +DURATION", options["--max-age"])
     flags = {"--resume": "With -o FILE", "--summary": "End ndjson", "--quiet": "No progress", "--verbose": "More"}
+    flags |= {"--changes": "Print only what changed", "--no-store": "Do not record"}
     for flag, help_start in flags.items():  # the help text follows the names: no value between
         assert re.match(rf"{flag}( +-[a-z])? +{re.escape(help_start)}", options[flag]), options[flag]
     assert "<table|json|ndjson>" in options["--format"]
@@ -66,7 +68,7 @@ def test_examples_are_one_per_line(env: dict[str, str]) -> None:
     proc, _ = run_cli(["search", "--help"], env)
     examples = proc.stdout.split("Examples:", 1)[1].splitlines()
     commands = [line.strip() for line in examples if line.strip().startswith("osint-fanout")]
-    assert len(commands) == 4
+    assert len(commands) == 5
     for command in commands:
         assert command.count("osint-fanout") == 1
     assert "osint-fanout search example.com" in commands
@@ -91,6 +93,7 @@ def test_root_help_offers_completion(env: dict[str, str]) -> None:
 
 LIGHT = {
     "osint_fanout",
+    "osint_fanout._args",  # option values parsed: Typer only
     "osint_fanout._cli",
     "osint_fanout._diff",  # diff's command: Typer only, the store loads inside it
     "osint_fanout._exitcodes",

@@ -275,3 +275,38 @@ def test_the_store_section_is_checked_like_the_rest(tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as caught:
             load_settings(REGISTRY, path, env={})
         assert message in str(caught.value)
+
+
+# -- --max-age, max_age and --changes in the plan ---------------------------------
+
+
+def plan_of(tmp_path: Path, text: str, flags: Flags, *, terminal: bool = False) -> Any:
+    from osint_fanout._plan import make_plan
+
+    store = {"OSINT_FANOUT_STORE": f"sqlite:///{tmp_path / 'store.db'}"}
+    return make_plan(load(tmp_path, text), REGISTRY, flags, stdout_is_terminal=terminal, env=store)
+
+
+def test_max_age_comes_from_the_flag_else_each_adapters_section(tmp_path: Path) -> None:
+    config = '[adapters.keyed]\nmax_age = "12h"\n'
+    ages = {r.name: r.max_age_s for r in plan_of(tmp_path, config, Flags()).adapters}
+    assert ages == {"keyed": 12 * 3600, "plain": None}
+    ages = {r.name: r.max_age_s for r in plan_of(tmp_path, config, Flags(max_age_s=60)).adapters}
+    assert ages == {"keyed": 60, "plain": 60}
+    off = plan_of(tmp_path, config + "[store]\nenabled = false\n", Flags())
+    assert [r.max_age_s for r in off.adapters] == [None, None]  # nothing to reuse while the store is off
+
+
+def test_a_bad_max_age_names_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"adapters\.plain.*max_age"):
+        load(tmp_path, '[adapters.plain]\nmax_age = "soon"\n')
+
+
+def test_changes_needs_the_store_and_writes_ndjson(tmp_path: Path) -> None:
+    assert plan_of(tmp_path, "", Flags(changes=True), terminal=True).output_format == "ndjson"
+    assert plan_of(tmp_path, "", Flags(changes=True, output_format="ndjson")).changes
+    with pytest.raises(ConfigError, match="drop --format table"):
+        plan_of(tmp_path, "", Flags(changes=True, output_format="table"))
+    for flags in (Flags(changes=True, no_store=True), Flags(max_age_s=60, no_store=True)):
+        with pytest.raises(ConfigError, match="the store is off"):
+            plan_of(tmp_path, "", flags)

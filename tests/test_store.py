@@ -251,3 +251,28 @@ def test_without_postgresql_the_tests_fail_loudly_unless_opted_out(monkeypatch: 
         pg_server.PgUnavailable, match=r"apt-get install postgresql, or set OSINT_FANOUT_TEST_NO_POSTGRES=1"
     ):
         pg_server.PgServer()
+
+
+def test_threads_opening_one_new_sqlite_store_at_once_all_open_it(tmp_path: Path) -> None:
+    """A search with --changes and --max-age opens a new store three times at once (the
+    sink, the changes reader, the cache): switching the new file to WAL must not fail
+    any of them with "database is locked"."""
+    import threading
+
+    for n in range(40):  # the race is lost now and then, not every time
+        url = f"sqlite:///{tmp_path / f's{n}.db'}"
+        failures: list[str] = []
+
+        def open_one(url: str = url, failures: list[str] = failures) -> None:
+            try:
+                with open_store(url) as store:
+                    store.previous("example.com")
+            except StoreError as exc:
+                failures.append(str(exc))
+
+        threads = [threading.Thread(target=open_one) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert failures == []

@@ -8,12 +8,18 @@ Importing this package is cheap: the database layer loads with the first store o
     ...                                         # after the run: sink.failed -> exit code 3
     with open_store(url) as store:
         hit = store.cached("example.com", "dns", max_age_s=3600)
+        before = store.previous("example.com", before=run_started)   # adapter -> StoredResult
+
+    cache = StoreCache(url)                     # the engine's --max-age cache (a thread of its own)
+    hit = await cache.cached(target, "dns", 3600, until=deadline)    # a Result with cached_at, or None
+    watch = ChangesSink(url, destination, facts_from(adapters))      # search --changes: events as NDJSON
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._cache import StoreCache
 from ._changes import (
     COMPARABLE,
     ChangeEvent,
@@ -31,6 +37,7 @@ from ._ledger import StoreLedger
 from ._records import StoredResult, StoreError
 from ._sink import StoreSink
 from ._url import STORE_ENV, StoreUrlError, check_url, choose_url, default_url, display_url
+from ._watch import ChangesSink
 
 if TYPE_CHECKING:
     from ._db import Store
@@ -39,12 +46,14 @@ __all__ = [
     "COMPARABLE",
     "STORE_ENV",
     "ChangeEvent",
+    "ChangesSink",
     "FactsFn",
     "FirstSeen",
     "Observation",
     "ScalarChange",
     "SetChange",
     "Store",
+    "StoreCache",
     "StoreError",
     "StoreLedger",
     "StoreSink",

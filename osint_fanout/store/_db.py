@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -131,13 +132,26 @@ class Store:
             row = conn.execute(query).first()
         return StoredResult.from_row(row) if row is not None else None
 
-    def previous(self, target: str, *, exclude_run: int | None = None) -> dict[str, StoredResult]:
+    def previous(
+        self, target: str, *, exclude_run: int | None = None, before: datetime | None = None
+    ) -> dict[str, StoredResult]:
         """The newest ok/empty result of each adapter for `target`, leaving out run
-        `exclude_run` (the current one): what `search --changes` compares against. An
-        empty dict: the target was never seen."""
+        `exclude_run` (the current one) and what was recorded at or after `before`: what
+        `search --changes` compares against. An empty dict: the target was never seen."""
+        return self.previous_of([target], exclude_run=exclude_run, before=before).get(target, {})
+
+    def previous_of(
+        self, targets: Iterable[str], *, exclude_run: int | None = None, before: datetime | None = None
+    ) -> dict[str, dict[str, StoredResult]]:
+        """`previous` of many targets at once (a query per 500): by target, then adapter;
+        a target never seen is left out."""
         extra = [results.c.run_id != exclude_run] if exclude_run is not None else []
-        found = self.newest([target], where=extra)
-        return {adapter: ranked[0] for (_, adapter), ranked in found.items()}
+        if before is not None:
+            extra.append(results.c.recorded_at < before)
+        out: dict[str, dict[str, StoredResult]] = {}
+        for (target, adapter), ranked in self.newest(targets, where=extra).items():
+            out.setdefault(target, {})[adapter] = ranked[0]
+        return out
 
     def newest(
         self,
@@ -273,6 +287,25 @@ def _sqlite_file(path: Path, *, create: bool, shown: str) -> None:
         raise StoreError(f"store {shown}: cannot create it: {error.strerror or error}") from None
 
 
+def _wal(cursor: Any, busy_timeout_s: float) -> None:
+    """WAL mode. Switching a new file to it takes a lock for which SQLite does not call its
+    busy handler: a connection that opens the same new file at that moment (another writer,
+    or the --changes and --max-age readers of the same run) fails at once with "database is
+    locked". So it is tried again, within the busy timeout; on a file in WAL already it is
+    a no-op."""
+    import sqlite3
+
+    until = time.monotonic() + busy_timeout_s
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= until:
+                raise
+            time.sleep(0.01)
+
+
 def _engine(url: str, busy_timeout_s: float) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_s})
@@ -282,7 +315,7 @@ def _engine(url: str, busy_timeout_s: float) -> sa.Engine:
             dbapi_connection.isolation_level = None  # we say BEGIN ourselves (SQLAlchemy's recipe)
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _wal(cursor, busy_timeout_s)
             cursor.execute("PRAGMA synchronous = NORMAL")  # in WAL: a commit survives a killed process
             cursor.close()
 

@@ -41,7 +41,8 @@ class StoreSink(Sink):
     """Records every result in the store at `url`, in a run of its own.
 
     - `result()` never blocks and never raises; the writer thread opens the store (so an
-      unreachable server does not delay the run), commits at least every `flush_s`.
+      unreachable server does not delay the run), commits at least every `flush_s`. A
+      result reused from the store (`cached_at` set) is not recorded again.
     - At most `max_pending` results wait; past that (a store slower than the run) the
       store is marked failed and the rest are not recorded.
     - `finish()` gives the writer up to `finish_timeout_s` to commit what is queued; from a
@@ -100,6 +101,8 @@ class StoreSink(Sink):
     # -- the Sink interface (the run's threads) ----------------------------------
 
     def result(self, result: Result) -> None:
+        if result.cached_at is not None:  # reused from the store (--max-age): not a new observation
+            return
         self.received += 1
         if self.failure is not None or self._stopping:
             return
