@@ -88,7 +88,7 @@ class RunSummary(BaseModel):
     targets_read: int = Field(description="Targets read from the command line and inputs.")
     invalid_lines: int = Field(description="Input lines that were no target, skipped.")
     resumed: int = Field(description="Targets skipped by --resume, already complete.")
-    other_shards: int = Field(description="Targets left to the other shards (--shard K/N).")
+    other_shards: int = Field(default=0, description="Targets left to the other shards (--shard K/N).")
     not_started: int | None = Field(
         description="Targets in the inputs never taken up (the run was stopped by --max-time or a signal); "
         "null when an input is a pipe, whose length is unknown."
@@ -98,7 +98,8 @@ class RunSummary(BaseModel):
     errors: dict[str, int] = Field(description="Errors by type.")
     waited_s: dict[str, float] = Field(description="Time waited for Retry-After and retry backoff, by adapter.")
     queued_s: dict[str, float] = Field(
-        description="Time queued for running places and the upstreams' own rate limits, by adapter."
+        default_factory=dict,
+        description="Time queued for running places and the upstreams' own rate limits, by adapter.",
     )
     cached: int = Field(
         description="Results reused from the store (--max-age, max_age) instead of asking the upstream; "

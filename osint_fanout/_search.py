@@ -112,8 +112,11 @@ def run_search(request: SearchRequest) -> int:
     return code
 
 
-def _ledger(plan: Plan) -> Ledger:
-    """Where quota use is counted across runs: the store when it is on, else a state file."""
+def _ledger(plan: Plan) -> Ledger | None:
+    """Where quota use is counted across runs: the store when it is on, else a state file;
+    nothing to open when no adapter of the run has a quota."""
+    if not any(quota for ready in plan.adapters for quota in ready.http.quotas.values()):
+        return None
     if plan.store_url is None:
         return FileLedger(default_ledger_path())
     from .store import StoreLedger

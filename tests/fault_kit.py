@@ -90,10 +90,22 @@ def intact(world: World, adapter: str, kind: TargetKind, *, keys: bool) -> froze
 
 
 def run_plan(world: World, plan: Plan, *, fmt: str, env: dict[str, str] | None = None) -> None:
-    """Run the CLI once over every fault of `plan` (one target each) and check it all."""
+    """Run the CLI over every fault of `plan` (one target each) and check it all: once for
+    the faults that can share a run, once more for each that must run alone."""
     world.write_config(keys=plan.keys, run={"max_body_bytes": 1 << 20})
+    indexed = list(enumerate(plan.faults.items()))
+    shared = [item for item in indexed if not item[1][1][0].alone]
+    for group in [shared, *([item] for item in indexed if item[1][1][0].alone)]:
+        if group:
+            _run_group(world, plan, group, fmt=fmt, env=env)
+
+
+def _run_group(
+    world: World, plan: Plan, group: list[tuple[int, tuple[str, tuple[Fault, Expect]]]], *, fmt: str,
+    env: dict[str, str] | None,
+) -> None:
     targets: dict[str, str] = {}
-    for index, (fault, (made, _)) in enumerate(plan.faults.items()):
+    for index, (fault, (made, _)) in group:
         target = target_for(plan, index, fault)
         targets[target] = fault
         if plan.before:

@@ -14,12 +14,24 @@ __all__ = ["StoreLedger"]
 
 
 class StoreLedger:
-    """Opens the store on first use (in the thread that counts: SQLAlchemy loads there)."""
+    """Opens the store at once, in a daemon thread of its own (SQLAlchemy loads there), so
+    that the first request with a quota seldom waits for it; a count waits for the opening."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._store: Store | None = None
         self._lock = threading.Lock()
+        threading.Thread(target=self._open, name="osint-fanout-quota", daemon=True).start()
+
+    def _open(self) -> None:
+        with self._lock:
+            if self._store is None:
+                from ._db import Store
+
+                try:
+                    self._store = Store(self.url)
+                except Exception:  # said when a count needs it (take raises then)
+                    return
 
     def take(self, scope: str, period_start: datetime, limit: int) -> bool:
         with self._lock:

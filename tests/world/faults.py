@@ -18,10 +18,12 @@ from osint_fanout import TargetKind
 
 
 class Fault(NamedTuple):
-    """A behaviour of a world server (world.behave) and its parameters."""
+    """A behaviour of a world server (world.behave) and its parameters. `alone`: it changes
+    the run for every target (a refused key is set aside for the run), so it runs alone."""
 
     behaviour: str
     params: Mapping[str, Any] = MappingProxyType({})
+    alone: bool = False
 
 
 class Expect(NamedTuple):
@@ -51,7 +53,7 @@ HTTP_FAULTS: dict[str, Fault] = {
     "malformed": Fault("malformed"),
     "wrong-shape": Fault("wrong_shape"),
     "not-found": Fault("not_found"),
-    "unauthorized": Fault("unauthorized"),
+    "unauthorized": Fault("unauthorized", alone=True),
     "endless": Fault("endless"),
     "redirect": Fault("redirect"),
     "gzip-bomb": Fault("bomb", {"layers": 1}),
