@@ -45,7 +45,7 @@ STUCK_S = 0.15
 """A loop that has not ticked for this long, past a deadline, is stuck."""
 FAILSAFE_S = 0.8
 """Past a deadline by this much, the guards end the process even if the loop ticks."""
-ALARM_EVERY_S = 0.25
+ALARM_EVERY_S = 0.1
 LOCK_WAIT_S = 0.5
 """How long an emergency stop waits for a sink that is writing (a full pipe blocks)."""
 
