@@ -94,7 +94,8 @@ async def take(ledger: Ledger, quota: Quota, scope: str) -> str | None:
     thread (the ledger's I/O blocks); the reason to skip when it is used up, else None.
     A ledger that fails raises: the caller decides (it counts nothing and goes on)."""
     now = datetime.now(UTC)
-    allowed = await call_in_thread(ledger.take, scope, quota.window(now)[0], quota.count, timeout_s=LEDGER_S)
+    wait_s = LEDGER_S + getattr(ledger, "opening_s", 0.0)  # a store still opening may take longer once
+    allowed = await call_in_thread(ledger.take, scope, quota.window(now)[0], quota.count, timeout_s=wait_s)
     return None if allowed else quota.reset_text(now)
 
 

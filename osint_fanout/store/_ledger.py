@@ -17,11 +17,18 @@ class StoreLedger:
     """Opens the store at once, in a daemon thread of its own (SQLAlchemy loads there), so
     that the first request with a quota seldom waits for it; a count waits for the opening."""
 
+    OPENING_S = 10.0
+    """How much longer a count may wait while the store opens (a cold start under load)."""
+
     def __init__(self, url: str) -> None:
         self.url = url
         self._store: Store | None = None
         self._lock = threading.Lock()
         threading.Thread(target=self._open, name="osint-fanout-quota", daemon=True).start()
+
+    @property
+    def opening_s(self) -> float:
+        return 0.0 if self._store is not None else self.OPENING_S
 
     def _open(self) -> None:
         with self._lock:
