@@ -20,7 +20,7 @@ from ._args import shard as shard_arg
 from ._diff import diff
 from ._exitcodes import EXIT_INTERNAL, EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_FAILED, EXIT_USAGE
 from ._help import Command, Group, complete_adapter_names
-from ._history import StoreOption, history, prune
+from ._history import ConfigOption, StoreOption, history, prune
 from ._version import STARTED, __version__
 
 __all__ = ["DEFAULTS", "app", "main"]
@@ -78,17 +78,6 @@ def _root(
     """Ask DNS, WHOIS/RDAP, certificate transparency, Shodan and VirusTotal about a target, all at once."""
 
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        metavar="FILE",
-        help="TOML config file.",
-        show_default="$OSINT_FANOUT_CONFIG, else config.toml in the user config dir",
-        dir_okay=False,
-    ),
-]
 
 SEARCH_EXAMPLES = """Examples:
   # a live table on a terminal

@@ -33,6 +33,7 @@ __all__ = [
     "call_in_thread",
     "call_with_deadline",
     "call_with_timeout",
+    "settle",
 ]
 
 T = TypeVar("T")
@@ -107,21 +108,13 @@ async def call_in_thread(func: Callable[..., R], *args: Any, timeout_s: float | 
     future: asyncio.Future[R] = loop.create_future()
     context = contextvars.copy_context()
 
-    def settle(ok: bool, value: Any) -> None:
-        if future.done():
-            return
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
-
     def work() -> None:
         try:
             outcome = (True, context.run(func, *args))
         except BaseException as exc:  # handed to the awaiting task, like to_thread does
             outcome = (False, exc)
         with suppress(RuntimeError):  # the loop is closed: nobody waits any more
-            loop.call_soon_threadsafe(settle, *outcome)
+            loop.call_soon_threadsafe(settle, future, *outcome)
 
     name = f"osint-fanout-blocking-{getattr(func, '__name__', 'call')}"
     threading.Thread(target=work, name=name, daemon=True).start()
@@ -129,6 +122,17 @@ async def call_in_thread(func: Callable[..., R], *args: Any, timeout_s: float | 
         return await asyncio.wait_for(future, timeout_s)  # cancels `future` on timeout: late results are dropped
     except TimeoutError:
         raise Expired() from None
+
+
+def settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    """Give `future` its outcome from another thread's work (through call_soon_threadsafe),
+    unless nobody waits for it any more (cancelled, or timed out)."""
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 def _abandon(task: asyncio.Task[Any]) -> None:

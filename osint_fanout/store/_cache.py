@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from .._redact import one_line
 from .._results import Result, Status
+from .._stream import settle
 from ._records import StoreError
 from ._url import check_url, display_url
+from ._worker import open_store_at
 
 if TYPE_CHECKING:
     from .._targets import Target
@@ -47,7 +49,7 @@ DEADLINE_SHARE = 0.5
 """A lookup takes at most this share of the time left before its target's deadline, so a
 store that does not answer (a PostgreSQL server that drops packets) leaves the upstream
 the other half."""
-_OPEN_POLL_S = 0.02
+_OPENPOLL_S = 0.02
 _Ask = tuple[asyncio.AbstractEventLoop, "asyncio.Future[StoredResult | None]", str, str, float]
 
 
@@ -136,7 +138,7 @@ class StoreCache:
                 if now >= by:
                     self._fail(f"store {self.shown}: not open after {self.open_timeout_s:g} s")
                 return False
-            await asyncio.sleep(_OPEN_POLL_S)
+            await asyncio.sleep(_OPENPOLL_S)
         return True
 
     def close(self) -> None:
@@ -167,17 +169,13 @@ class StoreCache:
                     except Exception as exc:  # handed to the awaiting call
                         outcome = (False, exc)
                 with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
-                    loop.call_soon_threadsafe(_settle, future, *outcome)
+                    loop.call_soon_threadsafe(settle, future, *outcome)
         finally:
             if store is not None:
                 store.close()
 
     def _open(self) -> Store:
-        if self._opener is not None:
-            return self._opener(self.url)
-        from ._db import Store
-
-        return Store(self.url)
+        return open_store_at(self.url, self._opener)
 
     def _fail(self, message: str) -> None:
         with self._lock:
@@ -190,11 +188,3 @@ class StoreCache:
 def _log_warning(line: str) -> None:
     log.warning("%s", line)
 
-
-def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.done():
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)

@@ -23,13 +23,13 @@ from .._redact import one_line
 from .._results import Result
 from .._version import __version__
 from ._url import check_url, display_url
+from ._worker import POLL_S, end_wait_s, open_store_at, wait_until
 
 if TYPE_CHECKING:
     from ._db import Store
 
 __all__ = ["StoreSink"]
 
-_POLL_S = 0.02
 
 
 def _to_stderr(message: str) -> None:
@@ -126,12 +126,8 @@ class StoreSink(Sink):
             return
         self._finished = True
         self._stopping = True
-        if threading.current_thread() is not threading.main_thread():
-            wait_s = min(wait_s, self.emergency_timeout_s)
-        until = time.monotonic() + wait_s
-        while not self._stopped and time.monotonic() < until:
-            time.sleep(_POLL_S)
-        if not self._stopped:
+        wait_s = end_wait_s(wait_s, self.emergency_timeout_s)
+        if not wait_until(lambda: self._stopped, wait_s):
             self._fail(f"store {self.shown}: did not commit within {wait_s:g} s at the end of the run")
         if self.failure is not None and self.on_failure is not None:
             lost = self.received - self.recorded
@@ -159,11 +155,7 @@ class StoreSink(Sink):
                 store.close()
 
     def _open(self) -> Store:
-        if self._opener is not None:
-            return self._opener(self.url)
-        from ._db import Store
-
-        return Store(self.url)
+        return open_store_at(self.url, self._opener)
 
     def _write_all(self, store: Store) -> None:
         from ._records import row_of
@@ -183,7 +175,7 @@ class StoreSink(Sink):
             elif stopping:
                 return
             else:
-                time.sleep(_POLL_S)
+                time.sleep(POLL_S)
 
     def _fail(self, message: str) -> None:
         if self.failure is None:

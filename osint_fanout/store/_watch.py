@@ -26,13 +26,13 @@ from ._changes import COMPARABLE, ChangeEvent, FactsFn, changes, target_changes
 from ._records import StoredResult, StoreError
 from ._sink import _to_stderr
 from ._url import check_url, display_url
+from ._worker import POLL_S, end_wait_s, open_store_at, wait_until
 
 if TYPE_CHECKING:
     from ._db import Store
 
 __all__ = ["ChangesSink"]
 
-_POLL_S = 0.02
 _WRITE_WAIT_S = 0.5
 """How long finishing waits for an event line being written (a full pipe blocks)."""
 
@@ -144,12 +144,8 @@ class ChangesSink(Sink):
             return
         self._finished = True
         self._stopping = True
-        if threading.current_thread() is not threading.main_thread():
-            wait_s = min(wait_s, self.emergency_timeout_s)
-        until = time.monotonic() + wait_s
-        while not self._stopped and time.monotonic() < until:
-            time.sleep(_POLL_S)
-        if not self._stopped:
+        wait_s = end_wait_s(wait_s, self.emergency_timeout_s)
+        if not wait_until(lambda: self._stopped, wait_s):
             self._fail(f"store {self.shown}: the changes were not all compared within {wait_s:g} s at the end")
         self._report_failure()
         if not self._write_lock.acquire(timeout=_WRITE_WAIT_S):
@@ -191,11 +187,7 @@ class ChangesSink(Sink):
                 store.close()
 
     def _open(self) -> Store:
-        if self._opener is not None:
-            return self._opener(self.url)
-        from ._db import Store
-
-        return Store(self.url)
+        return open_store_at(self.url, self._opener)
 
     def _compare_all(self, store: Store) -> None:
         pending = self._pending
@@ -204,7 +196,7 @@ class ChangesSink(Sink):
             if not pending:
                 if stopping:
                     return
-                time.sleep(_POLL_S)
+                time.sleep(POLL_S)
                 continue
             items = [pending.popleft() for _ in range(min(self.batch, len(pending)))]
             new = {item[0].target.value for item in items if isinstance(item, tuple)} - set(self._seen)
