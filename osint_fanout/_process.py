@@ -68,6 +68,8 @@ class _Process:
         self.failed = False
         self.output_closed = False
         self.output_failure: str | None = None
+        self.hard_stop = threading.Lock()
+        """Held by the first guard that stops the process hard; the others wait for it."""
 
     def emit(self, event: Event) -> None:
         with self.lock:
@@ -177,8 +179,11 @@ def execute(
             stuck = process.stuck()
         except Exception:  # a handler must never raise into the code it interrupted
             return
-        if stuck:
-            if process.writing:  # stuck in a write of ours: writing more would block too
+        if stuck or process.hard_stop.locked():
+            # Another guard may be stopping already: it needs the GIL, which this (main)
+            # thread would take back into the code it interrupted (a regex gives it up
+            # only at the next tick), so wait for it here instead of returning.
+            if process.writing and not process.hard_stop.locked():  # stuck in a write of ours
                 _exit_now(process.exit_code())
             _emergency(process, _why(process))
 
@@ -232,7 +237,12 @@ def _why(process: _Process) -> str:
 
 
 def _emergency(process: _Process, message: str) -> None:
-    log.warning("stopping hard: %s", message)
+    """Write what arrived and leave. The first guard here does it; another one that
+    arrives meanwhile waits (without the GIL) until it is done, then leaves too."""
+    if process.hard_stop.acquire(blocking=False):
+        log.warning("stopping hard: %s", message)
+    else:
+        process.done.wait(LOCK_WAIT_S * 2)
     _exit_now(process.close(message, lock_wait_s=LOCK_WAIT_S))
 
 
