@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ class FastWorld:
         self.bodies = [(prefix, render(name, target)) for prefix, name, target in ROUTES]
         self.dns_cache: dict[bytes, bytes] = {}
         self.requests = 0
+        self.first_dns_at: float | None = None
+        """time.monotonic() when the first DNS query arrived (None: none yet); reset it to None."""
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
@@ -108,6 +111,8 @@ class _Dns(asyncio.DatagramProtocol):
         self.transport = transport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self.world.first_dns_at is None:
+            self.world.first_dns_at = time.monotonic()
         self.world.requests += 1
         wire = self.world.answer_dns(data)
         self.world.loop.call_later(self.world.latency_s, self.transport.sendto, wire, addr)  # type: ignore[attr-defined]
