@@ -18,8 +18,6 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from dateutil import parser as dateutil_parser
-
 __all__ = ["DateReading", "read_date"]
 
 _QUALIFIERS = ("before", "after", "prior to", "circa", "about", "around", "approx", "since", "until", "ca.")
@@ -116,6 +114,8 @@ def _numeric(text: str) -> tuple[datetime | None, bool]:
 def _named(text: str) -> tuple[datetime | None, bool]:
     """A date with month or day names ('11-Jun-2014', 'Tue Dec 12 2000', '30th April 2003 at
     00:00:00.000'): None when a part of the date is missing, as in 'Aug-1996'."""
+    from dateutil import parser as dateutil_parser  # here: 25 ms to import, and only port-43 text needs it
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dateutil warns of zone names it does not know
         first, second = (dateutil_parser.parse(text, default=default) for default in _DEFAULTS)
