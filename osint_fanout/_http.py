@@ -84,14 +84,28 @@ class HttpPool:
     ) -> None:
         self.ledger: Ledger = ledger or MemoryLedger()
         """Where quota use is counted (this run only, unless the search gives a lasting one)."""
+        self._limits = (max_connections, verify)
+        self._made: httpx.AsyncClient | None = None
+        if any(os.environ.get(name) for name in _PROXY_VARS):
+            self._made = self._checked_client()  # a bad proxy is bad usage: say so before any query
+        self._upstreams: dict[tuple[str, str], _Upstream] = {}
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """Made on first use: its TLS context takes 30-40 ms, which a run without HTTP
+        (only dns) does not pay."""
+        if self._made is None:
+            self._made = self._checked_client()
+        return self._made
+
+    def _checked_client(self) -> httpx.AsyncClient:
         try:
-            self.client = self._client(max_connections, verify)
+            return self._client(*self._limits)
         except (ValueError, ImportError, httpx.InvalidURL) as exc:
             names = [name for name in _PROXY_VARS if os.environ.get(name)]
             which = "/".join(names) or "a proxy variable"
             reason = "a SOCKS proxy needs `pip install httpx[socks]`" if isinstance(exc, ImportError) else "not a URL"
             raise ProxyError(f"{which} in the environment is not a usable proxy ({reason})") from None
-        self._upstreams: dict[tuple[str, str], _Upstream] = {}
 
     @staticmethod
     def _client(max_connections: int, verify: bool | str) -> httpx.AsyncClient:
@@ -107,7 +121,8 @@ class HttpPool:
         )
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        if self._made is not None:
+            await self._made.aclose()
 
     def session(self, policy: HttpPolicy, budget: Budget, place: Place | None = None) -> Http:
         """One adapter call's view of the pool; `place`: the call's place among the running
