@@ -88,33 +88,43 @@ class Subject:
         self.add(f"{row}: started_at", datetime.fromisoformat(report["started_at"]).timestamp() - wall)
         self.add(f"{row}: exit", ended - started)
 
-    def round(self) -> None:
-        self.whole("python -c pass", [interpreter_of(self.script), "-c", "pass"])
-        self.whole("--version", [self.script, "--version"])
-        self.whole("--help", [self.script, "--help"])
-        self.whole("search --help", [self.script, "search", "--help"])
-        self.whole("adapters", [self.script, "adapters"])
-        self.search("search -a dns --no-store", "--no-store")
-        self.search("search -a dns (store on)")
-        self.search("search -a dns, cold cache", "--no-store", fresh_cache=True)
+    def round(self, only: set[str]) -> None:
+        steps: dict[str, Callable[[], None]] = {
+            "pass": lambda: self.whole("python -c pass", [interpreter_of(self.script), "-c", "pass"]),
+            "version": lambda: self.whole("--version", [self.script, "--version"]),
+            "help": lambda: self.whole("--help", [self.script, "--help"]),
+            "search-help": lambda: self.whole("search --help", [self.script, "search", "--help"]),
+            "adapters": lambda: self.whole("adapters", [self.script, "adapters"]),
+            "dns": lambda: self.search("search -a dns --no-store", "--no-store"),
+            "dns-store": lambda: self.search("search -a dns (store on)"),
+            "dns-cold": lambda: self.search("search -a dns, cold cache", "--no-store", fresh_cache=True),
+        }
+        for name, step in steps.items():
+            if name == "pass" or not only or name in only:
+                step()
+
+
+STEPS = "version, help, search-help, adapters, dns, dns-store, dns-cold"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--baseline", metavar="PATH", help="another osint-fanout script, measured alongside")
+    parser.add_argument("--only", metavar="NAME,...", default="", help=f"only these rows ({STEPS})")
     args = parser.parse_args()
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
     folder = Path(tempfile.mkdtemp(prefix="osint-startup-"))
     with FastWorld(0.0) as world:
         subjects = [Subject("this checkout", cli_command()[0], world, folder / "this")]
         if args.baseline:
             subjects.append(Subject("baseline", args.baseline, world, folder / "baseline"))
         for subject in subjects:  # warm-up: the store created, caches filled, files in the page cache
-            subject.round()
+            subject.round(only)
             subject.figures.clear()
         for n in range(args.runs):
             for subject in subjects if n % 2 == 0 else reversed(subjects):
-                subject.round()
+                subject.round(only)
     print(f"start-up, median of {args.runs} runs in ms (min), spawn to the event:")
     print(f"  {'':<44}" + "".join(f"{s.label:>22}" for s in subjects))
     base = subjects[0].figures
