@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
 from ._engine import Investigation
 from ._exitcodes import EXIT_FAILED, EXIT_STORE, EXIT_USAGE
 from ._http import HttpPool, ProxyError
@@ -21,15 +19,15 @@ from ._output import Destination, JsonSink, NdjsonSink, OutputError, Sink
 from ._plan import Flags, Plan, make_plan
 from ._plugins import discover
 from ._process import execute
-from ._progress import ProgressSink
 from ._quota import FileLedger, Ledger, default_ledger_path
 from ._redact import terminal_safe
 from ._settings import ConfigError, load_settings
 from ._stats import Stats
-from ._table import SafeConsole, TableSink
 from ._targets import InvalidTarget, parse_target
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ._cache import ResultCache
 
 __all__ = ["SearchRequest", "run_search"]
@@ -68,7 +66,7 @@ def run_search(request: SearchRequest) -> int:
         skip = completed_targets(output, names) if request.resume and output else set()
         inputs = open_inputs(request.input_files)
         bulk = bool(inputs) or len(positional) > 1
-        stats = Stats(names, console=None if request.quiet else Console(stderr=True), show_summary=bulk)
+        stats = Stats(names, console=_stderr_console() if bulk and not request.quiet else None, show_summary=bulk)
         pool = HttpPool(ledger=_ledger(plan))
         outputs = _sinks(request, plan, names, stats, watch=not bulk)
         store_sink = _store_sink(plan)
@@ -77,14 +75,16 @@ def run_search(request: SearchRequest) -> int:
         return EXIT_USAGE
     # Live displays come after stats: sinks finish in reverse order, so every display has
     # stopped (and left the screen as it should stay) before the summary is printed.
-    displays = [sink for sink in outputs if isinstance(sink, TableSink) and sink.live]
+    displays = [sink for sink in outputs if getattr(sink, "live", False)]  # TableSinks (Rich is loaded for them only)
     sinks = [*(sink for sink in outputs if sink not in displays), stats, *displays]
     if store_sink is not None:
         sinks.insert(0, store_sink)  # finished last: after the output and the summary
     stats.total = count_targets(positional, inputs) if bulk else len(positional)
     if bulk and not request.quiet and not displays and sys.stderr.isatty():
         total = None if request.resume or stats.total is None else stats.total
-        sinks.append(ProgressSink(Console(stderr=True), stats, total, queues=pool.queues))
+        from ._progress import ProgressSink
+
+        sinks.append(ProgressSink(_stderr_console(), stats, total, queues=pool.queues))
     cache = _cache(plan)
     engine = Investigation(
         list(plan.adapters),
@@ -133,6 +133,12 @@ def _cache(plan: Plan) -> ResultCache | None:
     return StoreCache(plan.store_url)
 
 
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
 def _store_sink(plan: Plan) -> Sink | None:
     if plan.store_url is None:
         return None
@@ -152,11 +158,15 @@ def _sinks(request: SearchRequest, plan: Plan, names: list[str], stats: Stats, *
     elif fmt == "json":
         sinks.append(JsonSink(destination, indent=2 if destination.is_terminal() else None))
     else:
+        from ._table import SafeConsole, TableSink, TableToFile
+
         console = SafeConsole(file=destination.stream, width=None if output is None else 160)
         sinks.append(
-            _TableToFile(console, names, destination) if output else TableSink(console, names, live=console.is_terminal)
+            TableToFile(console, names, destination) if output else TableSink(console, names, live=console.is_terminal)
         )
     if watch and output and fmt != "table" and sys.stdout.isatty() and not request.quiet:
+        from ._table import SafeConsole, TableSink
+
         sinks.append(TableSink(SafeConsole(), names, live=True))  # watch it while it is saved
     return sinks
 
@@ -170,12 +180,3 @@ def _changes_sink(plan: Plan, destination: Destination, summary: Callable[[], di
     facts_fn = facts_from({ready.name: ready.adapter for ready in plan.adapters})
     return ChangesSink(plan.store_url, destination, facts_fn, summary=summary)
 
-
-class _TableToFile(TableSink):
-    def __init__(self, console: Console, names: list[str], destination: Destination) -> None:
-        super().__init__(console, names, live=False)
-        self.destination = destination
-
-    def finish(self) -> None:
-        super().finish()
-        self.destination.commit()

@@ -7,13 +7,12 @@ import time
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.text import Text
-
 from ._output import Sink
 from ._results import Report, Result
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ._inputs import InputStats
 
 __all__ = ["Stats"]
@@ -77,6 +76,8 @@ class Stats(Sink):
     def finish(self) -> None:
         if self.console is None or not self.show_summary:
             return
+        from rich.text import Text  # Rich is loaded only when a summary is printed
+
         summary = self.as_dict()
         lines = [
             f"{summary['targets']} targets in {summary['wall_s']:.1f}s"

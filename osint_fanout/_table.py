@@ -17,12 +17,12 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from ._output import OutputClosed, Sink
+from ._output import Destination, OutputClosed, Sink
 from ._redact import terminal_safe
 from ._results import Report, Result, Status
 from ._targets import Target
 
-__all__ = ["SafeConsole", "TableSink", "finished_table", "render_table"]
+__all__ = ["SafeConsole", "TableSink", "TableToFile", "finished_table", "render_table"]
 
 STATUS_STYLE = {
     Status.OK: "bold green",
@@ -213,3 +213,15 @@ def _is_terminal(stream: object) -> bool:
         return bool(stream is not None and stream.isatty())  # type: ignore[attr-defined]
     except (AttributeError, ValueError):
         return False
+
+
+class TableToFile(TableSink):
+    """The table format into an `-o` file: printed once, at the end, then committed."""
+
+    def __init__(self, console: Console, names: list[str], destination: Destination) -> None:
+        super().__init__(console, names, live=False)
+        self.destination = destination
+
+    def finish(self) -> None:
+        super().finish()
+        self.destination.commit()
