@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 
 __all__ = ["StoreSink"]
 
+OPEN_AFTER_S = 0.25
+"""The writer opens the store (importing SQLAlchemy takes about 100 ms, mostly holding the
+GIL) at the first result, at the end of the run, or this long after the sink was made,
+whichever comes first: never while the run is still starting its first calls."""
+_WAKE_S = 0.005
 
 
 def _to_stderr(message: str) -> None:
@@ -138,6 +143,7 @@ class StoreSink(Sink):
     def _work(self) -> None:
         store: Store | None = None
         try:
+            self._wait_for_work()
             store = self._open()
             self.run_id = store.begin_run(self.started_at, self.tool_version)
             if self.keep_s:
@@ -153,6 +159,11 @@ class StoreSink(Sink):
             self._stopped = True
             if store is not None:
                 store.close()
+
+    def _wait_for_work(self) -> None:
+        until = time.monotonic() + OPEN_AFTER_S
+        while not self._pending and not self._stopping and time.monotonic() < until:
+            time.sleep(_WAKE_S)
 
     def _open(self) -> Store:
         return open_store_at(self.url, self._opener)
