@@ -13,10 +13,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._body import ACCEPT_ENCODING, content_coding, read_body
 from ._budget import Budget, current_budget, using
@@ -31,6 +28,10 @@ from ._response import HttpResponse
 from ._retry import MAX_ATTEMPTS, RETRY_AFTER_FLOOR_S, RETRY_STATUSES, backoff_s, name_error, retry_after_s, transient
 from ._stream import Expired, call_with_deadline
 from ._version import __version__
+
+if TYPE_CHECKING:  # imported by the first request: a run without HTTP (only dns) never loads them
+    import httpx
+    from tenacity import RetryCallState
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "Http", "HttpPolicy", "HttpPool", "HttpResponse", "ProxyError", "QueueInfo"]
 
@@ -99,6 +100,8 @@ class HttpPool:
         return self._made
 
     def _checked_client(self) -> httpx.AsyncClient:
+        import httpx
+
         try:
             return self._client(*self._limits)
         except (ValueError, ImportError, httpx.InvalidURL) as exc:
@@ -109,6 +112,8 @@ class HttpPool:
 
     @staticmethod
     def _client(max_connections: int, verify: bool | str) -> httpx.AsyncClient:
+        import httpx
+
         return httpx.AsyncClient(
             headers={
                 "User-Agent": f"osint-fanout/{__version__} (+https://pypi.org/project/osint-fanout/)",
@@ -195,6 +200,8 @@ class Http:
         try:
             return await call_with_deadline(within, deadline=part.deadline)
         except Expired:
+            import httpx
+
             raise AdapterError("timeout", f"{_where(httpx.URL(url))}: no answer within {timeout_s:.1f} s") from None
 
     async def _get(
@@ -205,6 +212,9 @@ class Http:
         upstream: str,
         retry: bool,
     ) -> HttpResponse:
+        import httpx
+        from tenacity import AsyncRetrying, retry_if_exception, retry_if_result, stop_after_attempt
+
         retrying = AsyncRetrying(
             retry=retry_if_result(lambda r: r.status in RETRY_STATUSES) | retry_if_exception(transient),
             wait=self._wait,

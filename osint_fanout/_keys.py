@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-
-import httpx
+from typing import TYPE_CHECKING
 
 from ._ratelimit import MovingWindowLimiter, RateLimit
 from ._redact import register_secret
+
+if TYPE_CHECKING:  # loaded by the first request: a run without HTTP never needs it
+    import httpx
 
 __all__ = ["KEY_TOKEN", "KeyRing", "QueueInfo", "carries_key", "fingerprint", "with_key"]
 
@@ -32,6 +34,8 @@ def carries_key(request: httpx.Request) -> bool:
 
 def with_key(request: httpx.Request, key: str) -> httpx.Request:
     """`request` with `key` in place of the stand-in (percent-encoded in the query)."""
+    import httpx
+
     url = httpx.URL(str(request.url).replace(KEY_TOKEN, _quoted(key)))
     headers = [(name, value.replace(KEY_TOKEN, key)) for name, value in request.headers.multi_items()]
     return httpx.Request(request.method, url, headers=headers, extensions=request.extensions)
@@ -39,6 +43,8 @@ def with_key(request: httpx.Request, key: str) -> httpx.Request:
 
 def _quoted(key: str) -> str:
     """The key as it stands in a query string (what httpx would have written)."""
+    import httpx
+
     return str(httpx.QueryParams({"k": key})).removeprefix("k=")
 
 

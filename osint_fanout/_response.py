@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from ._errors import AdapterError
 from ._parse import parse_as
 from ._redact import one_line
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["HttpResponse", "UpstreamError"]
 

@@ -8,8 +8,6 @@ import random
 import socket
 import time
 
-import httpx
-
 __all__ = [
     "BACKOFF_BASE_S",
     "BACKOFF_MAX_S",
@@ -27,7 +25,6 @@ MAX_ATTEMPTS = 4
 RETRY_AFTER_FLOOR_S = 1.0  # Shodan has been seen sending "Retry-After: 0"
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 8.0
-_RETRY_EXCEPTIONS = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
 
 def backoff_s(attempt: int) -> float:
@@ -51,7 +48,9 @@ def name_error(exc: BaseException) -> socket.gaierror | None:
 def transient(exc: BaseException) -> bool:
     """Worth another attempt: a connection problem, but not a name that does not exist
     (only a temporary resolver failure, EAI_AGAIN, is tried again)."""
-    if not isinstance(exc, _RETRY_EXCEPTIONS):
+    import httpx  # loaded by then (a request failed); not at import: a run without HTTP never needs it
+
+    if not isinstance(exc, httpx.ConnectError | httpx.ReadError | httpx.WriteError | httpx.RemoteProtocolError):
         return False
     unresolved = name_error(exc)
     return unresolved is None or unresolved.errno == getattr(socket, "EAI_AGAIN", -3)
