@@ -1,20 +1,21 @@
-"""DNS records of a domain (and its SPF and DMARC policies), or the PTR name of an IP."""
+"""DNS records of a domain (and its SPF and DMARC policies), or the PTR name of an IP.
+
+dnspython is imported by the first lookup (30 ms): listing the adapters, or a run that
+does not ask DNS, never loads it. One resolver serves the whole run."""
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dns.asyncresolver
-import dns.exception
-import dns.nameserver
-import dns.rdatatype
-import dns.resolver
 from pydantic import Field, field_validator
 
 from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, Facts, NotFound, Target, TargetKind
+
+if TYPE_CHECKING:
+    import dns.asyncresolver
 
 DOMAIN_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "CAA")
 
@@ -58,6 +59,10 @@ class DnsAdapter(Adapter[DnsOptions]):
     kinds = frozenset({TargetKind.DOMAIN, TargetKind.IPV4, TargetKind.IPV6})
     default_timeout_s = 5.0
     Options = DnsOptions
+
+    def __init__(self, options: DnsOptions) -> None:
+        super().__init__(options)
+        self._made: dns.asyncresolver.Resolver | None = None
 
     async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
         resolver = self._resolver()
@@ -109,6 +114,13 @@ class DnsAdapter(Adapter[DnsOptions]):
         return ", ".join(parts) or "no records"
 
     def _resolver(self) -> dns.asyncresolver.Resolver:
+        """The run's resolver, made by the first lookup (the system's configuration read once)."""
+        if self._made is not None:
+            return self._made
+        import dns.asyncresolver
+        import dns.nameserver
+        import dns.resolver
+
         servers = self.options.nameservers
         try:
             resolver = dns.asyncresolver.Resolver(configure=not servers)
@@ -116,9 +128,12 @@ class DnsAdapter(Adapter[DnsOptions]):
             raise AdapterError("config", f"no system resolver configuration ({exc}); set nameservers") from None
         if servers:
             resolver.nameservers = [dns.nameserver.Do53Nameserver(*split_server(s)) for s in servers]
+        self._made = resolver
         return resolver
 
     async def _reverse(self, resolver: dns.asyncresolver.Resolver, address: str, lifetime: float) -> dict[str, Any]:
+        import dns.reversename
+
         name = dns.reversename.from_address(address).to_text()
         values, problem = await self._ask(resolver, name, "PTR", lifetime)
         if problem == "nxdomain":
@@ -133,6 +148,9 @@ class DnsAdapter(Adapter[DnsOptions]):
         self, resolver: dns.asyncresolver.Resolver, name: str, rdtype: str, lifetime: float
     ) -> tuple[list[Any], str | None]:
         """(values, None), or ([], a short problem: nxdomain, servfail, timeout, ...)."""
+        import dns.exception
+        import dns.resolver
+
         try:
             answer = await resolver.resolve(
                 name, rdtype, tcp=self.options.tcp, lifetime=lifetime, search=False, raise_on_no_answer=False
@@ -179,6 +197,8 @@ class DnsAdapter(Adapter[DnsOptions]):
 
 
 def _value(rdata: Any) -> Any:
+    import dns.rdatatype
+
     rdtype = rdata.rdtype
     if rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
         return rdata.address

@@ -22,8 +22,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from platformdirs import user_cache_path
-
 from osint_fanout import inward_reason
 
 if TYPE_CHECKING:
@@ -91,6 +89,8 @@ def _services(doc: Any, origin: str) -> list[tuple[str, str]]:
 
 def cache_dir(url: str) -> Path:
     """The user-cache folder of the files fetched from `url`; any URL but IANA's gets its own."""
+    from platformdirs import user_cache_path  # here: the adapter is imported by every run, whois or not
+
     folder = user_cache_path("osint-fanout") / "rdap-bootstrap"
     if url.rstrip("/") == DEFAULT_URL:
         return folder
