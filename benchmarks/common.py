@@ -8,6 +8,7 @@ import subprocess
 import textwrap
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from tests.world.world import cli_command
 
@@ -52,29 +53,49 @@ def install_instant_plugin(root: Path) -> Path:
     return install_plugin(root, "instant", INSTANT_PLUGIN)
 
 
-def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """Run the CLI; return (wall seconds, exit code, peak RSS in MiB).
+class Measured(NamedTuple):
+    wall_s: float
+    code: int
+    peak_mib: int
+    cpu_s: float
+    """User + system CPU seconds of the CLI (and of any child it waited for), from wait4."""
+
+
+def measure(args: list[str], env: dict[str, str], *, cli: list[str] | None = None) -> Measured:
+    """Run the CLI; return its wall time, exit code, peak RSS and CPU time.
 
     The peak is the kernel's high-water mark of the process's own memory (VmHWM in
     /proc, Linux), read until it exits: getrusage's ru_maxrss would include the memory
-    of this (forking) process.
+    of this (forking) process. The CPU time is the child's own, reaped with os.wait4.
+    `cli`: another installed osint-fanout to run (default: this checkout's).
     """
     started = time.monotonic()
     errors = Path(env["HOME"]) / "stderr.txt"
     with errors.open("w") as sink:
-        proc = subprocess.Popen([*cli_command(), *args], env=env, stdout=subprocess.DEVNULL, stderr=sink)
+        proc = subprocess.Popen([*(cli or cli_command()), *args], env=env, stdout=subprocess.DEVNULL, stderr=sink)
     peak_kib = 0
     status = Path(f"/proc/{proc.pid}/status")
-    while proc.poll() is None:
+    while True:
+        pid, code, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
         try:
             line = next(line for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
             peak_kib = max(peak_kib, int(line.split()[1]))
         except (OSError, StopIteration, ValueError):
             pass
         time.sleep(0.01)
+    wall = time.monotonic() - started
+    proc.returncode = os.waitstatus_to_exitcode(code)
     if proc.returncode:
         print(f"osint-fanout exited with {proc.returncode}: {errors.read_text()[-2000:]}")
-    return time.monotonic() - started, proc.returncode, peak_kib // 1024
+    return Measured(wall, proc.returncode, peak_kib // 1024, usage.ru_utime + usage.ru_stime)
+
+
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
+    """`measure` without the CPU time: (wall seconds, exit code, peak RSS in MiB)."""
+    wall, code, peak, _ = measure(args, env)
+    return wall, code, peak
 
 
 def median(values: list[float]) -> float:
