@@ -1,13 +1,16 @@
 """DNS records of a domain (and its SPF and DMARC policies), or the PTR name of an IP.
 
-dnspython is imported by the first lookup (30 ms): listing the adapters, or a run that
-does not ask DNS, never loads it. One resolver serves the whole run."""
+dnspython (30 ms to import) is loaded when the adapter is made for a run: listing the
+adapters, or a run without dns, never loads it. One resolver serves the whole run; the
+questions of a lookup go out together on one UDP socket (dns_udp.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
 import re
+import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
@@ -63,6 +66,9 @@ class DnsAdapter(Adapter[DnsOptions]):
     def __init__(self, options: DnsOptions) -> None:
         super().__init__(options)
         self._made: dns.asyncresolver.Resolver | None = None
+        import dns.asyncresolver  # noqa: F401 - now that a run will ask DNS, not in the first call's time
+
+        from . import dns_udp  # noqa: F401
 
     async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
         resolver = self._resolver()
@@ -70,7 +76,7 @@ class DnsAdapter(Adapter[DnsOptions]):
         if target.is_ip:
             return await self._reverse(resolver, target.value, lifetime)
         names = [(target.value, rdtype) for rdtype in DOMAIN_TYPES] + [(f"_dmarc.{target.value}", "TXT")]
-        answers = await asyncio.gather(*(self._ask(resolver, n, t, lifetime) for n, t in names))
+        answers = await self._ask_all(resolver, names, lifetime)
         records: dict[str, Any] = {}
         errors: dict[str, str] = {}
         nxdomain = False
@@ -135,7 +141,7 @@ class DnsAdapter(Adapter[DnsOptions]):
         import dns.reversename
 
         name = dns.reversename.from_address(address).to_text()
-        values, problem = await self._ask(resolver, name, "PTR", lifetime)
+        [(values, problem)] = await self._ask_all(resolver, [(name, "PTR")], lifetime)
         if problem == "nxdomain":
             raise NotFound(f"no PTR record for {address}")
         if problem:
@@ -143,6 +149,29 @@ class DnsAdapter(Adapter[DnsOptions]):
         if not values:
             raise NotFound(f"no PTR record for {address}")
         return {"address": address, "ptr": values, "nameservers": self._servers(resolver)}
+
+    async def _ask_all(
+        self, resolver: dns.asyncresolver.Resolver, names: Sequence[tuple[str, str]], lifetime: float
+    ) -> list[tuple[list[Any], str | None]]:
+        """Every question's (values, problem): all at once on one UDP socket first
+        (dns_udp.py), then the resolver's own way for what that leaves open, within the
+        same lifetime."""
+        from . import dns_udp
+
+        started = time.monotonic()
+        replies: list[dns_udp.Reply | None] = [None] * len(names)
+        if dns_udp.usable(resolver, tcp=self.options.tcp):
+            replies = await dns_udp.ask_udp(resolver, names, lifetime)
+        left = lifetime - (time.monotonic() - started)
+
+        async def settle(question: tuple[str, str], reply: dns_udp.Reply | None) -> tuple[list[Any], str | None]:
+            if reply is None:
+                return await self._ask(resolver, *question, left) if left > 0 else ([], "timeout")
+            if reply.nxdomain:
+                return [], "nxdomain"
+            return _values(reply.rrset), None
+
+        return list(await asyncio.gather(*(settle(q, r) for q, r in zip(names, replies, strict=True))))
 
     async def _ask(
         self, resolver: dns.asyncresolver.Resolver, name: str, rdtype: str, lifetime: float
@@ -164,9 +193,7 @@ class DnsAdapter(Adapter[DnsOptions]):
             return [], "timeout"
         except dns.exception.DNSException as exc:
             return [], f"{type(exc).__name__}"
-        if answer.rrset is None:
-            return [], None
-        return sorted((_value(rdata) for rdata in answer.rrset), key=_order), None  # stable output
+        return _values(answer.rrset), None
 
     @staticmethod
     def _servers(resolver: dns.asyncresolver.Resolver) -> list[str]:
@@ -194,6 +221,11 @@ class DnsAdapter(Adapter[DnsOptions]):
         found: Facts = {t: frozenset(map(text, records.get(t, []))) for t in DOMAIN_TYPES if t not in failed}
         found |= {key: data.get(key) for key, rdtype in (("spf", "TXT"), ("dmarc", "DMARC")) if rdtype not in failed}
         return found
+
+
+def _values(rrset: Any) -> list[Any]:
+    """An answer's values, in a stable order (none for no answer)."""
+    return [] if rrset is None else sorted((_value(rdata) for rdata in rrset), key=_order)
 
 
 def _value(rdata: Any) -> Any:

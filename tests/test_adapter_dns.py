@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Iterator
 
+import dns.message
+import dns.name
+import dns.rdatatype
+import dns.rrset
 import pytest
 
 from osint_fanout._results import Status
@@ -148,3 +155,93 @@ def test_refused_is_named_as_such() -> None:
         server.stop()
     assert result.status is Status.ERROR
     assert result.error is not None and result.error.type == "refused" and "REFUSED" in result.error.message
+
+
+class RawServer:
+    """A UDP server whose `answer(query)` gives the datagrams to send back, each as (wire,
+    source address): for answers a real server would never send."""
+
+    def __init__(self, answer) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        self.answer = answer
+        self.peers: list[tuple[str, int]] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                data, peer = self.sock.recvfrom(65535)
+            except OSError:
+                return
+            self.peers.append(peer)
+            for wire, source in self.answer(dns.message.from_wire(data)):
+                if source is None:
+                    self.sock.sendto(wire, peer)
+                else:
+                    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+                        other.bind((source, 0))
+                        other.sendto(wire, peer)
+                    time.sleep(0.01)  # the forged answer first
+
+    def stop(self) -> None:
+        self.sock.close()
+
+
+def _answer(query: dns.message.Message, *values: str, name: str | None = None) -> bytes:
+    response = dns.message.make_response(query)
+    question = query.question[0]
+    if name is not None:  # an answer to another question, with the query's ID
+        response.question = [dns.rrset.RRset(dns.name.from_text(name), question.rdclass, question.rdtype)]
+    if values:
+        response.answer.append(dns.rrset.from_text(name or question.name, 300, "IN", question.rdtype, *values))
+    return response.to_wire()
+
+
+def _a_only(query: dns.message.Message) -> list[tuple[bytes, str | None]]:
+    if query.question[0].rdtype == dns.rdatatype.A:
+        return [(_answer(query, "192.0.2.10"), None)]
+    return [(_answer(query), None)]
+
+
+def test_a_lookup_asks_its_questions_together_from_one_socket() -> None:
+    server = RawServer(_a_only)
+    try:
+        result = run_adapter(DnsAdapter, "example.com", nameservers=[server.address])
+    finally:
+        server.stop()
+    assert result.status is Status.OK
+    assert (result.data or {})["records"] == {"A": ["192.0.2.10"]}
+    assert len(server.peers) == 9 and len(set(server.peers)) == 1  # one socket, one port, for this lookup
+
+
+def test_an_answer_to_another_question_is_never_taken() -> None:
+    def forged(query: dns.message.Message) -> list[tuple[bytes, str | None]]:
+        if query.question[0].rdtype == dns.rdatatype.A:
+            return [(_answer(query, "6.6.6.6", name="evil.example."), None)]
+        return _a_only(query)
+
+    server = RawServer(forged)
+    try:  # the resolver too refuses it, and asks again until its time is up (as it always did)
+        result = run_adapter(DnsAdapter, "example.com", nameservers=[server.address], timeout_s=1.0)
+    finally:
+        server.stop()
+    assert "6.6.6.6" not in str(result.data)
+    assert result.status is Status.TIMEOUT
+
+
+def test_answers_from_another_address_are_ignored() -> None:
+    def spoofed(query: dns.message.Message) -> list[tuple[bytes, str | None]]:
+        if query.question[0].rdtype == dns.rdatatype.A:
+            return [(_answer(query, "6.6.6.6"), "127.0.0.2"), (_answer(query, "192.0.2.10"), None)]
+        return _a_only(query)
+
+    server = RawServer(spoofed)
+    try:
+        result = run_adapter(DnsAdapter, "example.com", nameservers=[server.address])
+    finally:
+        server.stop()
+    assert result.status is Status.OK
+    assert (result.data or {})["records"] == {"A": ["192.0.2.10"]}
