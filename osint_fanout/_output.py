@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from ._redact import json_escape_unsafe, redact_values, terminal_safe
+from ._redact import json_escape_unsafe, may_hold_secret, redact_values, terminal_safe
 from ._results import Report, Result, RunSummary, SummaryLine
 from ._targets import Target
 
@@ -50,7 +50,9 @@ def to_json(model: BaseModel, *, indent: int | None = None) -> str:
 
 def json_text(value: Any, *, indent: int | None = None) -> str:
     """`to_json` for plain JSON values."""
-    text = json.dumps(redact_values(value), ensure_ascii=False, indent=indent)
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    if may_hold_secret(text):  # rarely: the data is walked only when a key may be in it
+        text = json.dumps(redact_values(value), ensure_ascii=False, indent=indent)
     return json_escape_unsafe(text)
 
 

@@ -17,6 +17,7 @@ from urllib.parse import quote, quote_plus
 __all__ = [
     "RedactingFilter",
     "json_escape_unsafe",
+    "may_hold_secret",
     "one_line",
     "redact",
     "redact_values",
@@ -30,6 +31,9 @@ _MASK = "***"
 _MIN_SECRET_LEN = 4  # shorter values would mask ordinary text; no real key is that short
 _lock = threading.Lock()
 _secrets: frozenset[str] = frozenset()
+_derived: tuple[frozenset[str], tuple[str, ...], tuple[str, ...]] = (_secrets, (), ())
+"""For the `_secrets` it was made from: them longest first, and each as it shows inside a
+JSON string written with ensure_ascii=False."""
 
 # What a terminal may act on or not show: every character of the Unicode categories Cc
 # (controls: C0, DEL, C1), Cf (format: bidi controls, zero-width characters, soft hyphen,
@@ -50,13 +54,24 @@ def register_secret(secret: str | None) -> None:
             _secrets = _secrets | forms
 
 
+def _forms() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    global _derived
+    secrets, longest_first, in_json = _derived
+    if secrets is not _secrets:
+        secrets = _secrets
+        longest_first = tuple(sorted(secrets, key=len, reverse=True))
+        in_json = tuple({json.dumps(form, ensure_ascii=False)[1:-1] for form in secrets})
+        _derived = (secrets, longest_first, in_json)
+    return longest_first, in_json
+
+
 def secret_forms(secret: str) -> set[str]:
     """The ways a key can appear in a URL or a header."""
     return {secret, quote(secret, safe=""), quote_plus(secret)}
 
 
 def redact(text: str) -> str:
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _forms()[0]:
         if secret in text:
             text = text.replace(secret, _MASK)
     return text
@@ -116,6 +131,13 @@ def redact_values(value: Any) -> Any:
     if isinstance(value, list):
         return [redact_values(item) for item in value]
     return value
+
+
+def may_hold_secret(json_text: str) -> bool:
+    """False when no string in the data that `json_text` was written from (json.dumps,
+    ensure_ascii=False) holds a key, so `redact_values` would change nothing: JSON escapes
+    each character on its own, so a key inside a string shows, escaped, inside its text."""
+    return any(form in json_text for form in _forms()[1])
 
 
 def one_line(text: str, limit: int = 300) -> str:

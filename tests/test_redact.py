@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import unicodedata
+from urllib.parse import quote
 
 import pytest
 
@@ -49,3 +50,18 @@ def test_redaction_is_per_value_so_json_stays_json(monkeypatch: pytest.MonkeyPat
     data = {"a": None, "b": "the key null is here", "null": [None, True]}
     text = json.dumps(redact_values(data))
     assert json.loads(text) == {"a": None, "b": "the key *** is here", "***": [None, True]}
+
+
+@pytest.mark.parametrize("key", ["k3y-0123456789", 'quo"te\\key-99', "ключ-0123456789", "tab\tkey-0123"])
+def test_json_output_never_holds_a_key_whatever_its_characters(monkeypatch: pytest.MonkeyPatch, key: str) -> None:
+    from osint_fanout._output import json_text
+
+    monkeypatch.setattr(_redact, "_secrets", frozenset())  # restored after the test
+    register_secret(key)
+    clean = {"a": ["x", {"b": 1.5, "c": None}], "d": "東京"}
+    assert json_text(clean) == json.dumps(clean, ensure_ascii=False)  # nothing to scrub: written once
+    dirty = {"a": [f"pre{key}post"], key: {"n": f"{key}"}, "url": f"https://x/?k={quote(key, safe='')}"}
+    text = json_text(dirty)
+    assert key not in text and json.dumps(key, ensure_ascii=False)[1:-1] not in text
+    assert quote(key, safe="") not in text
+    assert json.loads(text) == {"a": ["pre***post"], "***": {"n": "***"}, "url": "https://x/?k=***"}
