@@ -1,12 +1,13 @@
-"""Adapter discovery through the `osint_fanout.adapters` entry-point group."""
+"""Adapter discovery through the `osint_fanout.adapters` entry-point group (the entry
+points themselves remembered between runs, see _epcache.py; the adapters always loaded)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any
 
 from ._adapter import Adapter, metadata_problems
+from ._epcache import entry_points
 from ._redact import one_line
 
 __all__ = ["ENTRY_POINT_GROUP", "Registry", "discover"]
@@ -26,24 +27,25 @@ class Registry:
 
 def discover() -> Registry:
     """Load every adapter plugin; one that fails is recorded in `failed`, not raised."""
+    from importlib.metadata import EntryPoint
+
     registry = Registry()
     found: dict[str, type[Adapter[Any]]] = {}
-    for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
-        origin = point.dist.name if point.dist else "?"
+    for name, value, origin in entry_points(ENTRY_POINT_GROUP):
         try:
-            cls = point.load()
+            cls = EntryPoint(name, value, ENTRY_POINT_GROUP).load()
         except Exception as exc:  # a broken plugin must not stop the others
-            registry.failed[point.name] = one_line(f"{type(exc).__name__}: {exc}")
+            registry.failed[name] = one_line(f"{type(exc).__name__}: {exc}")
             continue
         problems = metadata_problems(cls)
-        if not problems and cls.name != point.name:
-            problems = [f"its name is {cls.name!r} but its entry point is {point.name!r}"]
-        if not problems and point.name in found:
-            problems = [f"{registry.origins[point.name]} already provides an adapter of that name"]
+        if not problems and cls.name != name:
+            problems = [f"its name is {cls.name!r} but its entry point is {name!r}"]
+        if not problems and name in found:
+            problems = [f"{registry.origins[name]} already provides an adapter of that name"]
         if problems:
-            registry.failed[point.name] = one_line("; ".join(problems))
+            registry.failed[name] = one_line("; ".join(problems))
             continue
-        found[point.name] = cls
-        registry.origins[point.name] = origin
+        found[name] = cls
+        registry.origins[name] = origin
     registry.adapters = dict(sorted(found.items()))
     return registry
