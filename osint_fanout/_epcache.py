@@ -107,10 +107,22 @@ def _settled(key: list[Any]) -> bool:
 
 
 def _file() -> Path:
+    where = hashlib.sha256(f"{sys.prefix}\0{sys.executable}".encode()).hexdigest()[:16]
+    return _cache_folder() / f"entry-points-{where}.json"
+
+
+def _cache_folder() -> Path:
+    """The user cache folder of osint-fanout. On Linux the XDG rule is applied here, as
+    platformdirs applies it (importing platformdirs would cost more than the cache saves;
+    were the two ever to differ, the cache would merely live in another folder)."""
+    if sys.platform.startswith("linux"):
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        base = xdg if os.path.isabs(xdg) else os.path.expanduser("~/.cache")
+        if os.path.isabs(base):
+            return Path(base) / "osint-fanout"
     from platformdirs import user_cache_path
 
-    where = hashlib.sha256(f"{sys.prefix}\0{sys.executable}".encode()).hexdigest()[:16]
-    return user_cache_path("osint-fanout", appauthor=False) / f"entry-points-{where}.json"
+    return user_cache_path("osint-fanout", appauthor=False)
 
 
 def _read(file: Path, key: list[Any], group: str) -> list[Point] | None:

@@ -1,7 +1,8 @@
 """The history store: every result recorded, for `history`, `diff`, `--changes` and the
 `--max-age` cache. SQLite by default, PostgreSQL to share it; see the README's "History".
 
-Importing this package is cheap: the database layer loads with the first store opened.
+Importing this package is cheap: each part loads on first use (the URL rules at once), the
+database layer with the first store opened.
 
     from osint_fanout.store import StoreSink, open_store, changes
     sink = StoreSink(url)                       # a Sink: results committed within ~1 s
@@ -17,30 +18,58 @@ Importing this package is cheap: the database layer loads with the first store o
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from ._cache import StoreCache
-from ._changes import (
-    COMPARABLE,
-    ChangeEvent,
-    FactsFn,
-    FirstSeen,
-    Observation,
-    ScalarChange,
-    SetChange,
-    changes,
-    data_hash,
-    facts_from,
-    target_changes,
-)
-from ._ledger import StoreLedger
-from ._records import StoredResult, StoreError
-from ._sink import StoreSink
 from ._url import STORE_ENV, StoreUrlError, check_url, choose_url, default_url, display_url
-from ._watch import ChangesSink
 
 if TYPE_CHECKING:
+    from ._cache import StoreCache
+    from ._changes import (
+        COMPARABLE,
+        ChangeEvent,
+        FactsFn,
+        FirstSeen,
+        Observation,
+        ScalarChange,
+        SetChange,
+        changes,
+        data_hash,
+        facts_from,
+        target_changes,
+    )
     from ._db import Store
+    from ._ledger import StoreLedger
+    from ._records import StoredResult, StoreError
+    from ._sink import StoreSink
+    from ._watch import ChangesSink
+
+_HOMES = {
+    **dict.fromkeys(
+        [
+            "COMPARABLE",
+            "ChangeEvent",
+            "FactsFn",
+            "FirstSeen",
+            "Observation",
+            "ScalarChange",
+            "SetChange",
+            "changes",
+            "data_hash",
+            "facts_from",
+            "target_changes",
+        ],
+        "._changes",
+    ),
+    "StoredResult": "._records",
+    "StoreError": "._records",
+    "StoreSink": "._sink",
+    "StoreCache": "._cache",
+    "StoreLedger": "._ledger",
+    "ChangesSink": "._watch",
+    "Store": "._db",
+}
+"""Loaded on first use: `search` needs only the URL rules (and the sink) at start-up."""
 
 __all__ = [
     "COMPARABLE",
@@ -80,8 +109,7 @@ def open_store(url: str, *, create: bool = True) -> Store:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Store":
-        from ._db import Store
-
-        return Store
-    raise AttributeError(f"module 'osint_fanout.store' has no attribute {name!r}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'osint_fanout.store' has no attribute {name!r}")
+    return getattr(import_module(home, __name__), name)
