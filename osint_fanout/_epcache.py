@@ -16,12 +16,12 @@ never cached.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +107,8 @@ def _settled(key: list[Any]) -> bool:
 
 
 def _file() -> Path:
-    where = hashlib.sha256(f"{sys.prefix}\0{sys.executable}".encode()).hexdigest()[:16]
-    return _cache_folder() / f"entry-points-{where}.json"
+    where = zlib.crc32("\0".join((sys.prefix, sys.executable)).encode())  # one file per environment
+    return _cache_folder() / f"entry-points-{where:08x}.json"
 
 
 def _cache_folder() -> Path:

@@ -11,6 +11,7 @@ import pytest
 
 from osint_fanout._cli import DEFAULTS
 from osint_fanout._settings import RunSettings
+from osint_fanout._version import __version__
 from tests.plugin_kit import clean_env, run_cli
 
 MISLEADING = re.compile(r"<(bool|int|float|str|list\[[^>]*\]|file|path)>")
@@ -120,3 +121,17 @@ def test_help_and_version_import_no_heavy_module(env: dict[str, str]) -> None:
         heavy = {name for name in imported if name.split(".")[0] in ("httpx", "dns", "osint_fanout_adapters")}
         ours = {name for name in imported if name.startswith("osint_fanout")} - LIGHT
         assert not heavy and not ours, f"{args}: {sorted(heavy | ours)[:5]}"
+
+
+def test_version_is_answered_before_typer_is_imported(env: dict[str, str]) -> None:
+    for flag in ("--version", "-V"):
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "osint_fanout", flag],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0 and proc.stdout == f"osint-fanout {__version__}\n", proc.stderr[-2000:]
+        imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+        assert "osint_fanout._entry" in imported and not {"typer", "rich", "pydantic"} & imported
