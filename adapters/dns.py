@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import re
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
@@ -74,9 +73,9 @@ class DnsAdapter(Adapter[DnsOptions]):
         resolver = self._resolver()
         lifetime = ctx.timeout_s()  # answer before the core's timeout, naming the servers
         if target.is_ip:
-            return await self._reverse(resolver, target.value, lifetime)
+            return await self._reverse(resolver, target.value, ctx)
         names = [(target.value, rdtype) for rdtype in DOMAIN_TYPES] + [(f"_dmarc.{target.value}", "TXT")]
-        answers = await self._ask_all(resolver, names, lifetime)
+        answers = await self._ask_all(resolver, names, ctx.timeout_s)
         records: dict[str, Any] = {}
         errors: dict[str, str] = {}
         nxdomain = False
@@ -137,11 +136,12 @@ class DnsAdapter(Adapter[DnsOptions]):
         self._made = resolver
         return resolver
 
-    async def _reverse(self, resolver: dns.asyncresolver.Resolver, address: str, lifetime: float) -> dict[str, Any]:
+    async def _reverse(self, resolver: dns.asyncresolver.Resolver, address: str, ctx: Context) -> dict[str, Any]:
         import dns.reversename
 
+        lifetime = ctx.timeout_s()
         name = dns.reversename.from_address(address).to_text()
-        [(values, problem)] = await self._ask_all(resolver, [(name, "PTR")], lifetime)
+        [(values, problem)] = await self._ask_all(resolver, [(name, "PTR")], ctx.timeout_s)
         if problem == "nxdomain":
             raise NotFound(f"no PTR record for {address}")
         if problem:
@@ -151,22 +151,21 @@ class DnsAdapter(Adapter[DnsOptions]):
         return {"address": address, "ptr": values, "nameservers": self._servers(resolver)}
 
     async def _ask_all(
-        self, resolver: dns.asyncresolver.Resolver, names: Sequence[tuple[str, str]], lifetime: float
+        self, resolver: dns.asyncresolver.Resolver, names: Sequence[tuple[str, str]], timeout_s: Callable[[], float]
     ) -> list[tuple[list[Any], str | None]]:
         """Every question's (values, problem): all at once on one UDP socket first
-        (dns_udp.py), then the resolver's own way for what that leaves open, within the
-        same lifetime."""
+        (dns_udp.py), then the resolver's own way for what that leaves open, each given
+        the time the context says is left (`timeout_s`: ctx.timeout_s)."""
         from . import dns_udp
 
-        started = time.monotonic()
         replies: list[dns_udp.Reply | None] = [None] * len(names)
         if dns_udp.usable(resolver, tcp=self.options.tcp):
-            replies = await dns_udp.ask_udp(resolver, names, lifetime)
-        left = lifetime - (time.monotonic() - started)
+            replies = await dns_udp.ask_udp(resolver, names, timeout_s())
+        left = timeout_s()
 
         async def settle(question: tuple[str, str], reply: dns_udp.Reply | None) -> tuple[list[Any], str | None]:
             if reply is None:
-                return await self._ask(resolver, *question, left) if left > 0 else ([], "timeout")
+                return await self._ask(resolver, *question, left)
             if reply.nxdomain:
                 return [], "nxdomain"
             return _values(reply.rrset), None
