@@ -65,9 +65,17 @@ class DnsAdapter(Adapter[DnsOptions]):
     def __init__(self, options: DnsOptions) -> None:
         super().__init__(options)
         self._made: dns.asyncresolver.Resolver | None = None
-        import dns.asyncresolver  # noqa: F401 - now that a run will ask DNS, not in the first call's time
+        # dnspython is loaded now that a run will ask DNS, not in the first lookup's time: the
+        # resolver, the fast path, and the reader of each record type (loaded on first use).
+        import dns.asyncresolver
+        import dns.rdata
+        import dns.rdataclass
+        import dns.rdatatype
 
         from . import dns_udp  # noqa: F401
+
+        for rdtype in (*DOMAIN_TYPES, "PTR"):
+            dns.rdata.get_rdata_class(dns.rdataclass.IN, dns.rdatatype.from_text(rdtype))
 
     async def lookup(self, target: Target, ctx: Context) -> dict[str, Any]:
         resolver = self._resolver()

@@ -25,6 +25,7 @@ __all__ = [
     "KeyPolicy",
     "KeylessUrl",
     "UpstreamUrl",
+    "asks_http",
     "metadata_problems",
 ]
 
@@ -66,6 +67,14 @@ def key_urls(options: BaseModel) -> dict[str, str]:
         if _CHECK_URL in metadata and not any(isinstance(m, _Keyless) for m in metadata) and isinstance(value, str):
             found[name] = value
     return found
+
+
+def asks_http(options: BaseModel) -> bool:
+    """Whether the adapter has an upstream URL option (UpstreamUrl or KeylessUrl): the
+    contract's sign that it asks HTTP upstreams."""
+    return any(
+        _CHECK_URL in _metadata(info.annotation) + list(info.metadata) for info in type(options).model_fields.values()
+    )
 
 
 def _metadata(annotation: Any) -> list[Any]:

@@ -113,6 +113,7 @@ class HttpPool:
     @staticmethod
     def _client(max_connections: int, verify: bool | str) -> httpx.AsyncClient:
         import httpx
+        import tenacity  # noqa: F401 - what every request uses, loaded with the client
 
         return httpx.AsyncClient(
             headers={

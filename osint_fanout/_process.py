@@ -29,6 +29,7 @@ import time
 from collections.abc import AsyncIterable, Callable, Iterable
 from types import FrameType
 
+from ._adapter import asks_http
 from ._engine import Event, Investigation
 from ._exitcodes import EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_FAILED
 from ._http import HttpPool
@@ -167,11 +168,14 @@ def execute(
     `pool`: the HTTP pool to use (made here when not given). `bulk`: many targets (the
     event loop is chosen by it, see _loop.py)."""
     stop_at = (started or time.monotonic()) + max_time_s if max_time_s else None
+    pool = pool or HttpPool()
+    if any(asks_http(ready.adapter.options) for ready in engine.adapters):
+        pool.client  # noqa: B018 - made now, as part of the start-up: its TLS context would hold up the first requests
     process = _Process(engine, sinks, stop_at)
     engine.on_start = process.started
     loop = new_loop(bulk=bulk)
     log.debug("event loop: %s.%s", type(loop).__module__, type(loop).__name__)
-    main = loop.create_task(_investigate(process, targets, pool or HttpPool()))
+    main = loop.create_task(_investigate(process, targets, pool))
 
     def max_time_passed() -> None:
         process.stop_reason = "the run's --max-time passed"
