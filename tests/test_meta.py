@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from osint_fanout._adapter import AdapterOptions, metadata_problems
+from osint_fanout._adapter import AdapterOptions, asks_http, metadata_problems
 from osint_fanout._plugins import ENTRY_POINT_GROUP, discover
 from osint_fanout._settings import RunSettings, load_settings
 
@@ -98,3 +98,13 @@ def test_adapters_compute_no_time_margins_and_raise_known_error_types(file_name:
     assert "asyncio.timeout(" not in text, f"{file_name} sets a timeout of its own: use ctx.timeout"
     for named in re.findall(r'AdapterError\(\s*"([a-z_]+)"', text):
         assert named in {t.value for t in ErrorType}, f"{file_name}: unknown error type {named!r}"
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_an_adapter_that_asks_http_has_an_upstream_url_option(name: str) -> None:
+    """The run makes its HTTP client before it starts when some adapter has an upstream URL
+    option (asks_http); a built-in adapter that uses ctx.http must have one."""
+    cls = discover().adapters[name]
+    module = ROOT / "adapters" / f"{name}.py"
+    uses_http = "ctx.http" in module.read_text(encoding="utf-8")
+    assert asks_http(cls.Options()) == uses_http
