@@ -112,14 +112,8 @@ def _file() -> Path:
 
 
 def _cache_folder() -> Path:
-    """The user cache folder of osint-fanout. On Linux the XDG rule is applied here, as
-    platformdirs applies it (importing platformdirs would cost more than the cache saves;
-    were the two ever to differ, the cache would merely live in another folder)."""
-    if sys.platform.startswith("linux"):
-        xdg = os.environ.get("XDG_CACHE_HOME", "")
-        base = xdg if os.path.isabs(xdg) else os.path.expanduser("~/.cache")
-        if os.path.isabs(base):
-            return Path(base) / "osint-fanout"
+    """The user cache folder of osint-fanout (platformdirs: 3 ms of the start, most of it
+    paid for by the scan it saves)."""
     from platformdirs import user_cache_path
 
     return user_cache_path("osint-fanout", appauthor=False)

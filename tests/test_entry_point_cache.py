@@ -170,14 +170,3 @@ def test_the_installed_cli_sees_a_plugin_at_once_and_forgets_it_at_once(tmp_path
         names = {adapter["name"] for adapter in json.loads(proc.stdout)["adapters"]}
         assert ("cliplugin" in names) is listed and "dns" in names
     assert list((tmp_path / "cache" / "osint-fanout").glob("entry-points-*.json"))
-
-
-@pytest.mark.parametrize("xdg", [None, "", "relative/cache", "/abs/cache"])
-def test_the_cache_folder_is_the_one_platformdirs_gives(monkeypatch: pytest.MonkeyPatch, xdg: str | None) -> None:
-    from platformdirs import user_cache_path
-
-    if xdg is None:
-        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
-    else:
-        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
-    assert _epcache._cache_folder() == user_cache_path("osint-fanout", appauthor=False)
