@@ -46,9 +46,8 @@ def interpreter_of(script: str) -> str:
 class Subject:
     """One installed CLI, measured: figures in seconds by row name."""
 
-    def __init__(self, label: str, script: str, world: FastWorld, folder: Path, **extra_env: str) -> None:
+    def __init__(self, label: str, script: str, world: FastWorld, folder: Path) -> None:
         self.label = label
-        self.extra_env = extra_env
         self.script = script
         self.world = world
         self.folder = folder
@@ -61,7 +60,7 @@ class Subject:
         self.figures.setdefault(row, []).append(seconds)
 
     def env(self, *, fresh_cache: bool = False) -> dict[str, str]:
-        env = clean_env(self.home, **self.extra_env)
+        env = clean_env(self.home)
         if fresh_cache:
             cache = self.folder / "cold-cache"
             shutil.rmtree(cache, ignore_errors=True)
@@ -112,18 +111,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--baseline", metavar="PATH", help="another osint-fanout script, measured alongside")
-    parser.add_argument("--loops", action="store_true", help="this checkout with asyncio's loop and with uvloop")
     parser.add_argument("--only", metavar="NAME,...", default="", help=f"only these rows ({STEPS})")
     args = parser.parse_args()
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     folder = Path(tempfile.mkdtemp(prefix="osint-startup-"))
     with FastWorld(0.0) as world:
         subjects = [Subject("this checkout", cli_command()[0], world, folder / "this")]
-        if args.loops:  # this checkout with each event loop (OSINT_FANOUT_LOOP)
-            subjects = [
-                Subject(f"this, {loop}", cli_command()[0], world, folder / loop, OSINT_FANOUT_LOOP=loop)
-                for loop in ("asyncio", "uvloop")
-            ]
         if args.baseline:
             subjects.append(Subject("baseline", args.baseline, world, folder / "baseline"))
         for subject in subjects:  # warm-up: the store created, caches filled, files in the page cache

@@ -1,9 +1,7 @@
-"""The run's event loop: asyncio's own, or uvloop (the `fast` extra) where it is
-installed. uvloop takes about 6% less CPU per adapter call, and 5 ms more to start; so
-by default (`OSINT_FANOUT_LOOP=auto`) a bulk run gets uvloop and a single target asyncio's
-loop; `OSINT_FANOUT_LOOP=asyncio` or `uvloop` decides for every run. Both keep the process's
-guarantees: `_process.py` takes the signal wakeup fd back from uvloop once the loop runs
-(see `_SignalListener`)."""
+"""The run's event loop: uvloop where it is installed (the `fast` extra: less CPU per
+adapter call in bulk runs), else asyncio's own. `OSINT_FANOUT_LOOP=asyncio` (or `uvloop`,
+or `auto`, the default) chooses. Both keep the process's guarantees: `_process.py` takes
+the signal wakeup fd back from uvloop once the loop runs (see `_SignalListener`)."""
 
 from __future__ import annotations
 
@@ -19,13 +17,12 @@ _CHOICES = ("auto", "asyncio", "uvloop")
 log = logging.getLogger("osint_fanout.run")
 
 
-def new_loop(*, bulk: bool = True) -> asyncio.AbstractEventLoop:
-    """`bulk`: the run has many calls to make (what `auto` decides on)."""
+def new_loop() -> asyncio.AbstractEventLoop:
     choice = os.environ.get(LOOP_ENV, "").strip().lower() or "auto"
     if choice not in _CHOICES:
         log.warning("%s=%s is not one of %s; using auto", LOOP_ENV, choice[:20], ", ".join(_CHOICES))
         choice = "auto"
-    if choice == "uvloop" or (choice == "auto" and bulk):
+    if choice != "asyncio":
         try:
             import uvloop
         except ImportError:

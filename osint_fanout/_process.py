@@ -161,19 +161,17 @@ def execute(
     max_time_s: float | None = None,
     started: float | None = None,
     pool: HttpPool | None = None,
-    bulk: bool = True,
 ) -> int:
     """Run to the end and return the exit code (0, 1, 130, 143, 141). `max_time_s`
     counts from `started` (monotonic; default now), the moment the command started.
-    `pool`: the HTTP pool to use (made here when not given). `bulk`: many targets (the
-    event loop is chosen by it, see _loop.py)."""
+    `pool`: the HTTP pool to use (made here when not given)."""
     stop_at = (started or time.monotonic()) + max_time_s if max_time_s else None
     pool = pool or HttpPool()
     if any(asks_http(ready.adapter.options) for ready in engine.adapters):
         pool.client  # noqa: B018 - made now, as part of the start-up: its TLS context would hold up the first requests
     process = _Process(engine, sinks, stop_at)
     engine.on_start = process.started
-    loop = new_loop(bulk=bulk)
+    loop = new_loop()
     log.debug("event loop: %s.%s", type(loop).__module__, type(loop).__name__)
     main = loop.create_task(_investigate(process, targets, pool))
 

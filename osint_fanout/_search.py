@@ -95,8 +95,10 @@ def run_search(request: SearchRequest) -> int:
         cache=cache,
     )
     stats.inputs = InputStats()
-    targets = target_stream(positional, inputs, stats=stats.inputs, skip=skip, on_invalid=log.warning, shard=plan.shard)
-    code = execute(engine, targets, sinks, max_time_s=plan.max_time_s, started=request.started, pool=pool, bulk=bulk)
+    targets = target_stream(
+        positional, inputs, stats=stats.inputs, skip=skip, on_invalid=log.warning, shard=plan.shard
+    )
+    code = execute(engine, targets, sinks, max_time_s=plan.max_time_s, started=request.started, pool=pool)
     if cache is not None:
         cache.close()
     if code in (130, 143) and not request.quiet:

@@ -13,12 +13,12 @@ from osint_fanout._loop import LOOP_ENV, new_loop
 from tests.conftest import HAVE_UVLOOP
 
 
-def kind(monkeypatch: pytest.MonkeyPatch, choice: str | None, *, bulk: bool = True) -> str:
+def kind(monkeypatch: pytest.MonkeyPatch, choice: str | None) -> str:
     if choice is None:
         monkeypatch.delenv(LOOP_ENV, raising=False)
     else:
         monkeypatch.setenv(LOOP_ENV, choice)
-    loop = new_loop(bulk=bulk)
+    loop = new_loop()
     try:
         return type(loop).__module__.split(".")[0]
     finally:
@@ -32,18 +32,8 @@ def test_asyncio_when_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.skipif(not HAVE_UVLOOP, reason="uvloop is missing")
 @pytest.mark.parametrize("choice", [None, "", "auto", "uvloop"])
-def test_uvloop_for_bulk_runs_when_installed(monkeypatch: pytest.MonkeyPatch, choice: str | None) -> None:
+def test_uvloop_by_default_when_installed(monkeypatch: pytest.MonkeyPatch, choice: str | None) -> None:
     assert kind(monkeypatch, choice) == "uvloop"
-
-
-@pytest.mark.parametrize("choice", [None, "auto", "asyncio"])
-def test_one_target_starts_sooner_on_asyncios_loop(monkeypatch: pytest.MonkeyPatch, choice: str | None) -> None:
-    assert kind(monkeypatch, choice, bulk=False) == "asyncio"
-
-
-@pytest.mark.skipif(not HAVE_UVLOOP, reason="uvloop is missing")
-def test_uvloop_for_one_target_when_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert kind(monkeypatch, "uvloop", bulk=False) == "uvloop"
 
 
 def test_without_uvloop_asyncio_and_a_warning_only_when_it_was_asked_for(
