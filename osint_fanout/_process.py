@@ -33,7 +33,6 @@ from ._adapter import asks_http
 from ._engine import Event, Investigation
 from ._exitcodes import EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_FAILED
 from ._http import HttpPool
-from ._loop import new_loop
 from ._output import OutputClosed, OutputFailed, Sink
 from ._results import Report, Result
 from ._stream import abandoned_tasks
@@ -171,8 +170,7 @@ def execute(
         pool.client  # noqa: B018 - made now, as part of the start-up: its TLS context would hold up the first requests
     process = _Process(engine, sinks, stop_at)
     engine.on_start = process.started
-    loop = new_loop()
-    log.debug("event loop: %s.%s", type(loop).__module__, type(loop).__name__)
+    loop = asyncio.new_event_loop()
     main = loop.create_task(_investigate(process, targets, pool))
 
     def max_time_passed() -> None:
@@ -196,8 +194,6 @@ def execute(
     stop = _Stop(process, loop, main)
     previous = _install({signal.SIGINT: stop.handler, signal.SIGTERM: stop.handler, signal.SIGALRM: handle_alarm})
     listener = _SignalListener(stop.delivered) if previous else None
-    if listener is not None:
-        loop.call_soon(listener.take_over)  # uvloop sets a wakeup fd of its own when it starts running
     threading.Thread(target=_watch, args=(process,), name="osint-fanout-watchdog", daemon=True).start()
     _beat(loop, process)
     if process.stop_at is not None:
@@ -318,19 +314,8 @@ class _SignalListener:
         self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.write_fd, False)
         self.previous_fd = signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
-        self.forward_fd: int | None = None
         self.thread = threading.Thread(target=self._listen, name="osint-fanout-signals", daemon=True)
         self.thread.start()
-
-    def take_over(self) -> None:
-        """Called in the running loop: if the loop has put its own wakeup fd in place of
-        ours (uvloop does, to wake libuv), take the wakeup back and pass every byte on to a
-        duplicate of the loop's, so both hear each signal (the duplicate stays ours to
-        close: the loop's own fd number may be reused once it closes it)."""
-        theirs = signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
-        if theirs not in (-1, self.write_fd) and self.forward_fd is None:
-            with contextlib.suppress(OSError):
-                self.forward_fd = os.dup(theirs)
 
     def _listen(self) -> None:
         while True:
@@ -338,9 +323,6 @@ class _SignalListener:
                 data = os.read(self.read_fd, 64)
             except OSError:
                 return
-            if self.forward_fd is not None and data and data != b"\0":
-                with contextlib.suppress(OSError):
-                    os.write(self.forward_fd, data)
             for signum in data or b"\0":
                 if signum == 0:  # stop() writes a zero byte
                     return
@@ -354,9 +336,7 @@ class _SignalListener:
             os.write(self.write_fd, b"\0")
         self.thread.join(0.5)
         if not self.thread.is_alive():
-            for fd in (self.read_fd, self.write_fd, self.forward_fd):
-                if fd is None:
-                    continue
+            for fd in (self.read_fd, self.write_fd):
                 with contextlib.suppress(OSError):
                     os.close(fd)
 

@@ -21,23 +21,6 @@ def world(tmp_path: Path) -> Iterator[World]:
         yield started
 
 
-try:
-    import uvloop  # noqa: F401 - the `fast` extra (and the test extra)
-
-    HAVE_UVLOOP = True
-except ImportError:
-    HAVE_UVLOOP = False
-
-
-@pytest.fixture(
-    params=["asyncio", pytest.param("uvloop", marks=pytest.mark.skipif(not HAVE_UVLOOP, reason="uvloop is missing"))]
-)
-def loop_env(request: pytest.FixtureRequest) -> dict[str, str]:
-    """The CLI's event loop, for tests of guarantees that must hold with either (added to
-    a subprocess's environment; without it the CLI picks uvloop when it is installed)."""
-    return {"OSINT_FANOUT_LOOP": request.param}
-
-
 # Property tests run the same examples on every run, so CI is repeatable; explore new
 # ones with `pytest --hypothesis-profile=explore`.
 settings.register_profile("repeatable", derandomize=True, print_blob=True)

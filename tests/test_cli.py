@@ -144,22 +144,17 @@ def test_ndjson_one_line_per_result(env: dict[str, str], config: Path) -> None:
         jsonschema.validate(line, NDJSON_SCHEMA)
 
 
-def test_a_dns_server_that_never_answers_ends_by_the_deadline(
-    env: dict[str, str], config: Path, loop_env: dict[str, str]
-) -> None:
-    args = ["search", "www.hang.test", "-a", "dns", "--deadline", "2", "-c", str(config)]
-    proc, took = run_cli(args, env | loop_env)
+def test_a_dns_server_that_never_answers_ends_by_the_deadline(env: dict[str, str], config: Path) -> None:
+    proc, took = run_cli(["search", "www.hang.test", "-a", "dns", "--deadline", "2", "-c", str(config)], env)
     assert took < 2.5
     assert proc.returncode == 1
     [report] = [json.loads(line) for line in proc.stdout.splitlines()]
     assert report["results"][0]["status"] in ("timeout", "cancelled")
 
 
-def test_deadline_holds_when_an_adapter_blocks_the_event_loop(
-    tmp_path: Path, config: Path, loop_env: dict[str, str]
-) -> None:
+def test_deadline_holds_when_an_adapter_blocks_the_event_loop(tmp_path: Path, config: Path) -> None:
     plugins = install_plugins(tmp_path / "plugins", ["blocker", "regex", "stubborn"])
-    env = clean_env(tmp_path, loop_env, pythonpath=plugins)
+    env = clean_env(tmp_path, pythonpath=plugins)
     for name in ("blocker", "regex", "stubborn"):
         proc, took = run_cli(["search", "example.com", "-a", f"dns,{name}", "--deadline", "2", "-c", str(config)], env)
         assert took < 2.5, name
@@ -195,10 +190,10 @@ def test_output_file_is_written_atomically(tmp_path: Path, config: Path) -> None
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signals_print_what_arrived_and_exit_128_plus_n(
-    tmp_path: Path, config: Path, signum: signal.Signals, code: int, loop_env: dict[str, str]
+    tmp_path: Path, config: Path, signum: signal.Signals, code: int
 ) -> None:
     plugins = install_plugins(tmp_path / "plugins", ["sleeper"])
-    env = clean_env(tmp_path, loop_env, pythonpath=plugins)
+    env = clean_env(tmp_path, pythonpath=plugins)
     proc = subprocess.Popen(
         [CLI, "search", "example.com", "-a", "dns,sleeper", "-c", str(config), "-f", "json", "-v"],
         env=env,

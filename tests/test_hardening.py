@@ -102,12 +102,12 @@ def test_many_parallel_gzip_bombs_stay_bounded(world: World) -> None:
 
 @pytest.mark.parametrize(("signals", "code"), [([signal.SIGTERM], 143), ([signal.SIGINT, signal.SIGINT], 130)])
 def test_signals_are_honoured_while_the_main_thread_is_busy_in_c(
-    tmp_path: Path, signals: list[signal.Signals], code: int, loop_env: dict[str, str]
+    tmp_path: Path, signals: list[signal.Signals], code: int
 ) -> None:
     plugins = install_plugins(tmp_path / "plugins", ["cruncher", "quick"])
     proc = subprocess.Popen(
         [CLI, "search", "example.com", "-a", "quick,cruncher", "-f", "json"],
-        env=clean_env(tmp_path, loop_env, pythonpath=plugins),
+        env=clean_env(tmp_path, pythonpath=plugins),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -141,13 +141,10 @@ def test_signals_are_honoured_while_the_main_thread_is_busy_in_c(
         ("blocking", "hang.example.com"),  # ctx.run_blocking(time.sleep, 3600)
     ],
 )
-def test_plugin_threads_never_outlive_the_deadline(
-    tmp_path: Path, plugin: str, target: str, loop_env: dict[str, str]
-) -> None:
+def test_plugin_threads_never_outlive_the_deadline(tmp_path: Path, plugin: str, target: str) -> None:
     plugins = install_plugins(tmp_path / "plugins", [plugin])
     proc, wall_s = run_cli(
-        ["search", target, "-a", plugin, "--deadline", "2", "-f", "json"],
-        clean_env(tmp_path, loop_env, pythonpath=plugins),
+        ["search", target, "-a", plugin, "--deadline", "2", "-f", "json"], clean_env(tmp_path, pythonpath=plugins)
     )
     assert wall_s < 2.5
     assert proc.returncode == 1

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["StoreSink"]
 
 OPEN_AFTER_S = 0.25
+"""The writer opens the store (importing SQLAlchemy takes about 100 ms, mostly holding the
+GIL) at the first result, at the end of the run, or this long after the sink was made,
+whichever comes first: never while the run is still starting its first calls."""
 _WAKE_S = 0.005
 
 
@@ -158,9 +161,6 @@ class StoreSink(Sink):
                 store.close()
 
     def _wait_for_work(self) -> None:
-        """The store is opened (SQLAlchemy imported: about 100 ms, mostly holding the GIL)
-        at the first result, at the end of the run, or OPEN_AFTER_S after the sink was made,
-        whichever comes first: never while the run is still starting its first calls."""
         until = time.monotonic() + OPEN_AFTER_S
         while not self._pending and not self._stopping and time.monotonic() < until:
             time.sleep(_WAKE_S)
