@@ -12,10 +12,15 @@ turn, round after round, so that a busy moment on the machine spreads over all o
   on (the default) and with --no-store; and with the entry-point cache cold (a fresh
   user cache directory in each run).
 
-`--baseline PATH` measures another installed `osint-fanout` script (for example one
-installed from main in a virtualenv of its own) in the same rounds, as a second column.
+- the libraries alone: `python -c` importing what any search needs (Typer, pydantic,
+  asyncio, dnspython's resolver) and building one model and one TypeAdapter, as Typer
+  does for each option: the floor of this stack, before a line of ours runs.
 
-    python -m benchmarks.startup [--runs 15] [--baseline /path/to/venv/bin/osint-fanout]
+`--baseline LABEL=PATH` (repeatable) measures another installed `osint-fanout` script (for
+example one installed from an older commit in a virtualenv of its own) in the same rounds,
+as another column; a row that a baseline cannot run (a flag it does not have) shows "-".
+
+    python -m benchmarks.startup [--runs 15] [--baseline first-wave=/path/to/venv/bin/osint-fanout]
 """
 
 from __future__ import annotations
@@ -35,6 +40,13 @@ from benchmarks.fast_world import FastWorld
 from tests.world.world import cli_command
 
 Figures = dict[str, list[float]]
+
+LIBRARIES = """
+import asyncio, typer, pydantic, dns.asyncresolver
+class Probe(pydantic.BaseModel):
+    value: int
+pydantic.TypeAdapter(int)
+"""
 
 
 def interpreter_of(script: str) -> str:
@@ -69,8 +81,9 @@ class Subject:
 
     def whole(self, row: str, argv: list[str]) -> None:
         started = time.monotonic()
-        subprocess.run(argv, env=self.env(), capture_output=True, check=True)
-        self.add(row, time.monotonic() - started)
+        run = subprocess.run(argv, env=self.env(), capture_output=True, check=False)
+        if run.returncode == 0:
+            self.add(row, time.monotonic() - started)
 
     def search(self, row: str, *extra: str, fresh_cache: bool = False) -> None:
         argv = [self.script, "search", "example.com", "-a", "dns", "-f", "json", "-c", str(self.config), *extra]
@@ -79,6 +92,8 @@ class Subject:
         wall, started = time.time(), time.monotonic()
         run = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
         ended = time.monotonic()
+        if run.returncode != 0 and self.label != "this checkout":
+            return  # e.g. --no-store, on a baseline from before the store
         assert run.returncode == 0, run.stderr
         report = json.loads(run.stdout)
         assert report["results"][0]["status"] == "ok", report
@@ -91,6 +106,7 @@ class Subject:
     def round(self, only: set[str]) -> None:
         steps: dict[str, Callable[[], None]] = {
             "pass": lambda: self.whole("python -c pass", [interpreter_of(self.script), "-c", "pass"]),
+            "libraries": lambda: self.whole("the libraries alone", [interpreter_of(self.script), "-c", LIBRARIES]),
             "version": lambda: self.whole("--version", [self.script, "--version"]),
             "help": lambda: self.whole("--help", [self.script, "--help"]),
             "search-help": lambda: self.whole("search --help", [self.script, "search", "--help"]),
@@ -104,21 +120,24 @@ class Subject:
                 step()
 
 
-STEPS = "version, help, search-help, adapters, dns, dns-store, dns-cold"
+STEPS = "libraries, version, help, search-help, adapters, dns, dns-store, dns-cold"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--baseline", metavar="PATH", help="another osint-fanout script, measured alongside")
+    parser.add_argument(
+        "--baseline", metavar="LABEL=PATH", action="append", default=[], help="another osint-fanout, measured alongside"
+    )
     parser.add_argument("--only", metavar="NAME,...", default="", help=f"only these rows ({STEPS})")
     args = parser.parse_args()
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     folder = Path(tempfile.mkdtemp(prefix="osint-startup-"))
     with FastWorld(0.0) as world:
         subjects = [Subject("this checkout", cli_command()[0], world, folder / "this")]
-        if args.baseline:
-            subjects.append(Subject("baseline", args.baseline, world, folder / "baseline"))
+        for n, spec in enumerate(args.baseline):
+            label, _, script = spec.rpartition("=")
+            subjects.append(Subject(label or f"baseline {n + 1}", script, world, folder / f"baseline-{n}"))
         for subject in subjects:  # warm-up: the store created, caches filled, files in the page cache
             subject.round(only)
             subject.figures.clear()
@@ -132,7 +151,10 @@ def main() -> None:
     for row in base:
         cells = []
         for subject in subjects:
-            values = subject.figures[row]
+            values = subject.figures.get(row)
+            if not values:
+                cells.append("-")
+                continue
             ratio = f" {median(values) / bare(subject):4.1f}x"
             cells.append(f"{median(values) * 1000:7.0f} ({min(values) * 1000:4.0f}){ratio}")
         print(f"  {row:<44}" + "".join(f"{cell:>22}" for cell in cells))

@@ -137,8 +137,8 @@ def ready_adapters(settings: Settings, registry: Registry, flags: Flags) -> list
     """The adapters this run uses, in name order, with every setting resolved."""
     for names, flag in ((flags.only, "--adapters"), (flags.exclude, "--exclude")):
         for name in names or []:
-            if name not in registry.adapters:
-                known = ", ".join(registry.adapters) or "none"
+            if name not in registry.adapters and (flag == "--adapters" or name not in registry.unloaded):
+                known = ", ".join(registry.names()) or "none"
                 raise ConfigError(f"{flag}: unknown adapter {name!r} (installed: {known})")
     chosen = []
     for name, cls in registry.adapters.items():

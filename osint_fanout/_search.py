@@ -50,7 +50,7 @@ class SearchRequest:
 
 def run_search(request: SearchRequest) -> int:
     setup_logging(request.verbose, request.quiet)
-    registry = discover()
+    registry = discover(request.flags.only or None)  # `-a dns` imports no other adapter
     for name, why in registry.failed.items():
         log.warning("adapter plugin %r failed to load: %s", name, why)
     output = request.flags.output

@@ -130,9 +130,9 @@ def load_settings(registry: Registry, path: str | Path | None, env: Mapping[str,
         raise ConfigError(f"{where}: {_scrubbed(_describe(exc, _File), raw.get('adapters', {}))}") from None
     except RecursionError:
         raise ConfigError(f"{where}: nested too deeply") from None
-    unknown = set(parsed.adapters) - set(registry.adapters) - set(registry.failed)
+    unknown = set(parsed.adapters) - set(registry.names()) - set(registry.failed)
     if unknown:
-        known = ", ".join(registry.adapters) or "none"
+        known = ", ".join(registry.names()) or "none"
         raise ConfigError(f"{where}: unknown adapter [adapters.{sorted(unknown)[0]}] (installed: {known})")
     options = {
         name: _adapter_options(name, cls, dict(parsed.adapters.get(name, {})), env, where)

@@ -8,6 +8,7 @@ import signal
 import stat
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from osint_fanout import __version__
 from osint_fanout._schema import SCHEMA_DIR, schemas
-from tests.plugin_kit import CLI, clean_env, install_plugins, run_cli
+from tests.plugin_kit import CLI, MISBEHAVING, clean_env, install_plugin, install_plugins, run_cli
 from tests.world.dns_server import DnsServer
 
 ZONE = {
@@ -232,13 +233,38 @@ def wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float = 20) -
 def test_a_plugin_that_fails_to_load_is_a_warning_and_the_rest_runs(tmp_path: Path, config: Path) -> None:
     plugins = install_plugins(tmp_path / "plugins", ["broken", "incomplete", "quick"])
     env = clean_env(tmp_path, pythonpath=plugins)
-    proc, _ = run_cli(["search", "example.com", "-a", "dns,quick", "-c", str(config)], env)
+    others = "whois,ct,shodan,virustotal"
+    proc, _ = run_cli(["search", "example.com", "-x", others, "-c", str(config)], env)
     assert proc.returncode == 0
     assert "adapter plugin 'broken' failed to load: ImportError: this plugin is broken on purpose" in proc.stderr
     assert "adapter plugin 'incomplete' failed to load: description is missing" in proc.stderr
     [report] = [json.loads(line) for line in proc.stdout.splitlines()]
     assert {r["adapter"] for r in report["results"]} == {"dns", "quick"}
     no_traceback(proc.stderr)
+    # A run that names its adapters imports only those: the broken ones are not even tried.
+    proc, _ = run_cli(["search", "example.com", "-a", "dns,quick", "-c", str(config)], env)
+    assert proc.returncode == 0 and "failed to load" not in proc.stderr
+    [report] = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert {r["adapter"] for r in report["results"]} == {"dns", "quick"}
+
+
+def test_a_run_that_names_its_adapters_imports_no_other(tmp_path: Path, config: Path) -> None:
+    marker = tmp_path / "imported"
+    source = f"open({str(marker)!r}, 'w').close()  # the module was imported\n" + textwrap.dedent(MISBEHAVING["quick"])
+    plugins = install_plugin(tmp_path / "plugins", "quick", source)
+    env = clean_env(tmp_path, pythonpath=plugins)
+    proc, _ = run_cli(["search", "example.com", "-a", "dns", "-c", str(config)], env)
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()
+    # its config section is still known (not an "unknown adapter"), and -x may name it
+    config.write_text(config.read_text() + "\n[adapters.quick]\nenabled = true\n")
+    proc, _ = run_cli(["search", "example.com", "-a", "dns", "-x", "quick", "-c", str(config)], env)
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()
+    proc, _ = run_cli(["search", "example.com", "-a", "nosuch", "-c", str(config)], env)
+    assert proc.returncode == 2 and "unknown adapter 'nosuch'" in proc.stderr and "quick" in proc.stderr
+    proc, _ = run_cli(["search", "example.com", "-a", "dns,quick", "-c", str(config)], env)
+    assert proc.returncode == 0 and marker.exists()
 
 
 def test_hostile_text_stays_exact_in_json_and_inert_on_a_terminal(tmp_path: Path, config: Path) -> None:
