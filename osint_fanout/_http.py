@@ -9,6 +9,7 @@ limits, the key) is resolved once per adapter by the settings; the engine only p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,6 +31,8 @@ from ._stream import Expired, call_with_deadline
 from ._version import __version__
 
 if TYPE_CHECKING:  # imported by the first request: a run without HTTP (only dns) never loads them
+    import ssl
+
     import httpx
     from tenacity import RetryCallState
 
@@ -78,57 +81,64 @@ _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_pr
 
 
 class HttpPool:
-    """One per run: owns the client and the rate limits shared by every target."""
+    """One per run: owns the clients and the rate limits shared by every target.
 
-    def __init__(
-        self, *, max_connections: int = 100, verify: bool | str = True, ledger: Ledger | None = None
-    ) -> None:
+    Each adapter gets a client (a connection pool) of its own, all sharing one TLS context:
+    httpcore's pool looks over every connection it holds at each request and at each answer
+    (polling each idle one to see whether the server closed it), so one pool for the whole
+    run would make every request pay for every adapter's connections."""
+
+    def __init__(self, *, max_connections: int = 100, verify: bool | str = True, ledger: Ledger | None = None) -> None:
         self.ledger: Ledger = ledger or MemoryLedger()
         """Where quota use is counted (this run only, unless the search gives a lasting one)."""
-        self._limits = (max_connections, verify)
-        self._made: httpx.AsyncClient | None = None
+        self._max_connections = max_connections
+        self._verify = verify
+        self._context: ssl.SSLContext | None = None
+        self._clients: dict[str, httpx.AsyncClient] = {}
         if any(os.environ.get(name) for name in _PROXY_VARS):
-            self._made = self._checked_client()  # a bad proxy is bad usage: say so before any query
+            self._client("")  # a bad proxy is bad usage: say so before any query
         self._upstreams: dict[tuple[str, str], _Upstream] = {}
 
-    @property
-    def client(self) -> httpx.AsyncClient:
-        """Made on first use: its TLS context takes 30-40 ms, which a run without HTTP
-        (only dns) does not pay."""
-        if self._made is None:
-            self._made = self._checked_client()
-        return self._made
+    def warm(self, adapters: list[str]) -> None:
+        """Make these adapters' clients (and the TLS context, 30-40 ms, with httpx loaded)
+        now, as part of the start-up, rather than in the first requests' time."""
+        for adapter in adapters:
+            self.client_for(adapter)
 
-    def _checked_client(self) -> httpx.AsyncClient:
+    def client_for(self, adapter: str) -> httpx.AsyncClient:
+        """The adapter's own client, made on first use (a run without HTTP makes none)."""
+        client = self._clients.get(adapter)
+        if client is None:
+            client = self._clients[adapter] = self._client(adapter)
+        return client
+
+    def _client(self, adapter: str) -> httpx.AsyncClient:
         import httpx
+        import tenacity  # noqa: F401 - what every request uses, loaded with the client
 
         try:
-            return self._client(*self._limits)
+            if self._context is None:
+                self._context = httpx.create_ssl_context(verify=self._verify, trust_env=True)
+            return httpx.AsyncClient(
+                headers={
+                    "User-Agent": f"osint-fanout/{__version__} (+https://pypi.org/project/osint-fanout/)",
+                    "Accept-Encoding": ACCEPT_ENCODING,  # only what _body decodes within the cap
+                },
+                limits=httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=20),
+                follow_redirects=False,  # followed by hand, see Http._send
+                trust_env=True,  # the proxy variables
+                verify=self._context,
+            )
         except (ValueError, ImportError, httpx.InvalidURL) as exc:
             names = [name for name in _PROXY_VARS if os.environ.get(name)]
             which = "/".join(names) or "a proxy variable"
             reason = "a SOCKS proxy needs `pip install httpx[socks]`" if isinstance(exc, ImportError) else "not a URL"
             raise ProxyError(f"{which} in the environment is not a usable proxy ({reason})") from None
 
-    @staticmethod
-    def _client(max_connections: int, verify: bool | str) -> httpx.AsyncClient:
-        import httpx
-        import tenacity  # noqa: F401 - what every request uses, loaded with the client
-
-        return httpx.AsyncClient(
-            headers={
-                "User-Agent": f"osint-fanout/{__version__} (+https://pypi.org/project/osint-fanout/)",
-                "Accept-Encoding": ACCEPT_ENCODING,  # only what _body decodes within the cap
-            },
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
-            follow_redirects=False,  # followed by hand, see Http._send
-            trust_env=True,
-            verify=verify,
-        )
-
     async def aclose(self) -> None:
-        if self._made is not None:
-            await self._made.aclose()
+        for client in self._clients.values():
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
     def session(self, policy: HttpPolicy, budget: Budget, place: Place | None = None) -> Http:
         """One adapter call's view of the pool; `place`: the call's place among the running
@@ -238,7 +248,7 @@ class Http:
     async def _send(
         self, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None, upstream: str
     ) -> HttpResponse:
-        request = self.pool.client.build_request(
+        request = self.pool.client_for(self.adapter).build_request(
             "GET", url, params=params, headers=headers, timeout=self.time_left() + 0.5
         )
         origin = request.url.copy_with(path="/", query=None, fragment=None)
@@ -257,7 +267,9 @@ class Http:
             why = inward_reason(str(origin), str(target))
             if why:
                 raise AdapterError("redirect", f"refused a redirect from {origin.host} to {_where(target)}: {why}")
-            request = self.pool.client.build_request("GET", target, headers=headers, timeout=self.time_left() + 0.5)
+            request = self.pool.client_for(self.adapter).build_request(
+                "GET", target, headers=headers, timeout=self.time_left() + 0.5
+            )
         raise AdapterError("redirect", f"more than {MAX_REDIRECTS} redirects from {origin.host}")
 
     def _check_plain_http(self, url: httpx.URL, carries_key: bool) -> None:
@@ -344,7 +356,7 @@ class Http:
             where = _where(request.url)
             log.debug("GET %s (%s)", where, self.adapter)
             try:
-                response = await self.pool.client.send(request, stream=True)
+                response = await self.pool.client_for(self.adapter).send(request, stream=True)
             finally:
                 if limiter and slot:
                     limiter.release(slot)  # the window counts from the answer
@@ -416,5 +428,3 @@ def _where(url: httpx.URL) -> str:
     port = f":{url.port}" if url.port else ""
     host = f"[{url.host}]" if ":" in url.host else url.host
     return f"{host}{port}{url.path}"
-
-

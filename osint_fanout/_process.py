@@ -166,8 +166,7 @@ def execute(
     `pool`: the HTTP pool to use (made here when not given)."""
     stop_at = (started or time.monotonic()) + max_time_s if max_time_s else None
     pool = pool or HttpPool()
-    if any(asks_http(ready.adapter.options) for ready in engine.adapters):
-        pool.client  # noqa: B018 - made now, as part of the start-up: its TLS context would hold up the first requests
+    pool.warm([ready.name for ready in engine.adapters if asks_http(ready.adapter.options)])  # not in a query's time
     process = _Process(engine, sinks, stop_at)
     engine.on_start = process.started
     loop = asyncio.new_event_loop()
