@@ -47,7 +47,7 @@ class CtOptions(AdapterOptions):
 
 
 class _CrtshRow(BaseModel):  # one row of crt.sh's JSON output
-    model_config = ConfigDict(extra="ignore", defer_build=True)  # built by its first answer
+    model_config = ConfigDict(extra="ignore")
     id: int | str
     issuer_name: str | None = None
     common_name: str | None = None
@@ -58,13 +58,13 @@ class _CrtshRow(BaseModel):  # one row of crt.sh's JSON output
 
 
 class _Issuer(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)  # built by its first answer
+    model_config = ConfigDict(extra="ignore")
     name: str | None = None
     friendly_name: str | None = None
 
 
 class _Issuance(BaseModel):  # one Cert Spotter issuance object, expanded with dns_names and issuer
-    model_config = ConfigDict(extra="ignore", defer_build=True)  # built by its first answer
+    model_config = ConfigDict(extra="ignore")
     id: str | int
     dns_names: list[str] = Field(default_factory=list)
     issuer: _Issuer | None = None

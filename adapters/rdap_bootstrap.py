@@ -89,7 +89,7 @@ def _services(doc: Any, origin: str) -> list[tuple[str, str]]:
 
 def cache_dir(url: str) -> Path:
     """The user-cache folder of the files fetched from `url`; any URL but IANA's gets its own."""
-    from platformdirs import user_cache_path  # here: the adapter is imported by every run, whois or not
+    from platformdirs import user_cache_path  # here: only a run that reads the cache pays for it
 
     folder = user_cache_path("osint-fanout") / "rdap-bootstrap"
     if url.rstrip("/") == DEFAULT_URL:

@@ -47,7 +47,7 @@ Ints = Annotated[list[int], BeforeValidator(_listed)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, defer_build=True)  # built by its first answer
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 
 
 class _Banner(_Model):  # one element of a host's "data": one service on one port

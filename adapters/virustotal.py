@@ -35,7 +35,7 @@ STATS = ("malicious", "suspicious", "harmless", "undetected", "timeout")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, defer_build=True)  # built by its first answer
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 
 
 class _DnsRecord(_Model):
