@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # imported by the first request: a run without HTTP (only dns
     import httpx
     from tenacity import RetryCallState
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "Http", "HttpPolicy", "HttpPool", "HttpResponse", "ProxyError", "QueueInfo"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "Http", "HttpPolicy", "HttpPool", "HttpResponse", "HttpSetupError", "QueueInfo"]
 
 log = logging.getLogger("osint_fanout.http")
 T = TypeVar("T")
@@ -73,8 +73,9 @@ class _Upstream:
     """Requests waiting for this upstream's own limits (rate, max_concurrency) right now."""
 
 
-class ProxyError(ValueError):
-    """A proxy environment variable is unusable; the message names it, never its value."""
+class HttpSetupError(ValueError):
+    """The environment's HTTP settings are unusable (a proxy variable, SSL_CERT_FILE or
+    SSL_CERT_DIR); the message names the variable, never its value."""
 
 
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
@@ -116,9 +117,14 @@ class HttpPool:
         import httpx
         import tenacity  # noqa: F401 - what every request uses, loaded with the client
 
-        try:
-            if self._context is None:
+        if self._context is None:
+            try:
                 self._context = httpx.create_ssl_context(verify=self._verify, trust_env=True)
+            except OSError as exc:  # ssl.SSLError too: a CA file or folder that cannot be read
+                names = [name for name in ("SSL_CERT_FILE", "SSL_CERT_DIR") if os.environ.get(name)]
+                which = "/".join(names) or "the CA certificates"
+                raise HttpSetupError(f"{which}: cannot load the CA certificates ({type(exc).__name__})") from None
+        try:
             return httpx.AsyncClient(
                 headers={
                     "User-Agent": f"osint-fanout/{__version__} (+https://pypi.org/project/osint-fanout/)",
@@ -133,7 +139,7 @@ class HttpPool:
             names = [name for name in _PROXY_VARS if os.environ.get(name)]
             which = "/".join(names) or "a proxy variable"
             reason = "a SOCKS proxy needs `pip install httpx[socks]`" if isinstance(exc, ImportError) else "not a URL"
-            raise ProxyError(f"{which} in the environment is not a usable proxy ({reason})") from None
+            raise HttpSetupError(f"{which} in the environment is not a usable proxy ({reason})") from None
 
     async def aclose(self) -> None:
         for client in self._clients.values():

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._adapter import asks_http
 from ._engine import Investigation
 from ._exitcodes import EXIT_FAILED, EXIT_STORE, EXIT_USAGE
-from ._http import HttpPool, ProxyError
+from ._http import HttpPool, HttpSetupError
 from ._inputs import InputStats, completed_targets, count_targets, open_inputs, target_stream
 from ._logs import setup_logging
 from ._output import Destination, JsonSink, NdjsonSink, OutputError, Sink
@@ -68,9 +69,10 @@ def run_search(request: SearchRequest) -> int:
         bulk = bool(inputs) or len(positional) > 1
         stats = Stats(names, console=_stderr_console() if bulk and not request.quiet else None, show_summary=bulk)
         pool = HttpPool(ledger=_ledger(plan))
+        pool.warm([ready.name for ready in plan.adapters if asks_http(ready.adapter.options)])  # bad CA files: usage
         outputs = _sinks(request, plan, names, stats, watch=not bulk)
         store_sink = _store_sink(plan)
-    except (ConfigError, InvalidTarget, OutputError, ProxyError) as exc:
+    except (ConfigError, InvalidTarget, OutputError, HttpSetupError) as exc:
         print(f"osint-fanout: error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     # Live displays come after stats: sinks finish in reverse order, so every display has

@@ -463,6 +463,20 @@ def test_a_malformed_proxy_variable_is_a_usage_error(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("content", [None, "not a certificate\n"])
+def test_an_unusable_ca_file_in_the_environment_is_a_usage_error(tmp_path: Path, content: str | None) -> None:
+    ca = tmp_path / "ca-secret-name.pem"
+    if content is not None:
+        ca.write_text(content)
+    env = clean_env(tmp_path, {"SSL_CERT_FILE": str(ca)})
+    env.pop("SSL_CERT_DIR", None)
+    proc, _ = run_cli(["search", "example.com", "-a", "ct", "--no-store"], env)  # ct asks HTTP upstreams
+    assert proc.returncode == 2
+    [line] = proc.stderr.splitlines()
+    assert line.startswith("osint-fanout: error: SSL_CERT_FILE: cannot load the CA certificates")
+    assert "ca-secret-name" not in line
+
+
 def test_an_output_path_is_escaped_in_errors(tmp_path: Path) -> None:
     bad = tmp_path / "missing\x1b]0;title\x07dir" / "out.json"
     proc, _ = run_cli(["search", "example.com", "-a", "dns", "-o", str(bad)], clean_env(tmp_path))
