@@ -6,6 +6,7 @@ upstreams run in this process). Two runs: the whole tool against lean asyncio up
 (benchmarks/fast_world.py: HTTP and DNS in the real formats), and the engine alone with a
 no-network adapter that sleeps for the latency (what the fan-out itself can do here).
 
+This checkout runs twice: as by default (the history store on) and with --no-store.
 `--baseline PATH` runs another installed `osint-fanout` (e.g. one installed from main)
 the same way, right after this checkout's, for figures side by side; `--rounds N`
 alternates the two N times and reports medians.
@@ -102,7 +103,8 @@ def main() -> None:
         f"bulk: {args.targets} targets, upstream latency {args.latency * 1000:.0f} ms, "
         f"concurrency {args.concurrency} (bound {bound:.0f} calls/s), median of {args.rounds}:"
     )
-    subjects: dict[str, list[str] | None] = {"this checkout": None}
+    subjects: dict[str, list[str] | None] = {"this checkout": None, "this checkout, --no-store": None}
+    extra = {"this checkout, --no-store": ["--no-store"]}  # the store's share; the first wave had none
     if args.baseline:
         subjects["baseline"] = [args.baseline]
     whole = {label: Figures() for label in subjects}
@@ -115,13 +117,14 @@ def main() -> None:
         for n in range(args.rounds):
             for label, cli in subjects.items() if n % 2 == 0 else reversed(subjects.items()):
                 env = clean_env(folder / label.replace(" ", "-"))
-                tool = ["search", "-i", str(listing), "-c", str(configs[label])]
+                tool = ["search", "-i", str(listing), "-c", str(configs[label]), *extra.get(label, [])]
                 run(cli, tool, env, folder / "tool.ndjson", whole[label])
     if not args.skip_engine:
         for n in range(args.rounds):
             for label, cli in subjects.items() if n % 2 == 0 else reversed(subjects.items()):
                 env = clean_env(folder / label.replace(" ", "-"), PYTHONPATH=str(plugins))
                 sleeper = ["search", "-i", str(listing), "-a", "sleeper", "--concurrency", str(args.concurrency)]
+                sleeper += extra.get(label, [])
                 run(cli, sleeper, env, folder / "engine.ndjson", engine[label])
     for label in subjects:
         print(f"  {label}:")
