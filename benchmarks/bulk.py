@@ -6,7 +6,8 @@ upstreams run in this process). Two runs: the whole tool against lean asyncio up
 (benchmarks/fast_world.py: HTTP and DNS in the real formats), and the engine alone with a
 no-network adapter that sleeps for the latency (what the fan-out itself can do here).
 
-This checkout runs twice: as by default (the history store on) and with --no-store.
+This checkout runs twice: as by default (the history store on, SQLite) and with --no-store;
+`--postgres` adds a run with a PostgreSQL store (a server started for the benchmark).
 `--baseline PATH` runs another installed `osint-fanout` (e.g. one installed from main)
 the same way, right after this checkout's, for figures side by side; `--rounds N`
 alternates the two N times and reports medians.
@@ -94,6 +95,7 @@ def main() -> None:
     parser.add_argument("--baseline", metavar="PATH", help="another osint-fanout script, measured alongside")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--skip-engine", action="store_true", help="only the whole tool")
+    parser.add_argument("--postgres", action="store_true", help="this checkout with a PostgreSQL store too")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="osint-bulk-"))
     listing = folder / "targets.txt"
@@ -105,6 +107,13 @@ def main() -> None:
     )
     subjects: dict[str, list[str] | None] = {"this checkout": None, "this checkout, --no-store": None}
     extra = {"this checkout, --no-store": ["--no-store"]}  # the store's share; the first wave had none
+    pg = None
+    if args.postgres:  # Debian's postgresql package, started here (tests/pg_server.py)
+        from tests.pg_server import PgServer
+
+        pg = PgServer().start()
+        subjects["this checkout, PostgreSQL"] = None
+        extra["this checkout, PostgreSQL"] = ["--store", pg.new_database("bulk")]
     if args.baseline:
         subjects["baseline"] = [args.baseline]
     whole = {label: Figures() for label in subjects}
@@ -133,6 +142,8 @@ def main() -> None:
         if not args.skip_engine:
             print(f"    engine alone, 1 adapter:  {engine[label].line(bound)}")
     print(f"  (before issue 14, its own figure: {TODAY['whole tool']} ms CPU per call for the whole tool)")
+    if pg is not None:
+        pg.stop()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@
 3. `diff` of 10,000 targets x 5 adapters on SQLite, two runs stored, one target in ten
    changed; the file's size per stored result.
 
-    python -m benchmarks.store [--targets 5000] [--diff-targets 10000] [--bulk-wall 85]
+    python -m benchmarks.store [--targets 5000] [--diff-targets 10000] [--bulk-wall 49]
 
 PostgreSQL comes from tests/pg_server.py (Debian's postgresql package, started here).
 """
@@ -85,7 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--targets", type=int, default=5000)
     parser.add_argument("--diff-targets", type=int, default=10000)
-    parser.add_argument("--bulk-wall", type=float, default=85.0, help="the whole-tool bulk run's wall time, s")
+    parser.add_argument("--bulk-wall", type=float, default=49.0, help="the whole-tool bulk run's wall time, s")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="osint-store-"))
     sample = sample_results()
