@@ -94,6 +94,21 @@ def test_results_come_back_exactly_newest_first(store_url: str) -> None:
         assert back.data == data and back.target.value == "example.com" and back.status is Status.OK
 
 
+@pytest.mark.parametrize("returning", [True, False])
+def test_rows_go_in_whole_with_or_without_insert_returning(tmp_path: Path, returning: bool) -> None:
+    """SQLite before 3.35 has no RETURNING: the rows then go by executemany."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    items = [(result(f"host{n}.example", data={"n": n}), NOW - timedelta(seconds=n)) for n in range(1200)]
+    with open_store(url) as store:
+        store.engine.dialect.insert_returning = returning  # what SQLAlchemy sets from the library's version
+        run = store.begin_run(NOW)
+        store.insert([row_of(item, at, run) for item, at in items])  # type: ignore[arg-type]
+        stored = list(store.history("host1199.example")) + list(store.history("host0.example"))
+    assert [r.data for r in stored] == [{"n": 1199}, {"n": 0}]
+    with sa.create_engine(url).connect() as conn:
+        assert conn.execute(sa.text("select count(*) from results")).scalar_one() == 1200
+
+
 def test_cached_gives_only_a_young_enough_ok_or_empty_result(store_url: str) -> None:
     record(
         store_url,

@@ -86,7 +86,8 @@ class Store:
         psycopg's executemany has no such cost (RETURNING there only adds work)."""
         if rows:
             insert = results.insert()
-            if self.engine.dialect.name == "sqlite":
+            dialect = self.engine.dialect
+            if dialect.name == "sqlite" and dialect.insert_executemany_returning:  # SQLite >= 3.35
                 insert = insert.returning(results.c.id)
             with self._write() as conn:
                 conn.execute(insert, list(rows)).close()
