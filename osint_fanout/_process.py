@@ -29,7 +29,6 @@ import time
 from collections.abc import AsyncIterable, Callable, Iterable
 from types import FrameType
 
-from ._adapter import asks_http
 from ._engine import Event, Investigation
 from ._exitcodes import EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_FAILED
 from ._http import HttpPool
@@ -166,7 +165,6 @@ def execute(
     `pool`: the HTTP pool to use (made here when not given)."""
     stop_at = (started or time.monotonic()) + max_time_s if max_time_s else None
     pool = pool or HttpPool()
-    pool.warm([ready.name for ready in engine.adapters if asks_http(ready.adapter.options)])  # not in a query's time
     process = _Process(engine, sinks, stop_at)
     engine.on_start = process.started
     loop = asyncio.new_event_loop()

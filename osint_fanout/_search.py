@@ -69,7 +69,8 @@ def run_search(request: SearchRequest) -> int:
         bulk = bool(inputs) or len(positional) > 1
         stats = Stats(names, console=_stderr_console() if bulk and not request.quiet else None, show_summary=bulk)
         pool = HttpPool(ledger=_ledger(plan))
-        pool.warm([ready.name for ready in plan.adapters if asks_http(ready.adapter.options)])  # bad CA files: usage
+        # the HTTP clients now, not in the first queries' time (and a bad CA file is bad usage)
+        pool.warm([ready.name for ready in plan.adapters if asks_http(ready.adapter.options)])
         outputs = _sinks(request, plan, names, stats, watch=not bulk)
         store_sink = _store_sink(plan)
     except (ConfigError, InvalidTarget, OutputError, HttpSetupError) as exc:

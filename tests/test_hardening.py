@@ -251,7 +251,8 @@ def test_redaction_never_corrupts_the_json(world: World) -> None:
 
 def test_a_key_is_never_sent_over_plain_http_to_a_remote_host(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('[adapters.virustotal]\nbase_url = "http://vt.example.net/api/v3"\n')
+    dead_dns = '[adapters.dns]\nnameservers = ["127.0.0.1:9"]\ntimeout_s = 0.3\n'  # never the real resolver
+    config.write_text(dead_dns + '[adapters.virustotal]\nbase_url = "http://vt.example.net/api/v3"\n')
     env = clean_env(tmp_path, {"VT_API_KEY": SECRET})
     for command in (["search", "example.com", "-a", "dns,virustotal"], ["adapters"]):
         proc, _ = run_cli([*command, "--config", str(config)], env)  # refused before any query
@@ -470,7 +471,9 @@ def test_an_unusable_ca_file_in_the_environment_is_a_usage_error(tmp_path: Path,
         ca.write_text(content)
     env = clean_env(tmp_path, {"SSL_CERT_FILE": str(ca)})
     env.pop("SSL_CERT_DIR", None)
-    proc, _ = run_cli(["search", "example.com", "-a", "ct", "--no-store"], env)  # ct asks HTTP upstreams
+    config = tmp_path / "config.toml"  # loopback upstreams: nothing leaves, even should the check fail
+    config.write_text('[adapters.ct]\ncrtsh_url = "https://127.0.0.1:9"\ncertspotter_url = "https://127.0.0.1:9"\n')
+    proc, _ = run_cli(["search", "example.com", "-a", "ct", "--no-store", "-c", str(config)], env)
     assert proc.returncode == 2
     [line] = proc.stderr.splitlines()
     assert line.startswith("osint-fanout: error: SSL_CERT_FILE: cannot load the CA certificates")
