@@ -234,7 +234,7 @@ SECRET = "sk-live-0123456789abcdef"
 def test_config_errors_never_echo_adapter_values(tmp_path: Path, section: str) -> None:
     config = tmp_path / "config.toml"
     config.write_text(section)
-    proc, _ = run_cli(["search", "example.com", "--config", str(config)], clean_env(tmp_path))
+    proc, _ = run_cli(["adapters", "--config", str(config)], clean_env(tmp_path))  # reads every section, asks nothing
     assert proc.returncode == 2
     assert len(proc.stderr.splitlines()) == 1
     assert SECRET not in proc.stderr and "0123456789abcdef" not in proc.stderr
@@ -456,8 +456,17 @@ def test_an_offline_name_failure_is_not_retried(tmp_path: Path) -> None:
     assert result["waited_ms"] == 0 and wall_s < 2.0
 
 
+def dead_dns(folder: Path) -> Path:
+    """A config whose dns asks a loopback port nobody answers: a test that expects a usage
+    error cannot reach the real resolver, even should the check it tests fail."""
+    config = folder / "dead-dns.toml"
+    config.write_text('[adapters.dns]\nnameservers = ["127.0.0.1:9"]\ntimeout_s = 0.3\n')
+    return config
+
+
 def test_a_malformed_proxy_variable_is_a_usage_error(tmp_path: Path) -> None:
-    proc, _ = run_cli(["search", "example.com", "-a", "dns"], clean_env(tmp_path, {"HTTPS_PROXY": "foo://user:pw@x"}))
+    env = clean_env(tmp_path, {"HTTPS_PROXY": "foo://user:pw@x"})
+    proc, _ = run_cli(["search", "example.com", "-a", "dns", "-c", str(dead_dns(tmp_path))], env)
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
         "osint-fanout: error: HTTPS_PROXY in the environment is not a usable proxy (not a URL)"
@@ -482,7 +491,8 @@ def test_an_unusable_ca_file_in_the_environment_is_a_usage_error(tmp_path: Path,
 
 def test_an_output_path_is_escaped_in_errors(tmp_path: Path) -> None:
     bad = tmp_path / "missing\x1b]0;title\x07dir" / "out.json"
-    proc, _ = run_cli(["search", "example.com", "-a", "dns", "-o", str(bad)], clean_env(tmp_path))
+    dead = dead_dns(tmp_path)
+    proc, _ = run_cli(["search", "example.com", "-a", "dns", "-o", str(bad), "-c", str(dead)], clean_env(tmp_path))
     assert proc.returncode == 2
     assert "\x1b" not in proc.stderr and "\x07" not in proc.stderr and "\\x1b]0;title" in proc.stderr
 
