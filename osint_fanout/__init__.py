@@ -1,6 +1,6 @@
 """osint-fanout: ask many OSINT sources about a target at once.
 
-The public API is what an adapter plugin needs (see the README's "Writing an adapter");
+The public API is what an adapter plugin needs (see docs/plugins.md);
 `osint_fanout.testing` runs an adapter in a test.
 Names are imported on first use so that `osint-fanout --version` starts fast.
 """
