@@ -17,6 +17,7 @@ from ._quota import Quota
 from ._ratelimit import RateLimit
 from ._response import HttpResponse
 from ._targets import Target, TargetKind
+from .assets import Findings
 
 __all__ = [
     "Adapter",
@@ -234,6 +235,13 @@ class Adapter(ABC, Generic[OptionsT]):
         this lookup could not learn it (a record type that failed): a missing fact is not
         compared, while an empty set means "none". The default, None, declares no facts:
         then only "the data changed" is reported, from a hash of the data."""
+        return None
+
+    def assets(self, target: Target, data: dict[str, Any]) -> Findings | None:
+        """The typed assets in `data` (what `lookup` returned for `target`) and how each
+        relates to the target or to another found asset (see osint_fanout.assets and
+        docs/assets.md). Provenance is the core's job. The default, None, declares none:
+        a plugin without assets keeps working, and pivot has nothing to follow from it."""
         return None
 
 
