@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ._targets import Target
 
-__all__ = ["AdapterResult", "ErrorInfo", "Report", "Result", "RunSummary", "Status", "SummaryLine"]
+__all__ = ["AdapterResult", "ErrorInfo", "FoundBy", "Report", "Result", "RunSummary", "Status", "SummaryLine"]
 
 
 class Status(StrEnum):
@@ -65,8 +65,21 @@ class AdapterResult(BaseModel):
         return self.status in FAILED
 
 
+class FoundBy(BaseModel):
+    """How a pivot came to a target (`search --depth N`): null for a seed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seed: str = Field(description="The seed target the pivot started from.")
+    target: str = Field(description="The target whose result named this one (its parent).")
+    adapter: str = Field(description="The adapter whose result named it.")
+    relation: str = Field(description="How it relates to what it was found with (an osint_fanout.assets relation).")
+
+
 class Result(AdapterResult):
     target: Target
+    depth: int = Field(default=0, ge=0, description="Pivot depth: 0 for a seed (every target without --depth).")
+    found_by: FoundBy | None = Field(default=None, description="What led the pivot here; null for a seed.")
 
 
 class Report(BaseModel):
@@ -78,6 +91,8 @@ class Report(BaseModel):
     started_at: datetime
     finished_at: datetime
     deadline_s: float
+    depth: int = Field(default=0, ge=0, description="Pivot depth: 0 for a seed (every target without --depth).")
+    found_by: FoundBy | None = Field(default=None, description="What led the pivot here; null for a seed.")
     results: list[AdapterResult]
 
 
