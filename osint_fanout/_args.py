@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import re
+
 import typer
 
-__all__ = ["duration", "names", "shard"]
+__all__ = ["MAX_SHARDS", "duration", "names", "shard"]
+
+MAX_SHARDS = 100_000
+_SHARD = re.compile(r"\s*(\d{1,6})\s*/\s*(\d{1,6})\s*", re.ASCII)  # ASCII digits: str.isdigit takes '²'
 
 
 def shard(text: str | None) -> tuple[int, int] | None:
     """'2/3' -> (1, 3): the 0-based index, and how many."""
     if text is None:
         return None
-    k, slash, n = text.strip().partition("/")
-    if not (slash and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
-        raise typer.BadParameter(f"give K/N with 1 <= K <= N, e.g. 1/3, not {text!r}", param_hint="--shard")
-    return int(k) - 1, int(n)
+    found = _SHARD.fullmatch(text)
+    k, n = (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+    if not 1 <= k <= n <= MAX_SHARDS:
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise typer.BadParameter(
+            f"give K/N with 1 <= K <= N <= {MAX_SHARDS}, e.g. 1/3, not {shown!r}", param_hint="--shard"
+        )
+    return k - 1, n
 
 
 def duration(text: str | None, flag: str) -> float | None:

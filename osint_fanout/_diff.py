@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ._help import complete_adapter_names
-from ._history import ConfigOption, FormatOption, StoreOption, format_of, store_command, usage
+from ._history import MAX_ID, ConfigOption, FormatOption, StoreOption, format_of, store_command, usage
 
 if TYPE_CHECKING:
     from ._plugins import Registry
@@ -46,7 +46,7 @@ def diff(
         int | None,
         typer.Option(
             "--run", metavar="ID", help="Compare with what was stored when run ID ended (see history).",
-            show_default="none",
+            show_default="none", min=1, max=MAX_ID,
         ),
     ] = None,
     adapters: Annotated[

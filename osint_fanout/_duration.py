@@ -1,5 +1,7 @@
 """Durations as people write them: `90d`, `12h`, `30m`, `45s`, `2w`, or a few of them
-together (`1h30m`). Used by `prune --older-than`, `diff --since` and `[store] keep`."""
+together (`1h30m`). Used by `prune --older-than`, `diff --since`, `--max-age`,
+`[store] keep` and `[adapters.NAME] max_age`: at most MAX_DURATION_S, so that "now minus
+the duration" is always a date (a year-1 overflow crashed every run of `keep = "3000000d"`)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ import re
 __all__ = ["format_duration", "parse_duration"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
-_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?[smhdw])+")
+_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])", re.ASCII)
+_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?[smhdw])+", re.ASCII)
+MAX_DURATION_S = 36500 * 86400
+"""100 years (36500d): more than any store will hold."""
 _HOW = "give a number and a unit (s, m, h, d or w), like 90d, 12h, 30m or 1h30m"
 
 
@@ -23,6 +27,8 @@ def parse_duration(text: str) -> float:
     seconds = sum(float(number) * _UNITS[unit] for number, unit in _PART.findall(cleaned))
     if not (seconds > 0 and math.isfinite(seconds)):
         raise ValueError(f"{text[:40]!r} is not a positive duration: {_HOW}")
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"{text[:40]!r} is too long: at most 36500d (100 years); {_HOW}")
     return seconds
 
 

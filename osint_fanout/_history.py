@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from ._settings import Settings
     from .store import Store, StoredResult
 
-__all__ = ["StoreOption", "history", "prune", "store_command"]
+__all__ = ["MAX_ID", "StoreOption", "history", "prune", "store_command"]
+
+MAX_ID = 2**63 - 1
+"""The largest run id or count a store holds (a 64-bit integer): a larger one is bad usage."""
 
 
 class Format(StrEnum):
@@ -62,9 +65,16 @@ class _Stop(Exception):
         self.code = code
 
 
-def store_command(work: Callable[[Store, Settings, Registry], int], *, config: Path | None, store: str | None) -> int:
-    """Settings, then the store (never created by a reader), then `work`: one line and
-    exit 2 for bad usage or config, exit 3 when the store cannot be used."""
+def store_command(
+    work: Callable[[Store, Settings, Registry], int],
+    *,
+    config: Path | None,
+    store: str | None,
+    read_only: bool = True,
+) -> int:
+    """Settings, then the store (never created by a reader; opened read-only when it may
+    not be written), then `work`: one line and exit 2 for bad usage or config, exit 3
+    when the store cannot be used."""
     from ._plugins import discover
     from ._settings import ConfigError, load_settings
     from .store import StoreError, StoreUrlError, choose_url, open_store
@@ -74,7 +84,7 @@ def store_command(work: Callable[[Store, Settings, Registry], int], *, config: P
         settings = load_settings(registry, config)
         url = choose_url(store, configured=settings.store.url)
         assert url is not None
-        opened = open_store(url, create=False)
+        opened = open_store(url, create=False, read_only=read_only)
     except (ConfigError, StoreUrlError, _Stop) as exc:
         return _fail(str(exc), getattr(exc, "code", EXIT_USAGE))
     except StoreError as exc:
@@ -111,7 +121,8 @@ def history(
         str | None, typer.Option("--adapter", "-a", metavar="NAME", help="Only this adapter.", show_default="all")
     ] = None,
     limit: Annotated[
-        int | None, typer.Option(metavar="N", help="At most this many results.", min=1, show_default="all")
+        int | None,
+        typer.Option(metavar="N", help="At most this many results.", min=1, max=MAX_ID, show_default="all"),
     ] = None,
     output_format: FormatOption = None,
     store: StoreOption = None,
@@ -202,7 +213,7 @@ def prune(
         age = seconds or settings.store.keep_s
         if age is None:
             raise usage("give --older-than DURATION, or set [store] keep in the config")
-        removed, runs = opened.prune(age)
+        removed, runs = opened.prune(age)  # never a run that is still going on
         print(
             f"osint-fanout: removed {removed} results and {runs} runs older than {format_duration(age)}"
             f" from {opened.shown}",
@@ -210,4 +221,4 @@ def prune(
         )
         return 0
 
-    raise typer.Exit(store_command(work, config=config, store=store))
+    raise typer.Exit(store_command(work, config=config, store=store, read_only=False))

@@ -74,6 +74,8 @@ class Plan:
     """None: the store is off."""
     store_keep_s: float | None
     config_path: Path | None
+    store_commit_timeout_s: float = 30.0
+    """How long the end of the run waits for the store to commit ([store] commit_timeout_s)."""
     shard: tuple[int, int] | None = None
     changes: bool = False
     """Print change events (ndjson) instead of the results; needs the store."""
@@ -114,6 +116,7 @@ def make_plan(
         output_format="ndjson" if flags.changes else flags.output_format or ("table" if table else "json"),
         store_url=store_url,
         store_keep_s=settings.store.keep_s,
+        store_commit_timeout_s=settings.store.commit_timeout_s,
         config_path=settings.path,
         shard=flags.shard,
         changes=flags.changes,

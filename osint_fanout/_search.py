@@ -147,7 +147,7 @@ def _store_sink(plan: Plan) -> Sink | None:
         return None
     from .store import StoreSink
 
-    return StoreSink(plan.store_url, keep_s=plan.store_keep_s)
+    return StoreSink(plan.store_url, keep_s=plan.store_keep_s, finish_timeout_s=plan.store_commit_timeout_s)
 
 
 def _sinks(request: SearchRequest, plan: Plan, names: list[str], stats: Stats, *, watch: bool) -> list[Sink]:
@@ -181,5 +181,7 @@ def _changes_sink(plan: Plan, destination: Destination, summary: Callable[[], di
 
     assert plan.store_url is not None  # the plan refuses --changes without a store
     facts_fn = facts_from({ready.name: ready.adapter for ready in plan.adapters})
-    return ChangesSink(plan.store_url, destination, facts_fn, summary=summary)
+    return ChangesSink(
+        plan.store_url, destination, facts_fn, summary=summary, finish_timeout_s=plan.store_commit_timeout_s
+    )
 

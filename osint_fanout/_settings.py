@@ -68,6 +68,13 @@ class StoreSettings(BaseModel):
     )
     enabled: bool = Field(True, description="Record results (--no-store turns it off for one run).")
     keep: str | None = Field(None, description="Remove results older than this ('90d', '12h'); default: keep all.")
+    commit_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        allow_inf_nan=False,
+        description="How long the end of a run waits for the store to commit what is queued (--max-time still holds).",
+    )
 
     @field_validator("url")
     @classmethod
@@ -254,7 +261,8 @@ def _read_toml(file: Path) -> dict[str, Any]:
 
 def _describe(exc: ValidationError, model: type[BaseModel], *, echo: bool = True) -> str:
     """The first problem, naming its key, in one line; the value given only with `echo`
-    (never for [adapters.*], whose values may be keys pasted into the wrong place)."""
+    (never for [adapters.*], whose values may be keys pasted into the wrong place, nor for
+    [store], whose url may hold a password)."""
     errors = exc.errors()
     first = errors[0]
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
@@ -263,7 +271,7 @@ def _describe(exc: ValidationError, model: type[BaseModel], *, echo: bool = True
         valid = f" (valid keys: {', '.join(fields)})" if fields else ""
         message = f"unknown key {key!r}{valid}"
     else:
-        secret = not echo or "key" in key or key.startswith("adapters")
+        secret = not echo or "key" in key or key.startswith(("adapters", "store"))  # a store URL holds a password
         shown = "" if secret else f" (got {first.get('input')!r})"
         message = f"{key}: {first['msg']}{shown}"
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""

@@ -25,6 +25,7 @@ def record(url: str, items: list[tuple[object, datetime]], *, run_started: datet
     with open_store(url) as store:
         run = store.begin_run(run_started)
         store.insert([row_of(item, at, run) for item, at in items])  # type: ignore[arg-type]
+        store.finish_run(run, max([at for _, at in items], default=run_started))
         return run
 
 

@@ -100,12 +100,13 @@ __all__ = [
 ]
 
 
-def open_store(url: str, *, create: bool = True) -> Store:
+def open_store(url: str, *, create: bool = True, read_only: bool = False) -> Store:
     """Open (creating and migrating as needed) the store at `url`; StoreError if it cannot
-    be used. `create=False`: an SQLite file that does not exist is an error, not a new store."""
+    be used. `create=False`: an SQLite file that does not exist is an error, not a new store;
+    `read_only`: for a reader, an SQLite store it may not write is opened read-only."""
     from ._db import Store
 
-    return Store(url, create=create)
+    return Store(url, create=create, read_only=read_only)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,37 +1,32 @@
-"""The store behind one small interface, on SQLite or PostgreSQL (SQLAlchemy Core).
-
-SQLite: WAL (readers never wait for the writer), a busy timeout (two cron jobs take
-turns), and every write transaction BEGIN IMMEDIATE (it takes the write lock at once,
-so two writers wait for each other instead of failing on a lock upgrade). PostgreSQL:
-psycopg 3, a connect timeout, plain transactions.
-"""
+"""The store behind one small interface, on SQLite or PostgreSQL (SQLAlchemy Core); how
+each is connected to is in _engine.py."""
 
 from __future__ import annotations
 
-import os
 import socket
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event, exc, func, select
+from sqlalchemy import exc, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .._redact import register_secret
 from .._version import __version__
-from ._migrate import prepare
-from ._records import StoredResult, StoreError, store_error
+from ._engine import BUSY_TIMEOUT_S, make_engine, sqlite_file, writable
+from ._migrate import check_current, prepare
+from ._records import StoredResult, StoreError, escaped_row, store_error
 from ._tables import quota_usage, results, runs
-from ._url import check_url, display_url, password, sqlite_path
+from ._url import check_url, display_url, sqlite_path
 
 __all__ = ["Store"]
 
-BUSY_TIMEOUT_S = 15.0
-CONNECT_TIMEOUT_S = 5
+KEPT_PERIODS = 3
+"""Quota periods kept per scope: the current one, and any a clock ahead or behind made."""
+ABANDONED_S = 30 * 86400
+"""How long before the cutoff a run that never finished must have started for `prune` to
+take it as abandoned (its process killed) rather than going on."""
 _CHUNK = 500  # targets per query in the bulk reads
 _COMPARABLE = ("ok", "empty")
 
@@ -39,19 +34,25 @@ _COMPARABLE = ("ok", "empty")
 class Store:
     """An open store. Methods are safe to call from several threads at once."""
 
-    def __init__(self, url: str, *, create: bool = True, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
+    def __init__(
+        self, url: str, *, create: bool = True, read_only: bool = False, busy_timeout_s: float = BUSY_TIMEOUT_S
+    ) -> None:
         """Open (and migrate) the store at `url`; StoreError when it cannot be used.
-        `create=False` refuses an SQLite file that does not exist yet; `busy_timeout_s`:
-        how long an SQLite writer waits for another to finish."""
+        `create=False` refuses an SQLite file that does not exist yet; `read_only` (the
+        readers: history, diff): an SQLite store we may not write is opened read-only
+        instead of failing; `busy_timeout_s`: how long a writer waits for another to finish."""
         self.url = check_url(url)
         self.shown = display_url(url.strip())  # as the user wrote it (postgresql://, not +psycopg)
-        register_secret(password(self.url))
         path = sqlite_path(self.url)
         if path is not None:
-            _sqlite_file(path, create=create, shown=self.shown)
-        self.engine = _engine(self.url, busy_timeout_s)
+            sqlite_file(path, create=create and not read_only, shown=self.shown)
+        read_only = read_only and path is not None and not writable(path)
+        self.engine = make_engine(self.url, busy_timeout_s, read_only=read_only)
         try:
-            prepare(self.engine, self.shown)
+            if read_only:
+                check_current(self.engine, self.shown)
+            else:
+                prepare(self.engine, self.shown)
         except BaseException:
             self.engine.dispose()
             raise
@@ -77,25 +78,56 @@ class Store:
         with self._write() as conn:
             conn.execute(runs.update().where(runs.c.id == run_id).values(finished_at=finished_at))
 
-    def insert(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Rows made by `row_of`, in one transaction. On SQLite, with RETURNING, so that
-        SQLAlchemy sends them as multi-row INSERTs ("insertmanyvalues", up to 1,000 rows a
-        statement): sqlite3's executemany runs a row at a time and takes the GIL back after
-        each one, and beside a busy event loop each of those waits for the interpreter's
-        switch interval (the store slowed the bulk run it records by 14%, now 7%).
-        psycopg's executemany has no such cost (RETURNING there only adds work)."""
-        if rows:
-            insert = results.insert()
-            dialect = self.engine.dialect
-            if dialect.name == "sqlite" and dialect.insert_executemany_returning:  # SQLite >= 3.35
-                insert = insert.returning(results.c.id)
-            with self._write() as conn:
-                conn.execute(insert, list(rows)).close()
+    def insert(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Rows made by `row_of`, in one transaction; how many were stored. A row whose
+        data the database refuses costs no other row: the batch is then written a row at a
+        time, a refused row again with its text escaped (`escaped_row`), and only a row
+        refused even so is left out (then StoreError, `row_fault`, after the others are in).
+
+        On SQLite, with RETURNING, so that SQLAlchemy sends them as multi-row INSERTs
+        ("insertmanyvalues", up to 1,000 rows a statement): sqlite3's executemany runs a row
+        at a time and takes the GIL back after each one, and beside a busy event loop each of
+        those waits for the interpreter's switch interval (the store slowed the bulk run it
+        records by 14%, now 7%). psycopg's executemany has no such cost (RETURNING there only
+        adds work)."""
+        if not rows:
+            return 0
+        try:
+            self._insert(rows)
+            return len(rows)
+        except StoreError as error:
+            if not error.row_fault:
+                raise
+        refused: StoreError | None = None
+        stored = 0
+        for row in rows:
+            for attempt in (row, escaped_row(row)):
+                try:
+                    self._insert([attempt])
+                    stored += 1
+                    break
+                except StoreError as error:
+                    if not error.row_fault:
+                        raise
+                    refused = refused or error
+        if refused is not None and stored < len(rows):
+            raise StoreError(f"{refused}; {len(rows) - stored} results refused", row_fault=True, stored=stored)
+        return stored
+
+    def _insert(self, rows: Sequence[dict[str, Any]]) -> None:
+        insert = results.insert()
+        dialect = self.engine.dialect
+        if dialect.name == "sqlite" and dialect.insert_executemany_returning:  # SQLite >= 3.35
+            insert = insert.returning(results.c.id)
+        with self._write() as conn:
+            conn.execute(insert, list(rows)).close()
 
     def take_quota(self, scope: str, period_start: datetime, limit: int) -> bool:
         """Count one request of `scope` in the period starting at `period_start`; False
         (counting nothing) when `limit` are counted already. Atomic across processes: the
-        row is made if missing, then raised only while under the limit, in one transaction."""
+        row is made if missing, then raised only while under the limit, in one transaction.
+        Only the KEPT_PERIODS newest periods of the scope are kept: never "all before this
+        one", which a run whose clock is ahead would take as today's count."""
         insert = sqlite_insert if self.engine.dialect.name == "sqlite" else pg_insert
         row = {"scope": scope, "period_start": period_start, "used": 0}
         key = (quota_usage.c.scope == scope, quota_usage.c.period_start == period_start)
@@ -104,18 +136,24 @@ class Store:
             raised = conn.execute(
                 quota_usage.update().where(*key, quota_usage.c.used < limit).values(used=quota_usage.c.used + 1)
             )
-            old = (quota_usage.c.scope == scope, quota_usage.c.period_start < period_start)
-            conn.execute(quota_usage.delete().where(*old))  # past periods count no more
+            mine = quota_usage.c.scope == scope
+            start = quota_usage.c.period_start
+            newest = select(start).where(mine).order_by(start.desc()).limit(KEPT_PERIODS)
+            conn.execute(quota_usage.delete().where(mine, start < period_start, start.not_in(newest)))
         return raised.rowcount == 1
 
     def prune(self, older_than_s: float, *, now: datetime | None = None) -> tuple[int, int]:
-        """Remove results recorded more than `older_than_s` ago, and the runs left with
-        none; (results removed, runs removed)."""
+        """Remove results recorded more than `older_than_s` ago, and the finished runs left
+        with none; (results removed, runs removed). A run that has not finished may still be
+        recording (a search going on now: removing its row would cost it every result to
+        come), so it is kept, unless it started ABANDONED_S before the cutoff (a process
+        killed before it could finish its run)."""
         cutoff = (now or datetime.now(UTC)) - timedelta(seconds=older_than_s)
+        over = runs.c.finished_at.is_not(None) | (runs.c.started_at < cutoff - timedelta(seconds=ABANDONED_S))
         with self._write() as conn:
             removed = conn.execute(results.delete().where(results.c.recorded_at < cutoff)).rowcount
             empty = ~sa.exists().where(results.c.run_id == runs.c.id)
-            gone = conn.execute(runs.delete().where(runs.c.started_at < cutoff, empty)).rowcount
+            gone = conn.execute(runs.delete().where(runs.c.started_at < cutoff, empty, over)).rowcount
         return removed, gone
 
     # -- reading ------------------------------------------------------------
@@ -124,8 +162,10 @@ class Store:
         self, target: str, adapter: str, max_age_s: float, *, now: datetime | None = None
     ) -> StoredResult | None:
         """The newest ok/empty result of (target, adapter) recorded less than `max_age_s`
-        ago, or None: what `--max-age` reuses instead of asking the upstream."""
-        cutoff = (now or datetime.now(UTC)) - timedelta(seconds=max_age_s)
+        ago, or None: what `--max-age` reuses instead of asking the upstream. A result
+        "recorded" after now (a clock that was ahead) is never fresh."""
+        now = now or datetime.now(UTC)
+        cutoff = now - timedelta(seconds=max_age_s)
         query = (
             select(results)
             .where(
@@ -133,6 +173,7 @@ class Store:
                 results.c.adapter == adapter,
                 results.c.status.in_(_COMPARABLE),
                 results.c.recorded_at >= cutoff,
+                results.c.recorded_at <= now,
             )
             .order_by(results.c.recorded_at.desc(), results.c.id.desc())
             .limit(1)
@@ -270,6 +311,8 @@ class _Transaction:
                 raise store_error(self.store.shown, failure) from None
         finally:
             self._close()
+        if _row_fault(error):
+            raise store_error(self.store.shown, error, row_fault=True) from None
         if isinstance(error, exc.SQLAlchemyError):
             raise store_error(self.store.shown, error) from None
 
@@ -281,60 +324,11 @@ class _Transaction:
                 self._conn.invalidate()
 
 
-def _sqlite_file(path: Path, *, create: bool, shown: str) -> None:
-    """Create a new store file readable by its owner only (0600), in a private folder."""
-    if path.exists():
-        if path.is_dir():
-            raise StoreError(f"store {shown}: is a directory")
-        return
-    if not create:
-        raise StoreError(f"store {shown}: no such file (a search creates it)")
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    except OSError as error:
-        raise StoreError(f"store {shown}: cannot create it: {error.strerror or error}") from None
-
-
-def _wal(cursor: Any, busy_timeout_s: float) -> None:
-    """WAL mode. Switching a new file to it takes a lock for which SQLite does not call its
-    busy handler: a connection that opens the same new file at that moment (another writer,
-    or the --changes and --max-age readers of the same run) fails at once with "database is
-    locked". So it is tried again, within the busy timeout; on a file in WAL already it is
-    a no-op."""
-    import sqlite3
-
-    until = time.monotonic() + busy_timeout_s
-    while True:
-        try:
-            cursor.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() >= until:
-                raise
-            time.sleep(0.01)
-
-
-def _engine(url: str, busy_timeout_s: float) -> sa.Engine:
-    if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_s})
-
-        @event.listens_for(engine, "connect")
-        def _connect(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None  # we say BEGIN ourselves (SQLAlchemy's recipe)
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            _wal(cursor, busy_timeout_s)
-            cursor.execute("PRAGMA synchronous = NORMAL")  # in WAL: a commit survives a killed process
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn: sa.Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("osint_write") else "BEGIN")
-
-        return engine
-    return sa.create_engine(
-        url,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "osint-fanout"},
-        pool_pre_ping=True,
-    )
+def _row_fault(error: BaseException | None) -> bool:
+    """What a value of a row causes (text the encoding refuses, NUL in PostgreSQL text, a
+    number out of range), as opposed to a store that cannot be used (locked, full, gone).
+    sqlite3 raises UnicodeEncodeError itself; SQLAlchemy wraps a bind value's error in a
+    StatementError that is no DBAPIError."""
+    if isinstance(error, exc.DataError | exc.IntegrityError | UnicodeError | ValueError | OverflowError):
+        return True
+    return isinstance(error, exc.StatementError) and not isinstance(error, exc.DBAPIError)

@@ -1,6 +1,8 @@
 """Versioned migrations (Alembic, shipped in migrations/ and run from here: the user needs
-no alembic.ini). A store at the newest revision costs one query; an older one is
-upgraded under a lock, so two processes opening a new store at once do it once; a newer
+no alembic.ini). A store at the newest revision costs one query; anything else (a new
+database, an older store, or one that looks half-made) is looked at again under a lock
+(PostgreSQL: an advisory lock; SQLite: the write lock, BEGIN IMMEDIATE), so that N
+processes opening a new store at once create it once and none sees it half-made; a newer
 one is refused."""
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from sqlalchemy import exc
 from .._version import __version__
 from ._records import StoreError, store_error
 
-__all__ = ["HEAD", "MIGRATIONS", "REVISIONS", "prepare"]
+__all__ = ["HEAD", "MIGRATIONS", "REVISIONS", "check_current", "prepare"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 REVISIONS = ("0001", "0002")
@@ -27,21 +29,42 @@ def prepare(engine: sa.Engine, shown: str) -> None:
     """Make the store at `engine` current, or raise StoreError."""
     try:
         with engine.connect() as conn:
-            version = _version(conn, shown)
+            current = _is_head(conn)
             conn.rollback()
-            if version == HEAD:
+            if current:
                 return
             with conn.execution_options(osint_write=True).begin():
                 if conn.dialect.name == "postgresql":
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
-                version = _version(conn, shown)  # again, now that it is ours
+                version = _version(conn, shown)  # only now, with the lock held: never half-made
                 if version is None:
                     _create(conn)
                 elif version != HEAD:
                     _upgrade(conn)
     except exc.SQLAlchemyError as error:
-
         raise store_error(shown, error) from None
+
+
+def check_current(engine: sa.Engine, shown: str) -> None:
+    """A store opened read-only must be current already (only a writer can migrate it)."""
+    try:
+        with engine.connect() as conn:
+            version = _version(conn, shown)
+    except exc.SQLAlchemyError as error:
+        raise store_error(shown, error) from None
+    if version != HEAD:
+        what = "is empty" if version is None else f"is at revision {version}, older than this osint-fanout's"
+        raise StoreError(f"store {shown}: {what}, and may not be written here to make it current (read-only)")
+
+
+def _is_head(conn: sa.Connection) -> bool:
+    """Whether the store is current, without a lock: one query. Anything else (no table,
+    another revision) is looked at again under the lock: another process may be creating
+    the tables at this very moment, and what two queries see then need not agree."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return False
+    found = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+    return found == [HEAD]
 
 
 def _version(conn: sa.Connection, shown: str) -> str | None:

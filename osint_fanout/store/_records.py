@@ -8,23 +8,32 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from .._redact import one_line, redact
+from .._redact import one_line, redact, redact_values
 from .._results import ErrorInfo, Result, Status
 from .._targets import Target, TargetKind
 
-__all__ = ["StoreError", "StoredResult", "row_of"]
+__all__ = ["StoreError", "StoredResult", "escaped_row", "row_of"]
+
+_TEXT_COLUMNS = ("target", "unicode", "data", "error_type", "error_message", "reason", "summary")
 
 
 class StoreError(Exception):
     """The store cannot be used (locked, corrupt, full, unreachable, newer than us); the
-    message is one line naming the store (never its password)."""
+    message is one line naming the store (never its password). `row_fault`: what failed
+    was the data of a row (the database refused a value), not the store; `stored`: how
+    many rows of the batch were stored all the same."""
+
+    def __init__(self, message: str, *, row_fault: bool = False, stored: int = 0) -> None:
+        super().__init__(message)
+        self.row_fault = row_fault
+        self.stored = stored
 
 
-def store_error(shown: str, error: BaseException) -> StoreError:
+def store_error(shown: str, error: BaseException, *, row_fault: bool = False) -> StoreError:
     """One line: the store, then what the database said (its first line)."""
     detail = getattr(error, "orig", None) or error
     text = str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
-    return StoreError(one_line(f"store {shown}: {text}", 300))
+    return StoreError(one_line(f"store {shown}: {text}", 300), row_fault=row_fault)
 
 
 @dataclass(frozen=True)
@@ -134,25 +143,63 @@ class StoredResult:
 
 
 def row_of(result: Result, recorded_at: datetime, run_id: int) -> dict[str, Any]:
-    """The `results` row of a result. Keys are scrubbed from every text, as from any output."""
-    data = None if result.data is None else redact(_dumps(result.data))
+    """The `results` row of a result. Keys are scrubbed from every string value before the
+    data is written as JSON (as stdout does: a key that is also a number in the data stays
+    a number), and from every text; text no database takes as is (a lone UTF-16 surrogate,
+    NUL, which PostgreSQL refuses) is stored escaped."""
+    data = None if result.data is None else _dumps(redact_values(result.data))
     return {
         "run_id": run_id,
-        "target": result.target.value,
+        "target": _storable(result.target.value),
         "kind": result.target.kind.value,
-        "unicode": result.target.unicode,
+        "unicode": None if result.target.unicode is None else _storable(result.target.unicode),
         "adapter": result.adapter,
         "status": result.status.value,
         "recorded_at": recorded_at,
-        "elapsed_ms": result.elapsed_ms,
-        "waited_ms": result.waited_ms,
+        "elapsed_ms": _int32(result.elapsed_ms),
+        "waited_ms": _int32(result.waited_ms),
         "data": data,
-        "error_type": result.error.type if result.error else None,
-        "error_message": redact(result.error.message) if result.error else None,
-        "reason": redact(result.reason) if result.reason else None,
-        "summary": redact(result.summary),
+        "error_type": _storable(result.error.type) if result.error else None,
+        "error_message": _storable(redact(result.error.message)) if result.error else None,
+        "reason": _storable(redact(result.reason)) if result.reason else None,
+        "summary": _storable(redact(result.summary)),
     }
 
 
-def _dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+def escaped_row(row: dict[str, Any]) -> dict[str, Any]:
+    """`row` with every text as printable ASCII (JSON escapes; the data stays the same
+    JSON): the last try for a row the database refused, so that it is kept, not lost."""
+    out = dict(row)
+    for column in _TEXT_COLUMNS:
+        value = out.get(column)
+        if isinstance(value, str):
+            out[column] = _dumps(json.loads(value), ascii=True) if column == "data" else _ascii(value)
+    return out
+
+
+def _dumps(data: Any, *, ascii: bool = False) -> str:
+    """JSON, as text a database takes: a lone surrogate in a string is written as its JSON
+    escape (`\\ud83d`, the same data read back), never as a character no encoding has."""
+    text = json.dumps(data, ensure_ascii=ascii, separators=(",", ":"))
+    return text if ascii or _encodable(text) else json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+
+
+def _storable(text: str) -> str:
+    return text if _encodable(text) and "\x00" not in text else _ascii(text)
+
+
+def _ascii(text: str) -> str:
+    """Lone surrogates, NUL and every other non-ASCII character as backslash escapes."""
+    return json.dumps(text)[1:-1]
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _int32(value: int) -> int:
+    return max(0, min(int(value), 2**31 - 1))  # the column is a 32-bit INTEGER

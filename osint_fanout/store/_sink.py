@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 __all__ = ["StoreSink"]
 
+COMMIT_TIMEOUT_S = 30.0
+"""How long the end of a run waits, by default, for the store to commit what is queued
+(`[store] commit_timeout_s`): a loaded machine or a server busy with other runs' first
+migration must not cost results; `--max-time` still holds (its watchdog ends the wait)."""
 OPEN_AFTER_S = 0.25
 """The writer opens the store (importing SQLAlchemy takes about 100 ms, mostly holding the
 GIL) at the first result, at the end of the run, or this long after the sink was made,
@@ -67,7 +71,7 @@ class StoreSink(Sink):
         flush_s: float = 0.25,
         batch: int = 500,
         max_pending: int = 20_000,
-        finish_timeout_s: float = 2.0,
+        finish_timeout_s: float = COMMIT_TIMEOUT_S,
         emergency_timeout_s: float = 0.2,
         on_failure: Callable[[str], None] | None = _to_stderr,
         opener: Callable[[str], Store] | None = None,
@@ -90,6 +94,8 @@ class StoreSink(Sink):
         self.received = 0
         self.recorded = 0
         """Results committed so far."""
+        self.refused = 0
+        """Results the database refused even escaped (the others are recorded all the same)."""
         self.failure: str | None = None
         self._pending: deque[tuple[Result, datetime, float]] = deque()
         self._stopping = False
@@ -109,7 +115,7 @@ class StoreSink(Sink):
         if result.cached_at is not None:  # reused from the store (--max-age): not a new observation
             return
         self.received += 1
-        if self.failure is not None or self._stopping:
+        if (self.failure is not None and not self.refused) or self._stopping:
             return
         if len(self._pending) >= self.max_pending:
             self._fail(f"store {self.shown}: fell behind the run (more than {self.max_pending} results waiting)")
@@ -132,10 +138,10 @@ class StoreSink(Sink):
         self._finished = True
         self._stopping = True
         wait_s = end_wait_s(wait_s, self.emergency_timeout_s)
-        if not wait_until(lambda: self._stopped, wait_s):
+        if not wait_until(lambda: self._stopped, wait_s) and self.recorded < self.received:
             self._fail(f"store {self.shown}: did not commit within {wait_s:g} s at the end of the run")
         if self.failure is not None and self.on_failure is not None:
-            lost = self.received - self.recorded
+            lost = max(0, self.received - self.recorded)  # read once: the writer may still commit
             self.on_failure(one_line(f"{self.failure}; {lost} of {self.received} results were not recorded", 400))
 
     # -- the writer thread --------------------------------------------------------
@@ -149,7 +155,7 @@ class StoreSink(Sink):
             if self.keep_s:
                 store.prune(self.keep_s)
             self._write_all(store)
-            store.finish_run(self.run_id, datetime.now(UTC))
+            store.finish_run(self.run_id, datetime.now(UTC))  # from now on `prune` may remove it
         except Exception as exc:  # StoreError, or a bug: either way the run goes on
             from ._records import StoreError
 
@@ -181,12 +187,26 @@ class StoreSink(Sink):
                 while pending and len(rows) < self.batch:
                     result, at, _ = pending.popleft()
                     rows.append(row_of(result, at, self.run_id))
-                store.insert(rows)
-                self.recorded += len(rows)
+                self.recorded += self._insert(store, rows)
             elif stopping:
                 return
             else:
                 time.sleep(POLL_S)
+
+    def _insert(self, store: Store, rows: list[dict[str, Any]]) -> int:
+        """Store `rows`; how many were. A row the database refuses even escaped is said
+        (failed, exit 3) but costs no other row, nor the rest of the run's."""
+        from ._records import StoreError
+
+        try:
+            return store.insert(rows)
+        except StoreError as error:
+            if not error.row_fault:
+                raise
+            self.refused += len(rows) - error.stored
+            if self.failure is None:
+                self.failure = one_line(str(error), 300)
+            return error.stored
 
     def _fail(self, message: str) -> None:
         if self.failure is None:
