@@ -69,8 +69,9 @@ class _Upstream:
     """One rate-limit window per key (one for keyless requests)."""
     slots: asyncio.Semaphore | None
     queued: int = 0
-    ledger_failed: bool = False
     """Requests waiting for this upstream's own limits (rate, max_concurrency) right now."""
+    ledger_failure: str | None = None
+    """Why quota use cannot be counted (then every call under a quota is skipped)."""
 
 
 class HttpSetupError(ValueError):
@@ -326,18 +327,18 @@ class Http:
 
     async def _within_quota(self, upstream: str, limits: _Upstream, index: int | None) -> bool:
         """Count this request against its quota (per key); False, and the key put by, when
-        the quota is used up. A ledger that cannot be reached counts nothing (one warning)."""
+        the quota is used up, or when the count cannot be kept (a corrupt, locked or full
+        ledger; a broken store): a call under a quota is never sent uncounted."""
         quota = self.policy.quotas.get(upstream, self.policy.quotas.get("*"))
         if quota is None:
             return True
         key = fingerprint(self.policy.secrets[index]) if index is not None else "keyless"
         try:
-            spent = await take(self.pool.ledger, quota, f"{self.adapter}/{upstream}/{key}")
-        except Exception as exc:  # Expired, OSError, a store error: never fail the run over it
-            if not limits.ledger_failed:
-                limits.ledger_failed = True
-                log.warning("%s: quota use could not be counted (%s); going on without", self.adapter, exc)
-            return True
+            spent = limits.ledger_failure or await take(self.pool.ledger, quota, f"{self.adapter}/{upstream}/{key}")
+        except Exception as exc:  # LedgerError, StoreError, Expired, OSError: fail closed, for the rest of the run
+            why = str(exc) or type(exc).__name__
+            log.warning("%s: its quota use cannot be counted (%s); calls under a quota are skipped", self.adapter, why)
+            spent = limits.ledger_failure = f"its quota use cannot be counted ({why}), so it is not asked uncounted"
         if spent:
             limits.keys.spend(index, f"{self.adapter}: {spent}")
         return spent is None
