@@ -210,3 +210,9 @@ def test_the_readme_cron_recipe_mails_only_what_changed(world: World, tmp_path: 
     changed = [json.loads(line) for line in third[1][1:]]
     assert brief(changed) == {("dns", "A", "added", "192.0.2.99"), ("dns", "A", "removed", "198.51.100.7")}
     assert "Traceback" not in (tmp_path / "osint.log").read_text()
+    for leftover in tmp_path.glob("store.db-*"):  # its WAL would still hold the pages
+        leftover.unlink()
+    (tmp_path / "store.db").write_bytes(b"not a database at all\n" * 100)  # a broken store is no quiet night
+    fourth = night()
+    assert len(fourth) == 3 and fourth[2][0] == "to soc@example.com: osint-fanout: failed (exit 3), see osint.log"
+    assert any("store sqlite:///" in line for line in fourth[2][1:])
