@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc, func, select
@@ -16,9 +16,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from .._version import __version__
 from ._engine import BUSY_TIMEOUT_S, make_engine, sqlite_file, writable
 from ._migrate import check_current, prepare
-from ._records import StoredResult, StoreError, escaped_row, store_error
+from ._rows import StoreError, escaped_row, store_error
 from ._tables import quota_usage, results, runs
 from ._url import check_url, display_url, sqlite_path
+
+if TYPE_CHECKING:
+    from ._records import StoredResult
 
 __all__ = ["Store"]
 
@@ -180,7 +183,7 @@ class Store:
         )
         with self._read() as conn:
             row = conn.execute(query).first()
-        return StoredResult.from_row(row) if row is not None else None
+        return _stored().from_row(row) if row is not None else None
 
     def previous(
         self, target: str, *, exclude_run: int | None = None, before: datetime | None = None
@@ -241,7 +244,7 @@ class Store:
         query = select(inner).where(inner.c.rank <= depth).order_by(inner.c.target, inner.c.adapter, inner.c.rank)
         with self._read() as conn:
             for row in conn.execute(query):
-                out.setdefault((row.target, row.adapter), []).append(StoredResult.from_row(row))
+                out.setdefault((row.target, row.adapter), []).append(_stored().from_row(row))
 
     def history(self, target: str, *, adapter: str | None = None, limit: int | None = None) -> Iterator[StoredResult]:
         """Every stored result of `target` (of one adapter), newest first."""
@@ -257,7 +260,7 @@ class Store:
             query = query.limit(limit)
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return (StoredResult.from_row(row, tool_version=row.tool_version) for row in rows)
+        return (_stored().from_row(row, tool_version=row.tool_version) for row in rows)
 
     def run_end(self, run_id: int) -> datetime | None:
         """When the last result of run `run_id` was recorded; None for no such run (or no result)."""
@@ -322,6 +325,13 @@ class _Transaction:
                 self._conn.close()
             except exc.SQLAlchemyError:
                 self._conn.invalidate()
+
+
+def _stored() -> type[StoredResult]:
+    """The result model, loaded by the first read (the writer process never loads it)."""
+    from ._records import StoredResult
+
+    return StoredResult
 
 
 def _row_fault(error: BaseException | None) -> bool:

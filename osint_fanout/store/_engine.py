@@ -19,7 +19,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from ._records import StoreError
+from ._rows import StoreError
 
 __all__ = [
     "BUSY_TIMEOUT_S",

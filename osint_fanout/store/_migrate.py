@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 
 from .._version import __version__
-from ._records import StoreError, store_error
+from ._rows import StoreError, store_error
 
 __all__ = ["HEAD", "MIGRATIONS", "REVISIONS", "check_current", "prepare"]
 

@@ -8,32 +8,12 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from .._redact import one_line, redact, redact_values
+from .._redact import redact, redact_values
 from .._results import ErrorInfo, Result, Status
 from .._targets import Target, TargetKind
+from ._rows import StoreError, dumps, int32, storable, store_error
 
-__all__ = ["StoreError", "StoredResult", "escaped_row", "row_of"]
-
-_TEXT_COLUMNS = ("target", "unicode", "data", "error_type", "error_message", "reason", "summary")
-
-
-class StoreError(Exception):
-    """The store cannot be used (locked, corrupt, full, unreachable, newer than us); the
-    message is one line naming the store (never its password). `row_fault`: what failed
-    was the data of a row (the database refused a value), not the store; `stored`: how
-    many rows of the batch were stored all the same."""
-
-    def __init__(self, message: str, *, row_fault: bool = False, stored: int = 0) -> None:
-        super().__init__(message)
-        self.row_fault = row_fault
-        self.stored = stored
-
-
-def store_error(shown: str, error: BaseException, *, row_fault: bool = False) -> StoreError:
-    """One line: the store, then what the database said (its first line)."""
-    detail = getattr(error, "orig", None) or error
-    text = str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
-    return StoreError(one_line(f"store {shown}: {text}", 300), row_fault=row_fault)
+__all__ = ["StoreError", "StoredResult", "row_of", "store_error"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +45,7 @@ class StoredResult:
     @classmethod
     def of(cls, data: dict[str, Any] | None = None, **fields: Any) -> StoredResult:
         """A StoredResult holding `data` (for tests and for observations made by hand)."""
-        made = cls(data_text=None if data is None else _dumps(data), **fields)
+        made = cls(data_text=None if data is None else dumps(data), **fields)
         made.__dict__["data"] = data  # already decoded: the cached_property's slot
         return made
 
@@ -147,59 +127,22 @@ def row_of(result: Result, recorded_at: datetime, run_id: int) -> dict[str, Any]
     data is written as JSON (as stdout does: a key that is also a number in the data stays
     a number), and from every text; text no database takes as is (a lone UTF-16 surrogate,
     NUL, which PostgreSQL refuses) is stored escaped."""
-    data = None if result.data is None else _dumps(redact_values(result.data))
+    data = None if result.data is None else dumps(redact_values(result.data))
     return {
         "run_id": run_id,
-        "target": _storable(result.target.value),
+        "target": storable(result.target.value),
         "kind": result.target.kind.value,
-        "unicode": None if result.target.unicode is None else _storable(result.target.unicode),
+        "unicode": None if result.target.unicode is None else storable(result.target.unicode),
         "adapter": result.adapter,
         "status": result.status.value,
         "recorded_at": recorded_at,
-        "elapsed_ms": _int32(result.elapsed_ms),
-        "waited_ms": _int32(result.waited_ms),
+        "elapsed_ms": int32(result.elapsed_ms),
+        "waited_ms": int32(result.waited_ms),
         "data": data,
-        "error_type": _storable(result.error.type) if result.error else None,
-        "error_message": _storable(redact(result.error.message)) if result.error else None,
-        "reason": _storable(redact(result.reason)) if result.reason else None,
-        "summary": _storable(redact(result.summary)),
+        "error_type": storable(result.error.type) if result.error else None,
+        "error_message": storable(redact(result.error.message)) if result.error else None,
+        "reason": storable(redact(result.reason)) if result.reason else None,
+        "summary": storable(redact(result.summary)),
     }
 
 
-def escaped_row(row: dict[str, Any]) -> dict[str, Any]:
-    """`row` with every text as printable ASCII (JSON escapes; the data stays the same
-    JSON): the last try for a row the database refused, so that it is kept, not lost."""
-    out = dict(row)
-    for column in _TEXT_COLUMNS:
-        value = out.get(column)
-        if isinstance(value, str):
-            out[column] = _dumps(json.loads(value), ascii=True) if column == "data" else _ascii(value)
-    return out
-
-
-def _dumps(data: Any, *, ascii: bool = False) -> str:
-    """JSON, as text a database takes: a lone surrogate in a string is written as its JSON
-    escape (`\\ud83d`, the same data read back), never as a character no encoding has."""
-    text = json.dumps(data, ensure_ascii=ascii, separators=(",", ":"))
-    return text if ascii or _encodable(text) else json.dumps(data, ensure_ascii=True, separators=(",", ":"))
-
-
-def _storable(text: str) -> str:
-    return text if _encodable(text) and "\x00" not in text else _ascii(text)
-
-
-def _ascii(text: str) -> str:
-    """Lone surrogates, NUL and every other non-ASCII character as backslash escapes."""
-    return json.dumps(text)[1:-1]
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _int32(value: int) -> int:
-    return max(0, min(int(value), 2**31 - 1))  # the column is a 32-bit INTEGER

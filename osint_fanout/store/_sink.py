@@ -26,6 +26,7 @@ from ._url import check_url, display_url
 from ._worker import POLL_S, end_wait_s, open_store_at, wait_until
 
 if TYPE_CHECKING:
+    from ._child import RemoteStore
     from ._db import Store
 
 __all__ = ["StoreSink"]
@@ -60,6 +61,10 @@ class StoreSink(Sink):
     - On any failure (locked, corrupt, full, unreachable, newer): `failed` is True,
       `failure` says why, and `on_failure` gets one line once, at finish (default: stderr).
     - `keep_s`: results older than that are pruned when the store opens.
+    - The store is written by a child process started at once (see _child.py: it imports
+      SQLAlchemy and opens the store on another core while the run starts); in this
+      process's writer thread instead when a test gives an `opener`, with `in_process`, or
+      when no child can be started.
     """
 
     def __init__(
@@ -75,6 +80,7 @@ class StoreSink(Sink):
         emergency_timeout_s: float = 0.2,
         on_failure: Callable[[str], None] | None = _to_stderr,
         opener: Callable[[str], Store] | None = None,
+        in_process: bool | None = None,
     ) -> None:
         check_url(url)
         self.url = url.strip()
@@ -101,6 +107,8 @@ class StoreSink(Sink):
         self._stopping = False
         self._stopped = False
         self._finished = False
+        here = opener is not None if in_process is None else in_process
+        self._remote = None if here else _spawn(self.url, self.shown)
         self._thread = threading.Thread(target=self._work, name="osint-fanout-store", daemon=True)
         self._thread.start()
 
@@ -138,7 +146,7 @@ class StoreSink(Sink):
         self._finished = True
         self._stopping = True
         wait_s = end_wait_s(wait_s, self.emergency_timeout_s)
-        if not wait_until(lambda: self._stopped, wait_s) and self.recorded < self.received:
+        if not wait_until(lambda: self._stopped, wait_s, poll_s=_WAKE_S) and self.recorded < self.received:
             self._fail(f"store {self.shown}: did not commit within {wait_s:g} s at the end of the run")
         if self.failure is not None and self.on_failure is not None:
             lost = max(0, self.received - self.recorded)  # read once: the writer may still commit
@@ -147,9 +155,10 @@ class StoreSink(Sink):
     # -- the writer thread --------------------------------------------------------
 
     def _work(self) -> None:
-        store: Store | None = None
+        store: Store | RemoteStore | None = None
         try:
-            self._wait_for_work()
+            if self._remote is None:
+                self._wait_for_work()
             store = self._open()
             self.run_id = store.begin_run(self.started_at, self.tool_version)
             if self.keep_s:
@@ -157,7 +166,7 @@ class StoreSink(Sink):
             self._write_all(store)
             store.finish_run(self.run_id, datetime.now(UTC))  # from now on `prune` may remove it
         except Exception as exc:  # StoreError, or a bug: either way the run goes on
-            from ._records import StoreError
+            from ._rows import StoreError
 
             self._fail(str(exc) if isinstance(exc, StoreError) else f"store {self.shown}: {type(exc).__name__}: {exc}")
             self._pending.clear()
@@ -171,10 +180,13 @@ class StoreSink(Sink):
         while not self._pending and not self._stopping and time.monotonic() < until:
             time.sleep(_WAKE_S)
 
-    def _open(self) -> Store:
+    def _open(self) -> Store | RemoteStore:
+        if self._remote is not None:
+            self._remote.wait_open()
+            return self._remote
         return open_store_at(self.url, self._opener)
 
-    def _write_all(self, store: Store) -> None:
+    def _write_all(self, store: Store | RemoteStore) -> None:
         from ._records import row_of
 
         assert self.run_id is not None
@@ -191,12 +203,12 @@ class StoreSink(Sink):
             elif stopping:
                 return
             else:
-                time.sleep(POLL_S)
+                time.sleep(_WAKE_S if self._remote is not None else POLL_S)  # the child does the work: wake often
 
-    def _insert(self, store: Store, rows: list[dict[str, Any]]) -> int:
+    def _insert(self, store: Store | RemoteStore, rows: list[dict[str, Any]]) -> int:
         """Store `rows`; how many were. A row the database refuses even escaped is said
         (failed, exit 3) but costs no other row, nor the rest of the run's."""
-        from ._records import StoreError
+        from ._rows import StoreError
 
         try:
             return store.insert(rows)
@@ -211,3 +223,13 @@ class StoreSink(Sink):
     def _fail(self, message: str) -> None:
         if self.failure is None:
             self.failure = one_line(message, 300)
+
+
+def _spawn(url: str, shown: str) -> RemoteStore | None:
+    """A writer process for the store at `url`; None (write in this process) when none can start."""
+    from ._child import RemoteStore
+
+    try:
+        return RemoteStore(url, shown) if sys.executable else None
+    except OSError:
+        return None

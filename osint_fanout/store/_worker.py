@@ -32,9 +32,9 @@ def end_wait_s(wait_s: float, emergency_s: float) -> float:
     return wait_s if threading.current_thread() is threading.main_thread() else min(wait_s, emergency_s)
 
 
-def wait_until(done: Callable[[], bool], wait_s: float) -> bool:
-    """Poll `done` for at most `wait_s`; whether it came true."""
+def wait_until(done: Callable[[], bool], wait_s: float, *, poll_s: float = POLL_S) -> bool:
+    """Poll `done` (every `poll_s`) for at most `wait_s`; whether it came true."""
     until = time.monotonic() + wait_s
     while not done() and time.monotonic() < until:
-        time.sleep(POLL_S)
+        time.sleep(poll_s)
     return done()
