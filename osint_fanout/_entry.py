@@ -17,6 +17,10 @@ _VERSION_FLAGS = (["--version"], ["-V"])
 def main() -> NoReturn:
     if sys.argv[1:] in _VERSION_FLAGS and sys.stdout is not None:
         _version()
+    if sys.argv[1:2] == ["search"] and not {"--no-store", "--help", "-h"} & set(sys.argv):
+        from .store._child import prestart  # the store's writer starts loading on another core now
+
+        prestart()
     from ._cli import main as run
 
     run()

@@ -27,7 +27,33 @@ from typing import IO, Any
 
 from ._rows import StoreError
 
-__all__ = ["RemoteStore", "main"]
+__all__ = ["RemoteStore", "main", "prestart"]
+
+_started: subprocess.Popen[str] | None = None
+"""A child started by `prestart`, for the first RemoteStore to take."""
+
+
+def prestart() -> None:
+    """Start a writer process now, before the command has even read its settings: it
+    imports SQLAlchemy meanwhile, and the sink gives it the URL when it is known. Unused
+    (the store turned out off), it ends when this process does (its stdin closes)."""
+    global _started
+    if _started is None and sys.executable:
+        try:
+            _started = _spawn()
+        except OSError:
+            _started = None
+
+
+def _spawn() -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "osint_fanout.store._child"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        encoding="utf-8",
+    )
 
 
 class RemoteStore:
@@ -35,15 +61,10 @@ class RemoteStore:
     started at once (it opens the store meanwhile). Not thread-safe: one writer uses it."""
 
     def __init__(self, url: str, shown: str) -> None:
+        global _started
         self.shown = shown
-        self._child = subprocess.Popen(
-            [sys.executable, "-m", "osint_fanout.store._child"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            encoding="utf-8",
-        )
+        taken, _started = _started, None
+        self._child = taken if taken is not None and taken.poll() is None else _spawn()
         self._opened = False
         self._send({"url": url})
 
@@ -109,7 +130,7 @@ def main(stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.stdout) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
     from .._redact import one_line
-    from ._db import Store
+    from ._db import Store  # SQLAlchemy: loaded before the URL is known (see prestart)
 
     first = stdin.readline()
     if not first:

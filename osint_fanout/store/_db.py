@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .._version import __version__
 from ._engine import BUSY_TIMEOUT_S, make_engine, sqlite_file, writable
@@ -131,7 +129,10 @@ class Store:
         row is made if missing, then raised only while under the limit, in one transaction.
         Only the KEPT_PERIODS newest periods of the scope are kept: never "all before this
         one", which a run whose clock is ahead would take as today's count."""
-        insert = sqlite_insert if self.engine.dialect.name == "sqlite" else pg_insert
+        if self.engine.dialect.name == "sqlite":  # each dialect's module loads only when used
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
         row = {"scope": scope, "period_start": period_start, "used": 0}
         key = (quota_usage.c.scope == scope, quota_usage.c.period_start == period_start)
         with self._write() as conn:
