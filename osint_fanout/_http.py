@@ -73,6 +73,10 @@ class _Upstream:
     """Requests waiting for this upstream's own limits (rate, max_concurrency) right now."""
 
 
+class _SetAsideMeanwhile(Exception):
+    """The key a request was queued for was set aside before its turn came."""
+
+
 class HttpSetupError(ValueError):
     """The environment's HTTP settings are unusable (a proxy variable, SSL_CERT_FILE or
     SSL_CERT_DIR); the message names the variable, never its value."""
@@ -305,7 +309,10 @@ class Http:
                 if index is None:
                     raise Skip(limits.keys.spent or "its quota is used up")
                 continue  # that key's quota is used up: another key, or a skip
-            response = await self._one(limits, request if index is None else with_key(request, keys[index]), index)
+            try:
+                response = await self._one(limits, request, index)
+            except _SetAsideMeanwhile:
+                continue  # its key was refused while it waited: another key, or the refusal
             kind = None if index is None else self._rejects(response)
             if index is None or kind is None:
                 return response
@@ -351,7 +358,9 @@ class Http:
         return "auth" if response.status in (401, 403) else None
 
     async def _one(self, limits: _Upstream, request: httpx.Request, key: int | None) -> HttpResponse:
-        """One request, under the upstream's limits (and key `key`'s rate-limit window)."""
+        """One request, under the upstream's limits (and key `key`'s rate-limit window). The
+        key goes in when the request is sent, not when it was queued: if the key was set
+        aside meanwhile (another request's 401), _SetAsideMeanwhile, and it is not sent."""
         limiter = limits.keys.limiter(key)
         if limits.slots:
             await self._queued(limits, limits.slots.acquire())
@@ -359,6 +368,13 @@ class Http:
         try:
             if limiter:
                 slot = await self._queued(limits, limiter.acquire())
+            if key is not None:
+                if key in limits.keys.aside:
+                    if limiter and slot:
+                        limiter.cancel(slot)
+                        slot = None
+                    raise _SetAsideMeanwhile()
+                request = with_key(request, self.policy.secrets[key])
             where = _where(request.url)
             log.debug("GET %s (%s)", where, self.adapter)
             try:
