@@ -321,9 +321,14 @@ app.command(cls=Command, epilog=f"Example:\n  osint-fanout prune --older-than 90
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point: one line per error, documented exit codes."""
     _ensure_std_streams()
+    stdout_was = _identity(sys.stdout)
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="osint-fanout", standalone_mode=False)
+    except SystemExit as exc:  # Click and Rich leave with 1 when the reader closed stdout
+        if _stdout_closed(stdout_was):
+            _exit(EXIT_OUTPUT_CLOSED)
+        _exit(exc.code if isinstance(exc.code, int) else EXIT_INTERNAL)
     except typer.TyperException as exc:
         message = exc.format_message().strip()
         if not message:  # no arguments at all: the help is on the screen already, exit 2
@@ -335,10 +340,39 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except Exception as exc:  # the last line of defence: no traceback, no key
+        from ._output import OutputClosed, OutputFailed
         from ._redact import one_line
 
+        if isinstance(exc, OutputFailed):
+            _fail(f"error: {one_line(str(exc))}", EXIT_OUTPUT_FAILED)
+        if isinstance(exc, OutputClosed | BrokenPipeError):
+            _exit(EXIT_OUTPUT_CLOSED)
         _fail(f"internal error: {one_line(f'{type(exc).__name__}: {exc}')}", EXIT_INTERNAL)
     _exit(code if isinstance(code, int) else 0)
+
+
+def _identity(stream: object) -> tuple[int, int] | None:
+    """Which file `stream` writes to (device, inode), or None."""
+    try:
+        info = os.fstat(stream.fileno())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _stdout_closed(was: tuple[int, int] | None) -> bool:
+    """True when a reader closed stdout (`| head -1`) and Click or Rich said so their way:
+    Click wraps stdout in a PacifyFlushWrapper and exits 1; Rich points file descriptor 1
+    at /dev/null and exits 1. Both mean exit 141 here, like a search cut short by `head`."""
+    from typer._click.utils import PacifyFlushWrapper  # the Click that Typer carries
+
+    if isinstance(sys.stdout, PacifyFlushWrapper):
+        return True
+    try:
+        now = os.fstat(1)
+    except OSError:
+        return False
+    return was is not None and (now.st_dev, now.st_ino) != was
 
 
 def _ensure_std_streams() -> None:
