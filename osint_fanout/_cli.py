@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from typer._click.core import ParameterSource
 
 from ._args import duration as duration_arg
 from ._args import names as names_arg
@@ -96,6 +97,7 @@ More in the README: the config file, the output formats, exit codes."""
 
 @app.command(cls=Command, epilog=SEARCH_EXAMPLES)
 def search(
+    ctx: typer.Context,
     targets: Annotated[
         list[str] | None,
         typer.Argument(
@@ -114,23 +116,23 @@ def search(
     ] = None,
     config: ConfigOption = None,
     adapters: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--adapters",
             "-a",
             metavar="NAME[,NAME...]",
-            help="Only these adapters.",
+            help="Only these adapters; may be repeated.",
             show_default="every enabled adapter",
             autocompletion=complete_adapter_names,
         ),
     ] = None,
     exclude: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--exclude",
             "-x",
             metavar="NAME[,NAME...]",
-            help="Skip these adapters.",
+            help="Skip these adapters; may be repeated.",
             show_default="none",
             autocompletion=complete_adapter_names,
         ),
@@ -237,6 +239,10 @@ def search(
     ] = None,
 ) -> None:
     """Investigate targets with every adapter at once and print the results as they arrive."""
+    if quiet and verbose:
+        raise typer.BadParameter("give -q or -v, not both", param_hint="--quiet")
+    if shard is None and ctx.get_parameter_source("shard_limits") is ParameterSource.COMMANDLINE:
+        raise typer.BadParameter("applies only with --shard K/N", param_hint="--shard-limits")
     for name, value in (("--timeout", timeout), ("--deadline", deadline), ("--max-time", max_time)):
         if value is not None and not (value > 0 and math.isfinite(value)):
             raise typer.BadParameter(f"must be a positive number of seconds, got {value}", param_hint=name)

@@ -23,7 +23,7 @@ from ._process import execute
 from ._quota import FileLedger, Ledger, default_ledger_path
 from ._redact import terminal_safe
 from ._settings import ConfigError, load_settings
-from ._stats import Stats
+from ._stats import Stats, why_failed
 from ._targets import InvalidTarget, parse_target
 
 if TYPE_CHECKING:
@@ -61,6 +61,11 @@ def run_search(request: SearchRequest) -> int:
         positional = [parse_target(text) for text in request.targets]
         if request.resume and plan.output_format != "ndjson":
             raise ConfigError("--resume needs --format ndjson (results are appended line by line)")
+        if request.summary and plan.output_format != "ndjson":
+            raise ConfigError(
+                f"--summary ends ndjson output with a summary line, but the output is {plan.output_format}; "
+                "add -f ndjson, or drop --summary"
+            )
         if request.resume and plan.changes:
             raise ConfigError("--resume reads results from the -o file, but --changes writes change events there")
         names = [ready.name for ready in plan.adapters]
@@ -104,10 +109,12 @@ def run_search(request: SearchRequest) -> int:
     code = execute(engine, targets, sinks, max_time_s=plan.max_time_s, started=request.started, pool=pool)
     if cache is not None:
         cache.close()
-    if code in (130, 143) and not request.quiet:
+    if code in (130, 143):  # even with -q: one line says why the exit is not 0
         print("osint-fanout: interrupted; unfinished adapters are reported as cancelled", file=sys.stderr)
     if code == 0 and stats.inputs.invalid:
         code = EXIT_FAILED  # some of what was asked could not even be tried
+    if code == EXIT_FAILED and not stats.summary_shown:  # even with -q: one line says why
+        print(f"osint-fanout: {why_failed(stats.as_dict())}; exit 1 (see --summary)", file=sys.stderr)
     # The store's sinks (recording; comparing, for --changes) say whether they failed.
     store_failed = any(getattr(sink, "failed", False) for sink in (store_sink, *outputs))
     if store_failed and code in (0, EXIT_FAILED):
