@@ -22,6 +22,7 @@ from ._egress import inward_reason, is_loopback_host
 from ._errors import AdapterError, Skip
 from ._keys import KeyRing, QueueInfo, carries_key, fingerprint, with_key
 from ._places import Place
+from ._proxy import PROXY_VARS, check_proxies, proxy_for
 from ._quota import Ledger, MemoryLedger, Quota, take
 from ._ratelimit import RateLimit
 from ._redact import secret_forms
@@ -82,9 +83,6 @@ class HttpSetupError(ValueError):
     SSL_CERT_DIR); the message names the variable, never its value."""
 
 
-_PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-
-
 class HttpPool:
     """One per run: owns the clients and the rate limits shared by every target.
 
@@ -100,8 +98,12 @@ class HttpPool:
         self._verify = verify
         self._context: ssl.SSLContext | None = None
         self._clients: dict[str, httpx.AsyncClient] = {}
-        if any(os.environ.get(name) for name in _PROXY_VARS):
-            self._client("")  # a bad proxy is bad usage: say so before any query
+        if any(os.environ.get(name) for name in PROXY_VARS):  # a bad proxy is bad usage: said before any query
+            try:
+                check_proxies()
+            except ValueError as exc:
+                raise HttpSetupError(str(exc)) from None
+            self._client("")
         self._upstreams: dict[tuple[str, str], _Upstream] = {}
 
     def warm(self, adapters: list[str]) -> None:
@@ -140,7 +142,7 @@ class HttpPool:
                 verify=self._context,
             )
         except (ValueError, ImportError, httpx.InvalidURL) as exc:
-            names = [name for name in _PROXY_VARS if os.environ.get(name)]
+            names = [name for name in PROXY_VARS if os.environ.get(name)]
             which = "/".join(names) or "a proxy variable"
             reason = "a SOCKS proxy needs `pip install httpx[socks]`" if isinstance(exc, ImportError) else "not a URL"
             raise HttpSetupError(f"{which} in the environment is not a usable proxy ({reason})") from None
@@ -246,14 +248,26 @@ class Http:
         )
         try:
             return await retrying(self._send, url, params, headers, upstream)
-        except httpx.TimeoutException as exc:
-            raise AdapterError("network", f"{_where(httpx.URL(url))}: timed out ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
+        except (httpx.ProxyError, httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            proxy = proxy_for(httpx.URL(url).scheme, httpx.URL(url).host)
+            if proxy is None:
+                raise self._network_error(exc, httpx.URL(url)) from None
             unresolved = name_error(exc)
-            if unresolved is not None:
-                host = httpx.URL(url).host
-                raise AdapterError("network", f"cannot resolve {host}: {unresolved.strerror or unresolved}") from None
-            raise AdapterError("network", f"{_where(httpx.URL(url))}: {type(exc).__name__}: {exc}") from None
+            why = f"cannot resolve it: {unresolved.strerror or unresolved}" if unresolved else _what(exc)
+            raise AdapterError("proxy", f"the proxy {proxy} ({proxy.variable}): {why}") from None
+        except httpx.HTTPError as exc:
+            raise self._network_error(exc, httpx.URL(url)) from None
+
+    @staticmethod
+    def _network_error(exc: httpx.HTTPError, url: httpx.URL) -> AdapterError:
+        import httpx
+
+        if isinstance(exc, httpx.TimeoutException):
+            return AdapterError("network", f"{_where(url)}: timed out ({type(exc).__name__})")
+        unresolved = name_error(exc)
+        if unresolved is not None:
+            return AdapterError("network", f"cannot resolve {url.host}: {unresolved.strerror or unresolved}")
+        return AdapterError("network", f"{_where(url)}: {type(exc).__name__}: {exc}")
 
     async def _send(
         self, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None, upstream: str
@@ -443,6 +457,19 @@ class Http:
     async def _sleep(self, seconds: float) -> None:
         log.debug("%s: retrying in %.1f s", self.adapter, seconds)
         await self._timed(asyncio.sleep(seconds))
+
+
+def _what(exc: Exception) -> str:
+    """What went wrong with a proxy, without its URL (which may hold its password)."""
+    import httpx
+
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "no answer (connect timed out)"
+    if isinstance(exc, httpx.ProxyError):
+        return f"it refused the request ({type(exc).__name__})"
+    cause = exc.__context__ or exc.__cause__
+    detail = getattr(cause, "strerror", None) or (str(cause) if isinstance(cause, OSError) else "")
+    return f"cannot connect{': ' + detail if detail else ''} ({type(exc).__name__})"
 
 
 def _where(url: httpx.URL) -> str:
