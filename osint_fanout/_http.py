@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -62,6 +63,9 @@ class HttpPolicy:
     allow_plain_http: bool = False
     key_exhausted: Callable[[HttpResponse], bool] | None = None
     """True for an answer that says the key used is out of quota: it is set aside."""
+    turn_within_deadline: bool = False
+    """A shard's turn on the clock must come before the call's deadline (no --max-time
+    bounds the run's queues): a call that would wait longer ends at once, rate_limited."""
 
 
 @dataclass
@@ -376,6 +380,8 @@ class Http:
         key goes in when the request is sent, not when it was queued: if the key was set
         aside meanwhile (another request's 401), _SetAsideMeanwhile, and it is not sent."""
         limiter = limits.keys.limiter(key)
+        if limiter and self.policy.turn_within_deadline:
+            self._check_turn(limiter.rate, request.url)
         if limits.slots:
             await self._queued(limits, limits.slots.acquire())
         slot = None
@@ -405,6 +411,16 @@ class Http:
         finally:
             if limits.slots:
                 limits.slots.release()
+
+    def _check_turn(self, rate: RateLimit, url: httpx.URL) -> None:
+        turn = rate.slot_wait(time.time())
+        if rate.slot is not None and turn > self.time_left():
+            index, shards = rate.slot
+            raise AdapterError(
+                "rate_limited",
+                f"{url.host}: shard {index + 1}/{shards}'s next turn on the clock is in {turn:.0f} s, "
+                "after the deadline (--max-time lets it wait; --shard-limits full gives each shard the whole limit)",
+            )
 
     async def _read_capped(self, response: httpx.Response, where: str) -> bytes:
         encoding = response.headers.get("content-encoding", "")
