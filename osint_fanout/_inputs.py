@@ -60,10 +60,14 @@ BINARY = b"\0"
 
 def _open(path: str) -> IO[bytes]:
     try:
-        if stat.S_ISSOCK(os.stat(path).st_mode):  # open() would say "No such device or address"
+        mode = os.stat(path).st_mode
+        if stat.S_ISSOCK(mode):  # open() would say "No such device or address"
             raise ConfigError(
                 f"--input {path}: a socket, not a file; pipe what it sends, e.g. nc -U {path} | osint-fanout ... -i -"
             )
+        if stat.S_ISFIFO(mode):  # a named pipe: its writer is waited for in the run (which
+            # --max-time and signals bound), not in open(), which would block before it starts
+            return os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb")
         return open(path, "rb")  # closed by target_stream
     except OSError as exc:
         raise ConfigError(f"--input {path}: {exc.strerror or exc}") from None

@@ -55,6 +55,25 @@ def test_a_pipe_is_read_to_its_end() -> None:
     assert read_all([("<pipe>", os.fdopen(read_fd, "rb"))])[0] == WANTED
 
 
+def test_a_named_pipe_is_read_from_its_writer_and_without_one_waits_only_within_max_time(
+    world: World, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "targets.fifo"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with open(fifo, "wb") as out:  # blocks until the reader has opened it
+            out.write(LINES)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    assert read_all(open_inputs([str(fifo)]))[0] == WANTED
+    writer.join(LIMIT_S)
+    alone = world.run_cli("search", "-i", str(fifo), "-a", "dns", "-f", "ndjson", "--no-store", "--max-time", "2",
+                          timeout=LIMIT_S)
+    assert "Traceback" not in alone.stderr and alone.stdout == ""  # no writer: nothing, until --max-time
+
+
 def test_a_socket_is_read_to_its_end() -> None:
     ours, theirs = socket.socketpair()
     ours.sendall(LINES)
