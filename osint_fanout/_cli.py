@@ -241,6 +241,8 @@ def search(
     """Investigate targets with every adapter at once and print the results as they arrive."""
     if quiet and verbose:
         raise typer.BadParameter("give -q or -v, not both", param_hint="--quiet")
+    if no_store and store is not None:
+        raise typer.BadParameter("give --store URL or --no-store, not both", param_hint="--no-store")
     if shard is None and ctx.get_parameter_source("shard_limits") is ParameterSource.COMMANDLINE:
         raise typer.BadParameter("applies only with --shard K/N", param_hint="--shard-limits")
     for name, value in (("--timeout", timeout), ("--deadline", deadline), ("--max-time", max_time)):

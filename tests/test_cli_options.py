@@ -45,6 +45,7 @@ def test_repeated_adapters_and_excludes_combine(world: World) -> None:
         (("--summary",), "--summary ends ndjson output with a summary line, but the output is json"),  # a pipe
         (("--shard-limits", "full"), "Invalid value for --shard-limits: applies only with --shard K/N"),
         (("-q", "-v"), "Invalid value for --quiet: give -q or -v, not both"),
+        (("--no-store", "--store", "sqlite:///x.db"), "Invalid value for --no-store: give --store URL or --no-store"),
     ],
 )
 def test_an_option_that_cannot_apply_says_so(world: World, args: tuple[str, ...], why: str) -> None:
