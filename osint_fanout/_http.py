@@ -21,14 +21,15 @@ from ._body import ACCEPT_ENCODING, content_coding, read_body
 from ._budget import Budget, current_budget, using
 from ._egress import inward_reason, is_loopback_host
 from ._errors import AdapterError, Skip
+from ._http_errors import request_error, url_shown
 from ._keys import KeyRing, QueueInfo, carries_key, fingerprint, with_key
 from ._places import Place
-from ._proxy import PROXY_VARS, check_proxies, proxy_for
+from ._proxy import PROXY_VARS, check_proxies
 from ._quota import Ledger, MemoryLedger, Quota, take
 from ._ratelimit import RateLimit
 from ._redact import secret_forms
 from ._response import HttpResponse
-from ._retry import MAX_ATTEMPTS, RETRY_AFTER_FLOOR_S, RETRY_STATUSES, backoff_s, name_error, retry_after_s, transient
+from ._retry import MAX_ATTEMPTS, RETRY_AFTER_FLOOR_S, RETRY_STATUSES, backoff_s, retry_after_s, transient
 from ._stream import Expired, call_with_deadline
 from ._version import __version__
 
@@ -229,7 +230,7 @@ class Http:
         except Expired:
             import httpx
 
-            raise AdapterError("timeout", f"{_where(httpx.URL(url))}: no answer within {timeout_s:.1f} s") from None
+            raise AdapterError("timeout", f"{url_shown(httpx.URL(url))}: no answer within {timeout_s:.1f} s") from None
 
     async def _get(
         self,
@@ -252,26 +253,8 @@ class Http:
         )
         try:
             return await retrying(self._send, url, params, headers, upstream)
-        except (httpx.ProxyError, httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            proxy = proxy_for(httpx.URL(url).scheme, httpx.URL(url).host)
-            if proxy is None:
-                raise self._network_error(exc, httpx.URL(url)) from None
-            unresolved = name_error(exc)
-            why = f"cannot resolve it: {unresolved.strerror or unresolved}" if unresolved else _what(exc)
-            raise AdapterError("proxy", f"the proxy {proxy} ({proxy.variable}): {why}") from None
         except httpx.HTTPError as exc:
-            raise self._network_error(exc, httpx.URL(url)) from None
-
-    @staticmethod
-    def _network_error(exc: httpx.HTTPError, url: httpx.URL) -> AdapterError:
-        import httpx
-
-        if isinstance(exc, httpx.TimeoutException):
-            return AdapterError("network", f"{_where(url)}: timed out ({type(exc).__name__})")
-        unresolved = name_error(exc)
-        if unresolved is not None:
-            return AdapterError("network", f"cannot resolve {url.host}: {unresolved.strerror or unresolved}")
-        return AdapterError("network", f"{_where(url)}: {type(exc).__name__}: {exc}")
+            raise request_error(exc, httpx.URL(url)) from None
 
     async def _send(
         self, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None, upstream: str
@@ -294,7 +277,7 @@ class Http:
                 )
             why = inward_reason(str(origin), str(target))
             if why:
-                raise AdapterError("redirect", f"refused a redirect from {origin.host} to {_where(target)}: {why}")
+                raise AdapterError("redirect", f"refused a redirect from {origin.host} to {url_shown(target)}: {why}")
             request = self.pool.client_for(self.adapter).build_request(
                 "GET", target, headers=headers, timeout=self.time_left() + 0.5
             )
@@ -395,7 +378,7 @@ class Http:
                         slot = None
                     raise _SetAsideMeanwhile()
                 request = with_key(request, self.policy.secrets[key])
-            where = _where(request.url)
+            where = url_shown(request.url)
             log.debug("GET %s (%s)", where, self.adapter)
             try:
                 response = await self.pool.client_for(self.adapter).send(request, stream=True)
@@ -473,23 +456,3 @@ class Http:
     async def _sleep(self, seconds: float) -> None:
         log.debug("%s: retrying in %.1f s", self.adapter, seconds)
         await self._timed(asyncio.sleep(seconds))
-
-
-def _what(exc: Exception) -> str:
-    """What went wrong with a proxy, without its URL (which may hold its password)."""
-    import httpx
-
-    if isinstance(exc, httpx.ConnectTimeout):
-        return "no answer (connect timed out)"
-    if isinstance(exc, httpx.ProxyError):
-        return f"it refused the request ({type(exc).__name__})"
-    cause = exc.__context__ or exc.__cause__
-    detail = getattr(cause, "strerror", None) or (str(cause) if isinstance(cause, OSError) else "")
-    return f"cannot connect{': ' + detail if detail else ''} ({type(exc).__name__})"
-
-
-def _where(url: httpx.URL) -> str:
-    """Host and path only: query strings may carry keys."""
-    port = f":{url.port}" if url.port else ""
-    host = f"[{url.host}]" if ":" in url.host else url.host
-    return f"{host}{port}{url.path}"

@@ -19,6 +19,7 @@ COMMANDS = [
     ("schema", "ndjson"),
     ("search", "example.com", "-a", "dns", "-f", "json", "--no-store"),
     ("search", "example.com", "-a", "dns", "-f", "ndjson", "--no-store"),
+    ("search", "example.com", "-a", "dns", "-f", "table", "--no-store"),
     ("history", "example.com"),
     ("history", "example.com", "-f", "json"),
     ("diff", "example.com", "-f", "ndjson"),
