@@ -37,10 +37,12 @@ def duration(text: str | None, flag: str) -> float | None:
         raise typer.BadParameter(str(exc), param_hint=flag) from None
 
 
-def names(text: str | None, flag: str) -> list[str] | None:
-    if text is None:
+def names(given: list[str] | str | None, flag: str) -> list[str] | None:
+    """Adapter names, comma-separated; a repeated flag adds to them (`-a dns -a ct`)."""
+    if given is None:
         return None
-    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    text = given if isinstance(given, str) else ",".join(given)
+    names = list(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
     if not names:
         raise typer.BadParameter("give adapter names separated by commas, e.g. dns,whois", param_hint=flag)
     return names

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from typer._click.core import ParameterSource
 
 from ._args import duration as duration_arg
 from ._args import names as names_arg
@@ -96,6 +97,7 @@ More in the README: the config file, the output formats, exit codes."""
 
 @app.command(cls=Command, epilog=SEARCH_EXAMPLES)
 def search(
+    ctx: typer.Context,
     targets: Annotated[
         list[str] | None,
         typer.Argument(
@@ -114,23 +116,23 @@ def search(
     ] = None,
     config: ConfigOption = None,
     adapters: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--adapters",
             "-a",
             metavar="NAME[,NAME...]",
-            help="Only these adapters.",
+            help="Only these adapters; may be repeated.",
             show_default="every enabled adapter",
             autocompletion=complete_adapter_names,
         ),
     ] = None,
     exclude: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--exclude",
             "-x",
             metavar="NAME[,NAME...]",
-            help="Skip these adapters.",
+            help="Skip these adapters; may be repeated.",
             show_default="none",
             autocompletion=complete_adapter_names,
         ),
@@ -237,6 +239,12 @@ def search(
     ] = None,
 ) -> None:
     """Investigate targets with every adapter at once and print the results as they arrive."""
+    if quiet and verbose:
+        raise typer.BadParameter("give -q or -v, not both", param_hint="--quiet")
+    if no_store and store is not None:
+        raise typer.BadParameter("give --store URL or --no-store, not both", param_hint="--no-store")
+    if shard is None and ctx.get_parameter_source("shard_limits") is ParameterSource.COMMANDLINE:
+        raise typer.BadParameter("applies only with --shard K/N", param_hint="--shard-limits")
     for name, value in (("--timeout", timeout), ("--deadline", deadline), ("--max-time", max_time)):
         if value is not None and not (value > 0 and math.isfinite(value)):
             raise typer.BadParameter(f"must be a positive number of seconds, got {value}", param_hint=name)
@@ -321,9 +329,14 @@ app.command(cls=Command, epilog=f"Example:\n  osint-fanout prune --older-than 90
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point: one line per error, documented exit codes."""
     _ensure_std_streams()
+    stdout_was = _identity(sys.stdout)
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="osint-fanout", standalone_mode=False)
+    except SystemExit as exc:  # Click and Rich leave with 1 when the reader closed stdout
+        if _stdout_closed(stdout_was):
+            _exit(EXIT_OUTPUT_CLOSED)
+        _exit(exc.code if isinstance(exc.code, int) else EXIT_INTERNAL)
     except typer.TyperException as exc:
         message = exc.format_message().strip()
         if not message:  # no arguments at all: the help is on the screen already, exit 2
@@ -335,10 +348,39 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except Exception as exc:  # the last line of defence: no traceback, no key
+        from ._output import OutputClosed, OutputFailed
         from ._redact import one_line
 
+        if isinstance(exc, OutputFailed):
+            _fail(f"error: {one_line(str(exc))}", EXIT_OUTPUT_FAILED)
+        if isinstance(exc, OutputClosed | BrokenPipeError):
+            _exit(EXIT_OUTPUT_CLOSED)
         _fail(f"internal error: {one_line(f'{type(exc).__name__}: {exc}')}", EXIT_INTERNAL)
     _exit(code if isinstance(code, int) else 0)
+
+
+def _identity(stream: object) -> tuple[int, int] | None:
+    """Which file `stream` writes to (device, inode), or None."""
+    try:
+        info = os.fstat(stream.fileno())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _stdout_closed(was: tuple[int, int] | None) -> bool:
+    """True when a reader closed stdout (`| head -1`) and Click or Rich said so their way:
+    Click wraps stdout in a PacifyFlushWrapper and exits 1; Rich points file descriptor 1
+    at /dev/null and exits 1. Both mean exit 141 here, like a search cut short by `head`."""
+    from typer._click.utils import PacifyFlushWrapper  # the Click that Typer carries
+
+    if isinstance(sys.stdout, PacifyFlushWrapper):
+        return True
+    try:
+        now = os.fstat(1)
+    except OSError:
+        return False
+    return was is not None and (now.st_dev, now.st_ino) != was
 
 
 def _ensure_std_streams() -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ._args import names as names_arg
 from ._help import complete_adapter_names
 from ._history import MAX_ID, ConfigOption, FormatOption, StoreOption, format_of, store_command, usage
 
@@ -50,9 +51,10 @@ def diff(
         ),
     ] = None,
     adapters: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            "--adapters", "-a", metavar="NAME[,NAME...]", help="Only these adapters.", show_default="all",
+            "--adapters", "-a", metavar="NAME[,NAME...]", help="Only these adapters; may be repeated.",
+            show_default="all",
             autocompletion=complete_adapter_names,
         ),
     ] = None,
@@ -76,9 +78,7 @@ def diff(
             since_s = parse_duration(since)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--since") from None
-    only = [n.strip().lower() for n in adapters.split(",") if n.strip()] if adapters is not None else None
-    if only == []:
-        raise typer.BadParameter("give adapter names separated by commas, e.g. dns,ct", param_hint="--adapters")
+    only = names_arg(adapters, "--adapters")
     fmt = format_of(output_format)
 
     def work(opened: Store, settings: Settings, registry: Registry) -> int:

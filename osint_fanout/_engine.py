@@ -101,6 +101,13 @@ class Investigation:
         self._places = Places(self._concurrency, max_away=self._max_queued)
         if self._clock_start is not None:
             self._startup_s = max(0.0, time.monotonic() - self._clock_start)
+            if self._startup_s > self.deadline_s / 2:  # the deadline holds all the same: say so
+                log.warning(
+                    "start-up took %.1f s of the %g s deadline per target (a busy machine?); "
+                    "the adapters have what is left, a longer --deadline gives them more",
+                    self._startup_s,
+                    self.deadline_s,
+                )
         # A job is made once a running place is free (targets are read only then, lazily); a
         # call queued for its upstream's rate limit gives its place up, so the calls alive
         # are at most `concurrency` running plus `max_queued` queued.
@@ -171,8 +178,9 @@ class Investigation:
         if reason:
             return self._result(job, Status.SKIPPED, 0.0, reason=reason)
         if started >= job.open.deadline:
+            startup = f" (start-up took {self._startup_s:.1f} s)" if self._startup_s >= self.deadline_s / 2 else ""
             error = ErrorInfo(
-                type="cancelled", message=f"the {self.deadline_s:g} s deadline passed before it could start"
+                type="cancelled", message=f"the {self.deadline_s:g} s deadline passed before it could start{startup}"
             )
             return self._result(job, Status.CANCELLED, 0.0, error=error)
         if self.cache is not None and job.ready.max_age_s is not None:  # --max-age: no request at all

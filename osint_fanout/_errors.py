@@ -21,6 +21,8 @@ class ErrorType(StrEnum):
 
     NETWORK = "network"
     """No answer could be had: refused, reset, unresolvable, TLS."""
+    PROXY = "proxy"
+    """The proxy of the environment (HTTPS_PROXY, ALL_PROXY, ...) could not be reached or refused."""
     HTTP = "http"
     """An HTTP status the adapter has no better word for (5xx, 400, ...)."""
     AUTH = "auth"

@@ -60,6 +60,30 @@ class Command(TyperCommand):
     def get_params(self, ctx: _click.Context) -> list[_click.Parameter]:
         return _adopt(super().get_params(ctx))
 
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:
+            _refuse_repeats(self, ctx, args)
+        return super().parse_args(ctx, args)
+
+
+def _refuse_repeats(command: TyperCommand, ctx: _click.Context, args: list[str]) -> None:
+    """An option that takes one value, given twice, is a usage error: Click would keep the
+    last one silently (`--deadline 5 --deadline 50`). Options that may be repeated say so
+    (`multiple`: -a, -i; `count`: -v); a flag given twice means what it means once."""
+    from typer._click.exceptions import UsageError
+
+    try:
+        _, _, order = command.make_parser(ctx).parse_args(args=list(args))
+    except UsageError:
+        return  # the real parse says what is wrong
+    seen: dict[str, int] = {}
+    for param in order:
+        if isinstance(param, TyperOption) and not (param.multiple or param.count or param.is_flag):
+            name = param.opts[0] if param.opts[0].startswith("--") else max(param.opts, key=len)
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] == 2:
+                raise UsageError(f"{name} was given more than once; give it once", ctx)
+
 
 class Group(TyperGroup):
     def get_params(self, ctx: _click.Context) -> list[_click.Parameter]:

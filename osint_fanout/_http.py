@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,13 +21,15 @@ from ._body import ACCEPT_ENCODING, content_coding, read_body
 from ._budget import Budget, current_budget, using
 from ._egress import inward_reason, is_loopback_host
 from ._errors import AdapterError, Skip
+from ._http_errors import request_error, url_shown
 from ._keys import KeyRing, QueueInfo, carries_key, fingerprint, with_key
 from ._places import Place
+from ._proxy import PROXY_VARS, check_proxies
 from ._quota import Ledger, MemoryLedger, Quota, take
 from ._ratelimit import RateLimit
 from ._redact import secret_forms
 from ._response import HttpResponse
-from ._retry import MAX_ATTEMPTS, RETRY_AFTER_FLOOR_S, RETRY_STATUSES, backoff_s, name_error, retry_after_s, transient
+from ._retry import MAX_ATTEMPTS, RETRY_AFTER_FLOOR_S, RETRY_STATUSES, backoff_s, retry_after_s, transient
 from ._stream import Expired, call_with_deadline
 from ._version import __version__
 
@@ -61,6 +64,9 @@ class HttpPolicy:
     allow_plain_http: bool = False
     key_exhausted: Callable[[HttpResponse], bool] | None = None
     """True for an answer that says the key used is out of quota: it is set aside."""
+    turn_within_deadline: bool = False
+    """A shard's turn on the clock must come before the call's deadline (no --max-time
+    bounds the run's queues): a call that would wait longer ends at once, rate_limited."""
 
 
 @dataclass
@@ -74,12 +80,13 @@ class _Upstream:
     """Why quota use cannot be counted (then every call under a quota is skipped)."""
 
 
+class _SetAsideMeanwhile(Exception):
+    """The key a request was queued for was set aside before its turn came."""
+
+
 class HttpSetupError(ValueError):
     """The environment's HTTP settings are unusable (a proxy variable, SSL_CERT_FILE or
     SSL_CERT_DIR); the message names the variable, never its value."""
-
-
-_PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
 class HttpPool:
@@ -97,8 +104,12 @@ class HttpPool:
         self._verify = verify
         self._context: ssl.SSLContext | None = None
         self._clients: dict[str, httpx.AsyncClient] = {}
-        if any(os.environ.get(name) for name in _PROXY_VARS):
-            self._client("")  # a bad proxy is bad usage: say so before any query
+        if any(os.environ.get(name) for name in PROXY_VARS):  # a bad proxy is bad usage: said before any query
+            try:
+                check_proxies()
+            except ValueError as exc:
+                raise HttpSetupError(str(exc)) from None
+            self._client("")
         self._upstreams: dict[tuple[str, str], _Upstream] = {}
 
     def warm(self, adapters: list[str]) -> None:
@@ -137,7 +148,7 @@ class HttpPool:
                 verify=self._context,
             )
         except (ValueError, ImportError, httpx.InvalidURL) as exc:
-            names = [name for name in _PROXY_VARS if os.environ.get(name)]
+            names = [name for name in PROXY_VARS if os.environ.get(name)]
             which = "/".join(names) or "a proxy variable"
             reason = "a SOCKS proxy needs `pip install httpx[socks]`" if isinstance(exc, ImportError) else "not a URL"
             raise HttpSetupError(f"{which} in the environment is not a usable proxy ({reason})") from None
@@ -220,7 +231,7 @@ class Http:
         except Expired:
             import httpx
 
-            raise AdapterError("timeout", f"{_where(httpx.URL(url))}: no answer within {timeout_s:.1f} s") from None
+            raise AdapterError("timeout", f"{url_shown(httpx.URL(url))}: no answer within {timeout_s:.1f} s") from None
 
     async def _get(
         self,
@@ -243,14 +254,8 @@ class Http:
         )
         try:
             return await retrying(self._send, url, params, headers, upstream)
-        except httpx.TimeoutException as exc:
-            raise AdapterError("network", f"{_where(httpx.URL(url))}: timed out ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
-            unresolved = name_error(exc)
-            if unresolved is not None:
-                host = httpx.URL(url).host
-                raise AdapterError("network", f"cannot resolve {host}: {unresolved.strerror or unresolved}") from None
-            raise AdapterError("network", f"{_where(httpx.URL(url))}: {type(exc).__name__}: {exc}") from None
+            raise request_error(exc, httpx.URL(url)) from None
 
     async def _send(
         self, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None, upstream: str
@@ -273,7 +278,7 @@ class Http:
                 )
             why = inward_reason(str(origin), str(target))
             if why:
-                raise AdapterError("redirect", f"refused a redirect from {origin.host} to {_where(target)}: {why}")
+                raise AdapterError("redirect", f"refused a redirect from {origin.host} to {url_shown(target)}: {why}")
             request = self.pool.client_for(self.adapter).build_request(
                 "GET", target, headers=headers, timeout=self.time_left() + 0.5
             )
@@ -306,7 +311,10 @@ class Http:
                 if index is None:
                     raise Skip(limits.keys.spent or "its quota is used up")
                 continue  # that key's quota is used up: another key, or a skip
-            response = await self._one(limits, request if index is None else with_key(request, keys[index]), index)
+            try:
+                response = await self._one(limits, request, index)
+            except _SetAsideMeanwhile:
+                continue  # its key was refused while it waited: another key, or the refusal
             kind = None if index is None else self._rejects(response)
             if index is None or kind is None:
                 return response
@@ -352,15 +360,26 @@ class Http:
         return "auth" if response.status in (401, 403) else None
 
     async def _one(self, limits: _Upstream, request: httpx.Request, key: int | None) -> HttpResponse:
-        """One request, under the upstream's limits (and key `key`'s rate-limit window)."""
+        """One request, under the upstream's limits (and key `key`'s rate-limit window). The
+        key goes in when the request is sent, not when it was queued: if the key was set
+        aside meanwhile (another request's 401), _SetAsideMeanwhile, and it is not sent."""
         limiter = limits.keys.limiter(key)
+        if limiter and self.policy.turn_within_deadline:
+            self._check_turn(limiter.rate, request.url)
         if limits.slots:
             await self._queued(limits, limits.slots.acquire())
         slot = None
         try:
             if limiter:
                 slot = await self._queued(limits, limiter.acquire())
-            where = _where(request.url)
+            if key is not None:
+                if key in limits.keys.aside:
+                    if limiter and slot:
+                        limiter.cancel(slot)
+                        slot = None
+                    raise _SetAsideMeanwhile()
+                request = with_key(request, self.policy.secrets[key])
+            where = url_shown(request.url)
             log.debug("GET %s (%s)", where, self.adapter)
             try:
                 response = await self.pool.client_for(self.adapter).send(request, stream=True)
@@ -376,6 +395,16 @@ class Http:
         finally:
             if limits.slots:
                 limits.slots.release()
+
+    def _check_turn(self, rate: RateLimit, url: httpx.URL) -> None:
+        turn = rate.slot_wait(time.time())
+        if rate.slot is not None and turn > self.time_left():
+            index, shards = rate.slot
+            raise AdapterError(
+                "rate_limited",
+                f"{url.host}: shard {index + 1}/{shards}'s next turn on the clock is in {turn:.0f} s, "
+                "after the deadline (--max-time lets it wait; --shard-limits full gives each shard the whole limit)",
+            )
 
     async def _read_capped(self, response: httpx.Response, where: str) -> bytes:
         encoding = response.headers.get("content-encoding", "")
@@ -428,10 +457,3 @@ class Http:
     async def _sleep(self, seconds: float) -> None:
         log.debug("%s: retrying in %.1f s", self.adapter, seconds)
         await self._timed(asyncio.sleep(seconds))
-
-
-def _where(url: httpx.URL) -> str:
-    """Host and path only: query strings may carry keys."""
-    port = f":{url.port}" if url.port else ""
-    host = f"[{url.host}]" if ":" in url.host else url.host
-    return f"{host}{port}{url.path}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import hashlib
 import json
 import os
@@ -33,19 +34,68 @@ def shard_of(value: str, shards: int) -> int:
 
 
 def open_inputs(paths: list[str]) -> list[tuple[str, IO[bytes]]]:
-    """Open every input up front, so a missing file is a usage error before any query."""
+    """Open every input up front, so a missing file is a usage error before any query.
+    An input that can be looked at without waiting (a file, a device such as /dev/zero)
+    and holds binary data is refused here too; a pipe's or a terminal's is, when read."""
     opened = []
     for path in paths:
         if path == "-":
             if sys.stdin is None or getattr(sys.stdin, "buffer", None) is None:
                 raise ConfigError("--input -: stdin is closed")
-            opened.append(("<stdin>", sys.stdin.buffer))
-            continue
+            name, handle = "<stdin>", sys.stdin.buffer
+        else:
+            name, handle = path, _open(path)
         try:
-            opened.append((path, open(path, "rb")))  # noqa: SIM115 - closed by target_stream
+            if _kind(handle) is not _Kind.STREAM and BINARY in _peek(handle):
+                raise ConfigError(f"--input {name}: {NOT_TEXT}")
         except OSError as exc:
-            raise ConfigError(f"--input {path}: {exc.strerror or exc}") from None
+            raise ConfigError(f"--input {name}: {exc.strerror or exc}") from None
+        opened.append((name, handle))
     return opened
+
+
+NOT_TEXT = "binary data (a NUL byte), not a list of targets"
+BINARY = b"\0"
+
+
+def _open(path: str) -> IO[bytes]:
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISSOCK(mode):  # open() would say "No such device or address"
+            raise ConfigError(
+                f"--input {path}: a socket, not a file; pipe what it sends, e.g. nc -U {path} | osint-fanout ... -i -"
+            )
+        if stat.S_ISFIFO(mode):  # a named pipe: its writer is waited for in the run (which
+            # --max-time and signals bound), not in open(), which would block before it starts
+            return os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb")
+        return open(path, "rb")  # closed by target_stream
+    except OSError as exc:
+        raise ConfigError(f"--input {path}: {exc.strerror or exc}") from None
+
+
+class _Kind(enum.Enum):
+    FILE = "file"
+    """A regular file: read directly, it never keeps us waiting."""
+    STREAM = "stream"
+    """A pipe, a socket or a terminal: read through the event loop's pipe reader."""
+    DEVICE = "device"
+    """Any other device (/dev/null, /dev/zero): epoll refuses it (EPERM), so the loop's reader
+    would never see its end; read in a worker thread instead."""
+
+
+def _kind(handle: IO[bytes]) -> _Kind:
+    mode = os.fstat(handle.fileno()).st_mode
+    if stat.S_ISREG(mode):
+        return _Kind.FILE
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(handle.fileno()):
+        return _Kind.STREAM
+    return _Kind.DEVICE
+
+
+def _peek(handle: IO[bytes]) -> bytes:
+    """The first bytes of `handle`, left to be read again (one read of its buffer)."""
+    peek = getattr(handle, "peek", None)
+    return peek(1) if peek is not None else b""
 
 
 def completed_targets(path: Path, adapters: list[str]) -> set[str]:
@@ -152,6 +202,10 @@ async def target_stream(
                     continue
                 if mine(target):
                     yield target
+        except _NotText:
+            stats.read += 1
+            stats.invalid += 1
+            on_invalid(f"{name}: {NOT_TEXT} (after {number} lines); the rest of it is skipped")
         finally:
             if handle is not getattr(sys.stdin, "buffer", None):
                 handle.close()
@@ -162,13 +216,19 @@ MAX_LINE = 64 * 1024
 TOO_LONG = None
 
 
+class _NotText(Exception):
+    """An input turned out to hold binary data (a pipe of /dev/zero would never end)."""
+
+
 async def _lines(handle: IO[bytes]) -> AsyncIterator[bytes | None]:
     """Lines (None for one over MAX_LINE) without blocking the event loop: regular files
-    are read directly, pipes and terminals through the loop's pipe reader, so that a
-    slow producer does not stall the run."""
+    are read directly, pipes, sockets and terminals through the loop's pipe reader, so that
+    a slow producer does not stall the run, other devices in a worker thread."""
     pending = b""
     skipping = False
     async for chunk in _chunks(handle):
+        if BINARY in chunk:
+            raise _NotText()
         pending += chunk
         *complete, pending = pending.split(b"\n")
         for line in complete:
@@ -181,10 +241,16 @@ async def _lines(handle: IO[bytes]) -> AsyncIterator[bytes | None]:
 
 
 async def _chunks(handle: IO[bytes], size: int = 1 << 16) -> AsyncIterator[bytes]:
-    if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+    kind = _kind(handle)
+    if kind is _Kind.FILE:
         while chunk := handle.read(size):
             yield chunk
             await asyncio.sleep(0)
+        return
+    if kind is _Kind.DEVICE:
+        read = getattr(handle, "read1", handle.read)
+        while chunk := await asyncio.to_thread(read, size):
+            yield chunk
         return
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=size)

@@ -17,7 +17,7 @@ from ._quota import Quota
 from ._ratelimit import RateLimit
 from ._settings import ConfigError, RunSettings, Settings
 
-__all__ = ["Flags", "Plan", "ReadyAdapter", "make_plan", "ready", "ready_adapters"]
+__all__ = ["Flags", "Plan", "ReadyAdapter", "late_turns", "make_plan", "ready", "ready_adapters"]
 
 T = TypeVar("T")
 
@@ -176,6 +176,7 @@ def ready(cls: type[Adapter[Any]], options: AdapterOptions, run: RunSettings, fl
         secrets=tuple(adapter.api_keys),
         key_exhausted=cls.key_exhausted,
         allow_plain_http=options.allow_plain_http,
+        turn_within_deadline=flags.max_time_s is None,
     )
     max_age = flags.max_age_s or options.max_age_s
     return ReadyAdapter(adapter=adapter, timeout_s=timeout, http=policy, max_age_s=max_age)
@@ -191,3 +192,25 @@ def _by_upstream(
         text = spec if isinstance(spec, str) else (spec or {}).get(upstream, default)
         found[upstream] = None if text == "off" else parse(text)
     return found
+
+
+def late_turns(plan: Plan, now: float) -> list[str]:
+    """What to say at start about upstreams whose first turn on the clock (a shard's slot of
+    a rate limit smaller than the shards, see RateLimit.divided) lies beyond the run's time:
+    --max-time, else the deadline. `now`: wall-clock seconds."""
+    if plan.max_time_s:
+        limit_s, what, then = plan.max_time_s, f"--max-time {plan.max_time_s:g} s", "the run stops at --max-time first"
+    else:
+        limit_s, what, then = plan.deadline_s, f"the {plan.deadline_s:g} s deadline", "its calls end rate_limited"
+    said = []
+    for ready in plan.adapters:
+        for upstream, rate in ready.http.rates.items():
+            if upstream == "*" or rate is None or rate.slot is None or (wait := rate.slot_wait(now)) <= limit_s:
+                continue  # "*": any upstream the adapter does not name, which it may never ask
+            index, shards = rate.slot
+            said.append(
+                f"{ready.name}/{upstream}: shard {index + 1}/{shards}'s first turn on the clock is in {wait:.0f} s "
+                f"({rate.count} per {rate.period_s:g} s shared by {shards} shards), beyond {what}: {then} "
+                "(--shard-limits full gives each shard the whole limit)"
+            )
+    return said

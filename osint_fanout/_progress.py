@@ -9,7 +9,9 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
+    Task,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -22,7 +24,7 @@ from ._output import Sink
 from ._results import Report
 from ._stats import Stats
 
-__all__ = ["ProgressSink"]
+__all__ = ["ProgressSink", "QueueAwareRemaining"]
 
 _SHOWN = ("ok", "empty", "skipped", "error", "timeout", "cancelled")
 
@@ -42,7 +44,7 @@ class _Display(Progress):
             TextColumn("{task.fields[rate]}"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
-            TimeRemainingColumn(),
+            QueueAwareRemaining(queues),
             console=console,
             refresh_per_second=4,
         )
@@ -61,6 +63,26 @@ class _Display(Progress):
             drain = queue.drain_s()
             needs = f", about {_duration(drain)} at {_rate(queue)}" if drain is not None else ""
             yield Text(f"  {queue.adapter}/{queue.upstream}: {queue.length} queued{needs}", style="dim")
+
+
+class QueueAwareRemaining(ProgressColumn):
+    """The time left: Rich's estimate from the pace so far, but never less than what the
+    longest upstream queue needs at its rate (the pace of the first, unqueued calls says
+    nothing of the calls that wait for a rate limit of 4/m)."""
+
+    def __init__(self, queues: Callable[[], list[QueueInfo]]) -> None:
+        super().__init__()
+        self.queues = queues
+        self.pace = TimeRemainingColumn()
+
+    def render(self, task: Task) -> Text:
+        needed = max((drain for queue in self.queues() if (drain := queue.drain_s()) is not None), default=None)
+        if needed is None or task.finished:
+            return self.pace.render(task)
+        left = max(needed, task.time_remaining or 0.0)
+        minutes, seconds = divmod(int(left + 0.999), 60)
+        hours, minutes = divmod(minutes, 60)
+        return Text(f"{hours}:{minutes:02d}:{seconds:02d}", style="progress.remaining")
 
 
 def _duration(seconds: float) -> str:

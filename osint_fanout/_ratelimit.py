@@ -147,6 +147,11 @@ class MovingWindowLimiter:
         finally:
             self._queued -= 1
 
+    def cancel(self, slot: Slot) -> None:
+        """Give back a place whose request was never sent."""
+        self._slots = [held for held in self._slots if held is not slot]
+        self._released.set()
+
     def release(self, slot: Slot) -> None:
         slot.at, slot.busy = time.monotonic(), False
         self._released.set()

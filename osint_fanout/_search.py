@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,13 +18,13 @@ from ._http import HttpPool, HttpSetupError
 from ._inputs import InputStats, completed_targets, count_targets, open_inputs, target_stream
 from ._logs import setup_logging
 from ._output import Destination, JsonSink, NdjsonSink, OutputError, Sink
-from ._plan import Flags, Plan, make_plan
+from ._plan import Flags, Plan, late_turns, make_plan
 from ._plugins import discover
 from ._process import execute
 from ._quota import FileLedger, Ledger, default_ledger_path
 from ._redact import terminal_safe
 from ._settings import ConfigError, load_settings
-from ._stats import Stats
+from ._stats import Stats, why_failed
 from ._targets import InvalidTarget, parse_target
 
 if TYPE_CHECKING:
@@ -59,11 +60,10 @@ def run_search(request: SearchRequest) -> int:
         settings = load_settings(registry, request.config)
         plan = make_plan(settings, registry, request.flags, stdout_is_terminal=sys.stdout.isatty())
         positional = [parse_target(text) for text in request.targets]
-        if request.resume and plan.output_format != "ndjson":
-            raise ConfigError("--resume needs --format ndjson (results are appended line by line)")
-        if request.resume and plan.changes:
-            raise ConfigError("--resume reads results from the -o file, but --changes writes change events there")
+        _check_flags(request, plan)
         names = [ready.name for ready in plan.adapters]
+        for line in late_turns(plan, time.time()):
+            log.warning("%s", line)
         skip = completed_targets(output, names) if request.resume and output else set()
         inputs = open_inputs(request.input_files)
         bulk = bool(inputs) or len(positional) > 1
@@ -104,15 +104,30 @@ def run_search(request: SearchRequest) -> int:
     code = execute(engine, targets, sinks, max_time_s=plan.max_time_s, started=request.started, pool=pool)
     if cache is not None:
         cache.close()
-    if code in (130, 143) and not request.quiet:
+    if code in (130, 143):  # even with -q: one line says why the exit is not 0
         print("osint-fanout: interrupted; unfinished adapters are reported as cancelled", file=sys.stderr)
     if code == 0 and stats.inputs.invalid:
         code = EXIT_FAILED  # some of what was asked could not even be tried
+    if code == EXIT_FAILED and not stats.summary_shown:  # even with -q: one line says why
+        print(f"osint-fanout: {why_failed(stats.as_dict())}; exit 1 (see --summary)", file=sys.stderr)
     # The store's sinks (recording; comparing, for --changes) say whether they failed.
     store_failed = any(getattr(sink, "failed", False) for sink in (store_sink, *outputs))
     if store_failed and code in (0, EXIT_FAILED):
         code = EXIT_STORE  # the results (or changes) were printed; the store says what failed on stderr
     return code
+
+
+def _check_flags(request: SearchRequest, plan: Plan) -> None:
+    """Flags that cannot apply to the plan's output are refused, not ignored."""
+    if request.resume and plan.output_format != "ndjson":
+        raise ConfigError("--resume needs --format ndjson (results are appended line by line)")
+    if request.summary and plan.output_format != "ndjson":
+        raise ConfigError(
+            f"--summary ends ndjson output with a summary line, but the output is {plan.output_format}; "
+            "add -f ndjson, or drop --summary"
+        )
+    if request.resume and plan.changes:
+        raise ConfigError("--resume reads results from the -o file, but --changes writes change events there")
 
 
 def _ledger(plan: Plan) -> Ledger | None:

@@ -153,15 +153,21 @@ def _adapter_options(
 ) -> AdapterOptions:
     """One `[adapters.NAME]` section with the keys from the environment, validated; its keys
     registered for redaction."""
-    if cls.key_env and env.get(cls.key_env, "").strip():  # one key, or several, comma-separated
-        keys = [_clean_key(part, cls.key_env) for part in env[cls.key_env].split(",") if part.strip()]
+    # One rule for the three sources: each holds keys separated by commas; an empty part
+    # (all of "", ",", " , ") is no key.
+    from_env = _split_keys(env.get(cls.key_env, "")) if cls.key_env else []
+    if from_env:
+        keys = [_clean_key(part, cls.key_env or "") for part in from_env]
         section["api_key"], section["api_keys"] = keys[0], keys[1:]
     else:
+        shown = f"{where}: [adapters.{name}]"
         if isinstance(section.get("api_key"), str):
-            section["api_key"] = _clean_key(section["api_key"], f"{where}: [adapters.{name}] api_key")
+            keys = _keys_of(section["api_key"], f"{shown} api_key")
+            section["api_key"] = keys[0] if keys else None
+            if keys[1:]:
+                section["api_keys"] = [*keys[1:], *section.get("api_keys", [])]
         if isinstance(section.get("api_keys"), list):
-            shown = f"{where}: [adapters.{name}] api_keys"
-            section["api_keys"] = [_clean_key(k, shown) if isinstance(k, str) else k for k in section["api_keys"]]
+            section["api_keys"] = [key for item in section["api_keys"] for key in _keys_of(item, f"{shown} api_keys")]
     try:
         options = cls.Options.model_validate(section)
     except ValidationError as exc:
@@ -180,6 +186,16 @@ def _adapter_options(
     if any(keys):
         _refuse_plain_http(name, options, where)
     return options
+
+
+def _split_keys(text: str) -> list[str]:
+    """The keys in one value: comma-separated, empty parts dropped."""
+    return [part for part in text.split(",") if part.strip()]
+
+
+def _keys_of(value: Any, source: str) -> list[Any]:
+    """The keys in one config value, checked (a value of the wrong type is left to pydantic)."""
+    return [_clean_key(part, source) for part in _split_keys(value)] if isinstance(value, str) else [value]
 
 
 _KEY_CHARS = frozenset(map(chr, range(0x21, 0x7F)))  # printable ASCII, no space

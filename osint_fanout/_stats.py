@@ -15,7 +15,16 @@ if TYPE_CHECKING:
 
     from ._inputs import InputStats
 
-__all__ = ["Stats"]
+__all__ = ["Stats", "why_failed"]
+
+_FAILED = (("timeout", "timeout", "timeouts"), ("error", "error", "errors"), ("cancelled", "cancelled", "cancelled"))
+
+
+def why_failed(summary: dict[str, Any]) -> str:
+    """What made a run exit 1, in a few words: `2 timeouts, 1 error, 1 invalid input line`."""
+    counts = [(summary["results"].get(status, 0), one, many) for status, one, many in _FAILED]
+    counts.append((summary["invalid_lines"], "invalid input line", "invalid input lines"))
+    return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts if n) or "some calls failed"
 
 
 class Stats(Sink):
@@ -72,6 +81,11 @@ class Stats(Sink):
                 "cached_by_adapter": {name: self.cached[name] for name in self.adapters},
                 "wall_s": round(time.monotonic() - self.began, 3),
             }
+
+    @property
+    def summary_shown(self) -> bool:
+        """True when the summary is printed on stderr at the end (it says why a run failed)."""
+        return self.console is not None and self.show_summary
 
     def finish(self) -> None:
         if self.console is None or not self.show_summary:

@@ -3,6 +3,7 @@ the adapter writes `self.api_key` once and never sees which key went."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
@@ -69,6 +70,26 @@ def test_a_refused_key_is_set_aside_once_and_the_request_goes_to_another(caplog:
 
 
 @respx.mock
+def test_a_request_takes_its_key_when_sent_so_a_refused_key_queued_for_is_never_used() -> None:
+    """Two keys at 2/s, 12 targets: half of them queue for key 1's window before its first
+    answer (401, after 0.5 s). They must go out with key 2, not with the key set aside meanwhile
+    (before, key 1 went out 6 times)."""
+    used: list[str] = []
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.5)  # the upstream's latency: the queue builds before the first 401
+        key = request.url.params.get("key", "")
+        used.append(key)
+        return httpx.Response(401, json={"error": "bad key"}) if key == KEYS[0] else httpx.Response(200, json={})
+
+    respx.get(url__regex=rf"{BASE}/d/.*").mock(side_effect=answer)
+    results = run_many(options(rate_limit="2/s"), [f"t{n}.com" for n in range(12)])
+    assert [r.status.value for r in results] == ["ok"] * 12
+    assert used.count(KEYS[0]) <= 2  # only what its window (2/s) let out before the first 401 came back
+    assert used.count(KEYS[1]) == 12
+
+
+@respx.mock
 def test_every_key_refused_is_auth_naming_them_by_number() -> None:
     respx.get(url__regex=rf"{BASE}/d/.*").mock(return_value=httpx.Response(403, json={"error": "no"}))
     results = run_many(options(), ["a.com", "b.com", "c.com"])
@@ -102,6 +123,36 @@ def test_keys_from_the_environment_are_comma_separated_and_each_checked(tmp_path
     with pytest.raises(ConfigError, match="not shown") as caught:
         load_settings(registry, empty, env={"VT_API_KEY": f"{KEYS[0]},bad key with spaces"})
     assert "bad key" not in str(caught.value)
+
+
+@pytest.mark.parametrize("empty", ["", ",", ",,", " , ", " ", "\r\n"])
+def test_an_empty_key_is_no_key_in_the_environment_and_the_config_alike(tmp_path: Path, empty: str) -> None:
+    """One rule for VT_API_KEY, api_key and api_keys: empty (or only commas and spaces) is no key."""
+    from osint_fanout._plugins import discover
+
+    registry = discover()
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    assert load_settings(registry, config, env={"VT_API_KEY": empty}).options["virustotal"].api_key is None
+    config.write_text(f"[adapters.virustotal]\napi_key = {empty!r}\napi_keys = [{empty!r}, ' ']\n".replace("'", '"'))
+    vt = load_settings(registry, config, env={}).options["virustotal"]
+    assert (vt.api_key, vt.api_keys) == (None, [])
+    config.write_text(f'[adapters.virustotal]\napi_key = "{KEYS[0]}"\n')
+    from_file = load_settings(registry, config, env={"VT_API_KEY": empty}).options["virustotal"]
+    assert from_file.api_key == SecretStr(KEYS[0])  # an empty variable leaves the file's key in force
+
+
+@pytest.mark.parametrize("command", [("adapters", "-f", "json"), ("search", "example.com", "-a", "virustotal")])
+def test_an_empty_key_variable_is_no_key_for_every_command(world: World, command: tuple[str, ...]) -> None:
+    said = world.run_cli(*command, env={"VT_API_KEY": " , "})
+    assert "Traceback" not in said.stderr and "internal error" not in said.stderr, said.stderr
+    if command[0] == "adapters":
+        assert said.code == 0, said.stderr
+        row = next(row for row in said.json()["adapters"] if row["name"] == "virustotal")
+        assert row["key_configured"] is False
+    else:
+        assert said.code == 0, said.stderr  # skipped for want of a key, as with no variable at all
+        assert "no API key" in said.stdout
 
 
 def test_end_to_end_a_refused_key_is_said_once_and_the_other_does_the_work(world: World) -> None:
