@@ -258,16 +258,6 @@ def test_the_store_url_comes_from_the_flag_the_environment_the_config_or_the_def
     assert display_url("postgresql://u:p%40ss@h:5432/db") == "postgresql://u:***@h:5432/db"
 
 
-def test_without_postgresql_the_tests_fail_loudly_unless_opted_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests import pg_server
-
-    monkeypatch.setattr(pg_server, "find_bindir", lambda: None)
-    with pytest.raises(
-        pg_server.PgUnavailable, match=r"apt-get install postgresql, or set OSINT_FANOUT_TEST_NO_POSTGRES=1"
-    ):
-        pg_server.PgServer()
-
-
 def test_threads_opening_one_new_sqlite_store_at_once_all_open_it(tmp_path: Path) -> None:
     """A search with --changes and --max-age opens a new store three times at once (the
     sink, the changes reader, the cache): switching the new file to WAL must not fail
