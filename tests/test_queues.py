@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.world.limited import LimitedInternetDb, busiest_second
+from tests.timing import assert_ends_by
 from tests.world.world import World
 
 IPS = [f"198.51.100.{n}" for n in range(10, 35)]  # 25 targets: dns answers at once, InternetDB is limited
@@ -48,8 +49,11 @@ def test_a_long_queue_on_one_upstream_does_not_hold_the_others(world: World, lim
     dns = [at for at, line in results if line["adapter"] == "dns"]
     shodan = [(at, line) for at, line in results if line["adapter"] == "shodan"]
     assert len(dns) == len(shodan) == len(IPS), stderr
-    assert max(dns) < 3.0  # every dns result early, not behind the queue of 25 at 5/s
-    assert max(at for at, _ in shodan) > 3.5  # the queue drained at its rate...
+    # Every dns result early, not behind the queue of 25 at 5/s: all of them before half of
+    # shodan's, which the limiter spreads over 5 s however fast or slow the machine is.
+    arrivals = sorted(at for at, _ in shodan)
+    assert max(dns) < arrivals[len(arrivals) // 2], (max(dns), arrivals)
+    assert arrivals[-1] - arrivals[0] > 3.0  # the queue drained at its rate...
     assert {line["status"] for _, line in shodan} == {"ok"}  # ...and, queued past the 1 s deadline, all answered
     assert max(line["queued_ms"] for _, line in shodan) > 2500 and all(line["waited_ms"] == 0 for _, line in shodan)
     assert limited.refused == 0 and busiest_second(limited.accepted) <= 5
@@ -65,6 +69,8 @@ def test_max_time_bounds_the_queue(world: World, limited: LimitedInternetDb) -> 
     shodan = [line for _, line in lines if line.get("adapter") == "shodan"]
     statuses = [line["status"] for line in shodan]
     assert len(shodan) == len(IPS)
-    assert 5 <= statuses.count("ok") < len(IPS) and set(statuses) == {"ok", "cancelled"}
+    # Some answered in time, the rest of the queue was cut at 2.5 s: no more than the limit
+    # allows in that time (5/s, after a first window of 5).
+    assert set(statuses) == {"ok", "cancelled"} and statuses.count("ok") <= 5 + 5 * 2.5
     assert code == 1
-    assert lines[-1][0] < 4.0
+    assert_ends_by(lines[-1][0], 2.5)
