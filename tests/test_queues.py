@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.world.limited import LimitedInternetDb, busiest_second
 from tests.timing import assert_ends_by
+from tests.world.limited import LimitedInternetDb, busiest_second
 from tests.world.world import World
 
 IPS = [f"198.51.100.{n}" for n in range(10, 35)]  # 25 targets: dns answers at once, InternetDB is limited
