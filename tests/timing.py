@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from osint_fanout._process import FAILSAFE_S
 from tests.world.cli import cli_command
 
-__all__ = ["FAILSAFE_S", "assert_ends_by", "assert_within", "baseline_s", "cli_overhead_s"]
+__all__ = ["FAILSAFE_S", "assert_ends_by", "assert_within", "baseline_s", "cli_overhead_s", "within"]
 
 
 def baseline_s(work: Callable[[], object], runs: int = 3) -> float:
@@ -33,6 +33,13 @@ def baseline_s(work: Callable[[], object], runs: int = 3) -> float:
         work()
         slowest = max(slowest, time.monotonic() - started)
     return slowest
+
+
+def within(took_s: float, idle_s: float, baseline: Callable[[], object]) -> bool:
+    """`took_s` is at most `idle_s` (an idle machine's bound, with room), or, on a machine
+    busy right now, `idle_s` plus what `baseline` (a quick run of the same kind) takes now,
+    measured only then."""
+    return took_s <= idle_s or took_s <= idle_s + baseline_s(baseline)
 
 
 def cli_overhead_s(env: Mapping[str, str] | None = None) -> float:
