@@ -183,20 +183,22 @@ def test_sigkill_mid_run_keeps_what_was_committed(world: World, store_url: str, 
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    deadline = time.monotonic() + 20
-    while len(printed) < 30 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(1.5)
-    killed_at = time.monotonic()
+    # Wait (no bound on time: a hang guard only) until the store holds 30 results while the
+    # run goes on, then kill it: what the store held then is all still there.
+    with open_store(store_url) as store:
+        hang_guard = time.monotonic() + 240
+        while (committed := store.count()) < 30 and proc.poll() is None:
+            assert time.monotonic() < hang_guard, f"{committed} results committed after 240 s"
+            time.sleep(0.05)
+        held = {target for (target, _), _ in store.newest([t for _, t in printed]).items()}
     proc.send_signal(signal.SIGKILL)
-    proc.wait(10)
+    proc.wait(60)
     reader.join(5)
     assert proc.returncode == -signal.SIGKILL
-    early = {target for at, target in printed if at < killed_at - 1.0}
-    assert len(early) >= 30 and len(printed) < 400, len(printed)
+    assert len(held) >= 30 and len(printed) < 400, len(printed)
     with open_store(store_url) as store:
         stored = {target for (target, _), _ in store.newest([t for _, t in printed]).items()}
-    assert early <= stored, sorted(early - stored)
+    assert held <= stored, sorted(held - stored)
 
 
 def test_concurrent_cron_jobs_writing_one_store_lose_nothing(world: World, store_url: str, tmp_path: Path) -> None:
@@ -206,8 +208,7 @@ def test_concurrent_cron_jobs_writing_one_store_lose_nothing(world: World, store
         listing = tmp_path / f"job{job}.txt"
         listing.write_text("".join(f"h{n}.job{job}.example.com\n" for n in range(60)))
         procs.append(
-            # Time is not under test: on a loaded machine the world's DNS server, in this
-            # process, can take more than the default 5 s to answer four busy clients.
+            # Time is not under test (nothing lost is): room for a loaded machine.
             world.spawn_cli(
                 "search", "-i", str(listing), "-a", "dns", "-f", "ndjson", "-q", "--store", store_url,
                 "--timeout", "60", "--deadline", "90",
