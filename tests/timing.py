@@ -7,9 +7,11 @@ applied), or a bound derived from a baseline measured in the same test.
 Where the wall time itself is the promise (the process ends by its deadline, or soon after
 a signal), `assert_ends_by` checks the program's promise: the guards in
 osint_fanout/_process.py end the process at the latest FAILSAFE_S past its deadline,
-counted from the process's own start. What a busy machine adds on top (a process to start
-and end, threads waiting for a core) is measured in the same test, by `cli_overhead_s`,
-only when the run was slower than an idle machine's bound: so the idle suite pays nothing.
+counted from the process's own start. But the guards start only once the interpreter has
+imported the CLI: on a busy machine that start-up alone can outlast a 2 s deadline. So
+what a busy machine adds (start-up, exit, threads waiting for a core) is measured in the
+same test, by `cli_overhead_s` (a search that does nothing), only when the run was slower
+than an idle machine's bound: the idle suite pays nothing.
 """
 
 from __future__ import annotations
@@ -42,12 +44,17 @@ def within(took_s: float, idle_s: float, baseline: Callable[[], object]) -> bool
     return took_s <= idle_s or took_s <= idle_s + baseline_s(baseline)
 
 
-def cli_overhead_s(env: Mapping[str, str] | None = None) -> float:
-    """What starting and ending the CLI costs on this machine now: `osint-fanout --version`
-    (the interpreter, the first import, the exit), the slowest of three."""
-    command = [*cli_command(), "--version"]
+EMPTY_RUN = ("search", "--deadline", "0.001", "-a", "dns", "-f", "json", "--no-store", "example.invalid")
+"""A search that does nothing: its one call is cancelled before it starts (no request)."""
+
+
+def cli_overhead_s(env: Mapping[str, str] | None = None, runs: int = 2) -> float:
+    """What starting and ending a search costs on this machine now: a search that does
+    nothing (EMPTY_RUN), the slowest of `runs`. Start-up counts against a deadline, but a
+    start-up longer than the deadline is still start-up: the process cannot end before it."""
+    command = [*cli_command(), *EMPTY_RUN]
     environ = dict(env if env is not None else os.environ)
-    return baseline_s(lambda: subprocess.run(command, env=environ, capture_output=True, timeout=120, check=True))
+    return baseline_s(lambda: subprocess.run(command, env=environ, capture_output=True, timeout=120, check=False), runs)
 
 
 def assert_within(wall_s: float, idle_s: float, what: str = "the run", env: Mapping[str, str] | None = None) -> None:
@@ -58,7 +65,7 @@ def assert_within(wall_s: float, idle_s: float, what: str = "the run", env: Mapp
     overhead = cli_overhead_s(env)
     assert wall_s <= idle_s + overhead, (
         f"{what} took {wall_s:.2f} s: more than {idle_s:g} s"
-        f" + {overhead:.2f} s (starting and ending the CLI on this machine now)"
+        f" + {overhead:.2f} s (a search that does nothing, on this machine now)"
     )
 
 
