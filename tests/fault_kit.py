@@ -20,6 +20,7 @@ import jsonschema
 
 from osint_fanout import Adapter, KeyPolicy, TargetKind
 from osint_fanout._schema import SCHEMA_DIR
+from tests.timing import assert_ends_by
 from tests.world.declare import Upstream
 from tests.world.faults import HTTP_FAULTS, Expect, Fault
 from tests.world.http_server import Service
@@ -115,7 +116,7 @@ def _run_group(
     keys = world.key_env() if plan.keys else {}
     run = world.run_cli("search", *targets, "-f", fmt, *ARGS, env=keys | (env or {}))
 
-    assert run.wall_s < DEADLINE_S + 0.5, f"{plan.name} took {run.wall_s:.2f} s"
+    assert_ends_by(run.wall_s, DEADLINE_S, plan.name)
     assert "Traceback" not in run.stderr, run.stderr[-3000:]
     results = _results(run.stdout, fmt)
     assert {r["target"]["value"] for r in results} == set(targets), run.stderr[-3000:]

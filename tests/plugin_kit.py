@@ -266,7 +266,7 @@ def clean_env(tmp: Path, extra: dict[str, str] | None = None, pythonpath: Path |
 
 
 def run_cli(
-    args: list[str], env: dict[str, str], timeout: float = 30, stdin: str | None = None
+    args: list[str], env: dict[str, str], timeout: float = 120, stdin: str | None = None
 ) -> tuple[subprocess.CompletedProcess[str], float]:
     started = time.monotonic()
     proc = subprocess.run(

@@ -32,7 +32,7 @@ WRITER = """
     from osint_fanout.store import StoreSink
 
     url, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    sink = StoreSink(url, finish_timeout_s=60)
+    sink = StoreSink(url, finish_timeout_s=240)  # time is not under test: nothing lost is
     for n in range(count):
         target = parse_target(f"host{n}.{name}.example")
         sink.result(Result(target=target, adapter="dns", status=Status.OK, elapsed_ms=1, data={"n": n}))

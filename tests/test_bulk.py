@@ -16,6 +16,7 @@ import pytest
 from osint_fanout._inputs import completed_targets
 from osint_fanout._schema import SCHEMA_DIR
 from tests.plugin_kit import CLI, clean_env, install_plugins, run_cli
+from tests.timing import assert_ends_by
 from tests.world.dns_server import DnsServer
 
 COUNT = 300
@@ -158,7 +159,7 @@ def test_max_time_bounds_the_whole_run(tmp_path: Path, config: Path) -> None:
         ],
         env,
     )
-    assert took < 2.5
+    assert_ends_by(took, 1.5, env=env)  # --max-time bounds it as a deadline does
     assert proc.returncode == 1
     lines = ndjson(proc.stdout)
     results, summary = lines[:-1], lines[-1]["summary"]
@@ -226,8 +227,8 @@ def test_sigterm_during_a_bulk_run_flushes_and_summarises(tmp_path: Path, config
     first = proc.stdout.readline()  # the run is under way: a result has arrived
     sent = time.monotonic()
     proc.send_signal(signal.SIGTERM)
-    stdout, stderr = proc.communicate(timeout=10)
-    assert time.monotonic() - sent < 1.0
+    stdout, stderr = proc.communicate(timeout=30)
+    assert_ends_by(time.monotonic() - sent, 0)
     assert proc.returncode == 143
     lines = ndjson(first + stdout)
     assert "summary" in lines[-1]

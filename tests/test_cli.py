@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from osint_fanout import __version__
 from osint_fanout._schema import SCHEMA_DIR, schemas
 from tests.plugin_kit import CLI, MISBEHAVING, clean_env, install_plugin, install_plugins, run_cli
+from tests.timing import assert_ends_by
 from tests.world.dns_server import DnsServer
 
 ZONE = {
@@ -147,7 +148,7 @@ def test_ndjson_one_line_per_result(env: dict[str, str], config: Path) -> None:
 
 def test_a_dns_server_that_never_answers_ends_by_the_deadline(env: dict[str, str], config: Path) -> None:
     proc, took = run_cli(["search", "www.hang.test", "-a", "dns", "--deadline", "2", "-c", str(config)], env)
-    assert took < 2.5
+    assert_ends_by(took, 2, env=env)
     assert proc.returncode == 1
     [report] = [json.loads(line) for line in proc.stdout.splitlines()]
     assert report["results"][0]["status"] in ("timeout", "cancelled")
@@ -158,7 +159,7 @@ def test_deadline_holds_when_an_adapter_blocks_the_event_loop(tmp_path: Path, co
     env = clean_env(tmp_path, pythonpath=plugins)
     for name in ("blocker", "regex", "stubborn"):
         proc, took = run_cli(["search", "example.com", "-a", f"dns,{name}", "--deadline", "2", "-c", str(config)], env)
-        assert took < 2.5, name
+        assert_ends_by(took, 2, name, env=env)
         assert proc.returncode == 1
         [report] = [json.loads(line) for line in proc.stdout.splitlines()]
         statuses = {r["adapter"]: r["status"] for r in report["results"]}
@@ -205,8 +206,8 @@ def test_signals_print_what_arrived_and_exit_128_plus_n(
     wait_for_line(proc, "dns on example.com: ok")  # -v logs each result as it arrives
     sent = time.monotonic()
     proc.send_signal(signum)
-    stdout, stderr = proc.communicate(timeout=10)
-    assert time.monotonic() - sent < 1.0
+    stdout, stderr = proc.communicate(timeout=30)
+    assert_ends_by(time.monotonic() - sent, 0, env=env)
     assert proc.returncode == code
     [report] = [json.loads(line) for line in stdout.splitlines()]
     statuses = {r["adapter"]: r["status"] for r in report["results"]}

@@ -16,6 +16,7 @@ from osint_fanout._http import HttpPolicy, HttpPool
 from osint_fanout._plan import ReadyAdapter
 from osint_fanout._results import Report, Result, Status
 from osint_fanout._targets import parse_target
+from tests import timing
 
 ALL_KINDS = frozenset(TargetKind)
 
@@ -101,6 +102,12 @@ def run(
     return [e for e in events if isinstance(e, Result)], [e for e in events if isinstance(e, Report)], took
 
 
+def within(took_s: float, idle_s: float) -> bool:
+    """`took_s` is at most `idle_s`, or, on a machine busy right now, `idle_s` plus what a run
+    of one quick adapter (the loop, the pool, the engine) takes now, measured here."""
+    return timing.within(took_s, idle_s, lambda: run([ready(fake("quick", sleeper(0.01)))], ["example.com"]))
+
+
 def test_global_concurrency_bound_holds_across_targets_and_adapters() -> None:
     spy = Spy()
     adapters = [ready(fake(f"a{n}", sleeper(0.01), spy=spy)) for n in range(4)]
@@ -126,7 +133,8 @@ def test_adapter_timeout_gives_timeout_and_does_not_block_the_others() -> None:
     assert by_name["stuck"].error is not None and by_name["stuck"].error.type == "timeout"
     assert 150 <= by_name["stuck"].elapsed_ms < 1000
     assert by_name["quick"].status is Status.OK
-    assert took < 1.0
+    assert [r.adapter for r in results] == ["quick", "stuck"]  # the quick one was not held up
+    assert within(took, 0.2 + 0.5)
 
 
 def test_deadline_cancels_what_is_unfinished_and_keeps_what_arrived() -> None:
@@ -136,7 +144,7 @@ def test_deadline_cancels_what_is_unfinished_and_keeps_what_arrived() -> None:
     assert by_name["stuck"].status is Status.CANCELLED
     assert by_name["stuck"].error is not None and "deadline" in by_name["stuck"].error.message
     assert by_name["quick"].status is Status.OK and by_name["quick"].data == {"target": "example.com"}
-    assert took < 1.0
+    assert within(took, 0.5 + 0.5)
     assert reports[0].deadline_s == 0.5
 
 
@@ -150,8 +158,8 @@ def test_deadline_holds_when_an_adapter_ignores_cancellation() -> None:
 
     results, _, took = run([ready(fake("stubborn", stubborn), timeout_s=10)], ["example.com"], deadline_s=0.3)
     assert results[0].status is Status.CANCELLED
-    assert results[0].elapsed_ms < 600
-    assert took < 2.5  # asyncio.run itself waits for the stubborn task; the CLI does not (see test_cli)
+    assert within(results[0].elapsed_ms / 1000, 0.3 + 0.3)
+    assert within(took, 1.5 + 0.5)  # asyncio.run itself waits for the stubborn task; the CLI does not (see test_cli)
 
 
 def test_queued_calls_past_the_deadline_are_cancelled_without_running() -> None:
@@ -160,7 +168,7 @@ def test_queued_calls_past_the_deadline_are_cancelled_without_running() -> None:
     results, _, took = run(adapters, ["example.com"], concurrency=1, deadline_s=0.3)
     assert len(spy.calls) == 1
     assert {r.status for r in results} == {Status.CANCELLED}
-    assert took < 1.0
+    assert within(took, 0.3 + 0.5)
 
 
 @pytest.mark.parametrize(
@@ -274,8 +282,9 @@ def test_start_up_time_counts_against_the_deadline() -> None:
 
     started = time.monotonic()
     events = asyncio.run(go())
-    assert time.monotonic() - started < 0.6
+    took = time.monotonic() - started
     assert events[0].status is Status.CANCELLED
+    assert within(took, 0.3 + 0.3)  # the 0.3 s left of the deadline, not a whole second
 
 
 def test_budget_waits_stretch_the_timeout_but_never_past_the_hard_deadline() -> None:

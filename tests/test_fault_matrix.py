@@ -19,6 +19,7 @@ import pytest
 
 from osint_fanout._plugins import discover
 from tests.fault_kit import assert_keys_stay_home, plans, run_plan
+from tests.timing import assert_ends_by
 from tests.world.faults import HANG
 from tests.world.services import default_services
 from tests.world.world import World
@@ -45,7 +46,7 @@ def test_everything_hanging_at_once_ends_by_the_deadline(world: World) -> None:
     world.behave("*", "*", "hang")
     world.behave("dns", "*", "hang")
     run = world.run_cli("search", "example.com", "-f", "json", "--deadline", "3", env=world.key_env())
-    assert run.wall_s < 3.5
+    assert_ends_by(run.wall_s, 3)
     assert run.code == 1
     statuses = {r["adapter"]: r["status"] for r in run.json()["results"]}
     assert set(statuses) == set(world.adapters())
@@ -64,9 +65,9 @@ def test_a_signal_mid_run_prints_what_arrived(world: World, signum: signal.Signa
     first = [proc.stdout.readline() for _ in range(3)]  # dns, whois and shodan answer at once
     sent = time.monotonic()
     proc.send_signal(signum)
-    rest, stderr = proc.communicate(timeout=10)
+    rest, stderr = proc.communicate(timeout=30)
     stdout = "".join(first) + rest
-    assert time.monotonic() - sent < 1.0
+    assert_ends_by(time.monotonic() - sent, 0)
     assert proc.returncode == code
     statuses = {line["adapter"]: line["status"] for line in map(json.loads, stdout.splitlines())}
     assert statuses == {"dns": "ok", "whois": "ok", "shodan": "ok", "ct": "cancelled", "virustotal": "cancelled"}

@@ -21,6 +21,7 @@ import pytest
 
 from osint_fanout._redact import unsafe_char
 from tests.plugin_kit import CLI, clean_env, install_plugins, run_cli
+from tests.timing import assert_ends_by, assert_within
 from tests.world.whois_server import WhoisServer
 from tests.world.world import CliResult, World
 
@@ -123,7 +124,7 @@ def test_signals_are_honoured_while_the_main_thread_is_busy_in_c(
         stdout, stderr = proc.communicate(timeout=30)
     finally:
         proc.kill()
-    assert time.monotonic() - sent < 1.0
+    assert_ends_by(time.monotonic() - sent, 0)
     assert proc.returncode == code
     [report] = [json.loads(line) for line in stdout.splitlines()]
     statuses = {r["adapter"]: r["status"] for r in report["results"]}
@@ -146,7 +147,7 @@ def test_plugin_threads_never_outlive_the_deadline(tmp_path: Path, plugin: str, 
     proc, wall_s = run_cli(
         ["search", target, "-a", plugin, "--deadline", "2", "-f", "json"], clean_env(tmp_path, pythonpath=plugins)
     )
-    assert wall_s < 2.5
+    assert_ends_by(wall_s, 2)
     assert proc.returncode == 1
     [report] = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["status"] for r in report["results"]] == ["cancelled"]
@@ -454,7 +455,8 @@ def test_an_offline_name_failure_is_not_retried(tmp_path: Path) -> None:
     [result] = json.loads(proc.stdout)["results"]
     assert result["error"]["type"] == "network"
     assert "cannot resolve internetdb.example.net" in result["error"]["message"]
-    assert result["waited_ms"] == 0 and wall_s < 2.0
+    assert result["waited_ms"] == 0  # no retry, no wait: it failed at once
+    assert_within(wall_s, 2.0)
 
 
 def dead_dns(folder: Path) -> Path:
@@ -504,8 +506,9 @@ def test_config_must_be_a_bounded_regular_file(tmp_path: Path) -> None:
     huge = tmp_path / "huge.toml"
     huge.write_bytes(b"# " + b"x" * (2 << 20))
     for path, why in (("/dev/zero", "not a regular file"), (str(fifo), "not a regular file"), (str(huge), "KiB")):
-        proc, wall_s = run_cli(["search", "example.com", "--config", path], clean_env(tmp_path), timeout=10)
-        assert proc.returncode == 2 and wall_s < 5
+        proc, wall_s = run_cli(["search", "example.com", "--config", path], clean_env(tmp_path), timeout=120)
+        assert proc.returncode == 2
+        assert_within(wall_s, 5, path)  # refused at once, not read
         [line] = proc.stderr.splitlines()
         assert why in line
 

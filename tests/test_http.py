@@ -101,10 +101,9 @@ def test_retry_after_is_honoured_with_a_floor() -> None:
 @respx.mock
 def test_a_retry_after_longer_than_the_budget_ends_as_rate_limited_at_once() -> None:
     route = respx.get(url("later.com")).mock(return_value=httpx.Response(429, headers={"Retry-After": "3600"}))
-    started = time.monotonic()
     result = run_adapter(Echo, "later.com", timeout_s=5)
     assert result.status is Status.ERROR and result.error and result.error.type == "rate_limited"
-    assert route.call_count == 1 and time.monotonic() - started < 1.0
+    assert route.call_count == 1 and result.waited_ms == 0  # it did not wait for the hour
 
 
 @respx.mock
@@ -271,9 +270,8 @@ def test_a_request_timeout_leaves_time_for_a_fallback() -> None:
             response = await ctx.http.get(url("fallback.com"))
             return {"first": first, **response.json()}
 
-    started = time.monotonic()
     result = run_adapter(Fallback, "slow.com", timeout_s=3)
-    assert time.monotonic() - started < 1.5
+    assert result.status is Status.OK  # the fallback answered within the call's 3 s
     assert result.data == {"first": "timeout: api.example.test/d/slow.com: no answer within 0.3 s", "from": "fallback"}
 
 
@@ -308,9 +306,9 @@ def test_time_queued_for_a_rate_limit_is_not_running_time() -> None:
     """The target's deadline bounds running time: a call queued for its upstream's own rate
     limit waits past it (only --max-time bounds a queue), and the wait shows as queued."""
     respx.get(url__regex=rf"{BASE}/d/.*").mock(return_value=httpx.Response(200, json={}))
-    results = run_many({"rate_limit": "1/s"}, [f"t{n}.com" for n in range(3)], timeout_s=0.4, deadline_s=0.5)
+    results = run_many({"rate_limit": "1/s"}, [f"t{n}.com" for n in range(3)], timeout_s=0.8, deadline_s=1.0)
     assert [r.status for r in results] == [Status.OK] * 3
-    assert max(r.queued_ms for r in results) >= 1800  # the third waited ~2 s, four times its deadline
+    assert max(r.queued_ms for r in results) >= 1800  # the third waited ~2 s, twice its deadline
 
 
 @respx.mock
@@ -414,11 +412,10 @@ def test_deep_json_is_a_parse_error() -> None:
 
 def test_a_name_that_does_not_resolve_is_not_retried() -> None:
     # no respx here: the autouse no_internet guard answers getaddrinfo with EAI_NONAME
-    started = time.monotonic()
     result = run_adapter(Echo, "nxdomain.com", timeout_s=10, base_url="https://api.nowhere.test")
     assert result.error is not None and result.error.type == "network"
     assert result.error.message.startswith("cannot resolve api.nowhere.test")
-    assert result.waited_ms == 0 and time.monotonic() - started < 1.0
+    assert result.waited_ms == 0  # no retry waited
 
 
 def test_a_temporary_resolver_failure_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -37,9 +37,7 @@ def test_two_keys_double_the_rate_each_in_its_own_window(key_in: str) -> None:
         return httpx.Response(200, json={})
 
     respx.get(url__regex=rf"{BASE}/d/.*").mock(side_effect=record)
-    started = time.monotonic()
     results = run_many(options(rate_limit="2/s", key_in=key_in), [f"t{n}.com" for n in range(8)])
-    took = time.monotonic() - started
     assert all(r.status.value == "ok" for r in results)
     assert {key for _, key in sent} == set(KEYS)  # the real keys went, never the stand-in
     assert KEY_TOKEN not in str(sent)
@@ -47,7 +45,8 @@ def test_two_keys_double_the_rate_each_in_its_own_window(key_in: str) -> None:
         times = [at for at, used in sent if used == key]
         assert len(times) == 4
         assert all(sum(1 for t in times if 0 <= t - first < 1.0) <= 2 for first in times)
-    assert took < 2.2  # one key alone needs over 3 s for 8 at 2/s
+    span = max(at for at, _ in sent) - min(at for at, _ in sent)
+    assert span < 3.0  # one key alone needs at least 3 s for 8 at 2/s (two keys: about 1 s)
 
 
 @respx.mock

@@ -83,7 +83,7 @@ def test_a_wait_longer_than_allowed_fails_at_once_with_an_estimate() -> None:
         started = time.monotonic()
         with pytest.raises(WouldWait) as info:
             await limiter.acquire(max_wait_s=10)
-        assert time.monotonic() - started < 0.05
+        assert time.monotonic() - started < 1.0  # at once: not the 10 s it may wait, nor the 60 s it would need
         assert info.value.wait_s > 59
 
     asyncio.run(main())

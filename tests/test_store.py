@@ -183,7 +183,7 @@ def test_a_database_of_something_else_is_refused(store_url: str) -> None:
 def test_an_empty_postgresql_database_is_migrated_by_one_of_many_openers(pg_server: object) -> None:
     url = pg_server.new_database("many_openers")  # type: ignore[attr-defined]
     writers = [start_writer(url, f"w{n}", 10) for n in range(4)]  # four new stores at once
-    outputs = [w.communicate(timeout=60) for w in writers]
+    outputs = [w.communicate(timeout=300) for w in writers]
     assert [w.returncode for w in writers] == [0, 0, 0, 0], outputs
     with open_store(url) as store:
         assert store.count() == 40
@@ -212,7 +212,7 @@ def test_sqlite_corrupt_missing_and_directory_stores_are_one_line_errors(tmp_pat
 def test_two_processes_writing_one_new_sqlite_store_lose_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     writers = [start_writer(url, name, 3000) for name in ("a", "b")]
-    outputs = [w.communicate(timeout=90) for w in writers]
+    outputs = [w.communicate(timeout=300) for w in writers]  # a hang guard, no bound on time
     assert [w.returncode for w in writers] == [0, 0], outputs
     with open_store(url) as store:
         assert store.count() == 6000
@@ -229,7 +229,7 @@ def test_four_processes_writing_one_postgresql_store_lose_nothing(pg_server: obj
     url = pg_server.new_database("four_writers")  # type: ignore[attr-defined]
     open_store(url).close()
     writers = [start_writer(url, f"p{n}", 1500) for n in range(4)]
-    outputs = [w.communicate(timeout=90) for w in writers]
+    outputs = [w.communicate(timeout=300) for w in writers]  # a hang guard, no bound on time
     assert [w.returncode for w in writers] == [0, 0, 0, 0], outputs
     with open_store(url) as store:
         assert store.count() == 6000
@@ -257,16 +257,6 @@ def test_the_store_url_comes_from_the_flag_the_environment_the_config_or_the_def
         with pytest.raises(StoreUrlError):
             choose_url(bad)
     assert display_url("postgresql://u:p%40ss@h:5432/db") == "postgresql://u:***@h:5432/db"
-
-
-def test_without_postgresql_the_tests_fail_loudly_unless_opted_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests import pg_server
-
-    monkeypatch.setattr(pg_server, "find_bindir", lambda: None)
-    with pytest.raises(
-        pg_server.PgUnavailable, match=r"apt-get install postgresql, or set OSINT_FANOUT_TEST_NO_POSTGRES=1"
-    ):
-        pg_server.PgServer()
 
 
 def test_threads_opening_one_new_sqlite_store_at_once_all_open_it(tmp_path: Path) -> None:

@@ -183,20 +183,22 @@ def test_sigkill_mid_run_keeps_what_was_committed(world: World, store_url: str, 
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    deadline = time.monotonic() + 20
-    while len(printed) < 30 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(1.5)
-    killed_at = time.monotonic()
+    # Wait (no bound on time: a hang guard only) until the store holds 30 results while the
+    # run goes on, then kill it: what the store held then is all still there.
+    with open_store(store_url) as store:
+        hang_guard = time.monotonic() + 240
+        while (committed := store.count()) < 30 and proc.poll() is None:
+            assert time.monotonic() < hang_guard, f"{committed} results committed after 240 s"
+            time.sleep(0.05)
+        held = {target for (target, _), _ in store.newest([t for _, t in printed]).items()}
     proc.send_signal(signal.SIGKILL)
-    proc.wait(10)
+    proc.wait(60)
     reader.join(5)
     assert proc.returncode == -signal.SIGKILL
-    early = {target for at, target in printed if at < killed_at - 1.0}
-    assert len(early) >= 30 and len(printed) < 400, len(printed)
+    assert len(held) >= 30 and len(printed) < 400, len(printed)
     with open_store(store_url) as store:
         stored = {target for (target, _), _ in store.newest([t for _, t in printed]).items()}
-    assert early <= stored, sorted(early - stored)
+    assert held <= stored, sorted(held - stored)
 
 
 def test_concurrent_cron_jobs_writing_one_store_lose_nothing(world: World, store_url: str, tmp_path: Path) -> None:
@@ -206,10 +208,15 @@ def test_concurrent_cron_jobs_writing_one_store_lose_nothing(world: World, store
         listing = tmp_path / f"job{job}.txt"
         listing.write_text("".join(f"h{n}.job{job}.example.com\n" for n in range(60)))
         procs.append(
-            world.spawn_cli("search", "-i", str(listing), "-a", "dns", "-f", "ndjson", "-q", "--store", store_url)
+            # Time is not under test (nothing lost is): room for a loaded machine.
+            world.spawn_cli(
+                "search", "-i", str(listing), "-a", "dns", "-f", "ndjson", "-q", "--store", store_url,
+                "--timeout", "60", "--deadline", "90",
+            )
         )
-    outputs = [proc.communicate(timeout=120) for proc in procs]
-    assert [proc.returncode for proc in procs] == [0] * jobs, [err for _, err in outputs]
+    outputs = [proc.communicate(timeout=240) for proc in procs]
+    failed = [line for out, _ in outputs for line in out.splitlines() if '"status": "ok"' not in line]
+    assert [proc.returncode for proc in procs] == [0] * jobs, (failed[:3], [err for _, err in outputs])
     assert all(len(out.splitlines()) == 60 for out, _ in outputs)
     with open_store(store_url) as store:
         assert store.count() == 60 * jobs

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from osint_fanout._stream import Expired, abandoned_tasks, bounded_map, call_with_deadline, call_with_timeout
+from tests import timing
 
 
 class Spy:
@@ -158,7 +159,11 @@ def test_leaving_early_cancels_everything_still_running() -> None:
 
     took = asyncio.run(main())
     assert sorted(cancelled) == [1, 2, 3, 4]
-    assert took < 1.0
+    assert took < 5.0  # cancelled, not waited for: each would take 10 s
+
+
+async def _instant(n: int) -> int:
+    return n
 
 
 def test_a_call_that_ignores_cancellation_still_times_out_on_time() -> None:
@@ -181,7 +186,9 @@ def test_a_call_that_ignores_cancellation_still_times_out_on_time() -> None:
 
     outcomes, took, left = asyncio.run(main())
     assert outcomes[0].timed_out
-    assert took < 0.4
+    # 0.1 s and its 0.05 s grace, not the 0.6 s the call runs on: on a busy machine, plus
+    # what collecting a call that returns at once takes now.
+    assert timing.within(took, 0.4, lambda: asyncio.run(collect(_instant, [1], limit=1, timeout_s=1)))
     assert left == 1
 
 

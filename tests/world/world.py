@@ -354,9 +354,10 @@ class World:
         )
 
     def run_cli(
-        self, *args: str, env: dict[str, str] | None = None, timeout: float = 30.0, input: str | None = None
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 120.0, input: str | None = None
     ) -> CliResult:
-        """Run `osint-fanout *args` to the end, as a user or cron would."""
+        """Run `osint-fanout *args` to the end, as a user or cron would. `timeout` only catches
+        a hang (the run is killed, CliTimeout): it is no bound on time (tests/timing.py is)."""
         started = time.monotonic()
         proc = self.spawn_cli(*args, env=env, stdin=None if input is None else subprocess.PIPE)
         try:
