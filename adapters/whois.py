@@ -323,7 +323,7 @@ async def _whois_data(name: str, answer: str, server: str, ctx: Context) -> dict
     if not text.strip():
         raise AdapterError("parse", f"{server} answered, but nothing in it could be read")
     parsed = await _parsed(name, text, server, ctx)
-    found, warnings = whois_text.fields(text, parsed.values)
+    found, warnings = whois_text.fields(text, parsed.values, name)
     if not any(found[key] for key in ("registrar", "created", "created_text", "expires", "status", "nameservers")):
         if parsed.timed_out:
             raise TimeoutError(f"{parsed.failure} ({server})")
