@@ -47,7 +47,7 @@ _SLASH_ORDER_BY_TLD: dict[str, SlashOrder] = {
 }  # fmt: skip
 _YEAR_FIRST = re.compile(r"(\d{4})[./](\d{1,2})[./](\d{1,2})(.*)")  # 2002.09.19 13:00:00, 2001/03/22
 _DAY_FIRST = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4})(.*)")  # 19.09.1997 02:00:00, 4.7.2021, 03/02/2020
-_SLASHED = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/\d{4}(?![\d/])")
+_SLASHED = re.compile(r"(?<![\w/])(\d{1,2})/(\d{1,2})/\d{4}(?![\w/])")
 _ISO_DATE = re.compile(r"\d{4}-?\d{2}-?\d{2}")
 _DASH_T = re.compile(r"(?<=\d)-(?=T\d)")  # "2001-06-14-T10:32:43Z"
 _FRACTION = re.compile(r"\d:\d{2}[.,](\d+)")  # the fractional seconds the registry wrote

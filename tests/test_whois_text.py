@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from osint_fanout_adapters.whois_dates import read_date
+from osint_fanout_adapters.whois_dates import read_date, slash_order
 from osint_fanout_adapters.whois_text import (
     WHOIS_LINE_MAX,
     WHOIS_TEXT_MAX,
@@ -279,11 +279,107 @@ def test_more_shapes(shape):
         ("Not Disclosed - Visit www.registry.example", None, "unknown date format"),
         ("2020-13-45", None, "unknown date format"),
         ("", None, "unknown date format"),
+        ("2001-06-14-T10:32:43Z", "2001-06-14T10:32:43Z", None),  # a dash before the T
+        ("2008-08-18T13:19:55.000+0000", "2008-08-18T13:19:55.000Z", None),  # the precision given is kept
+        ("2008-08-18T13:19:55.1234567Z", "2008-08-18T13:19:55.123456Z", None),  # to the microsecond
+        ("2008-08-18 13:19", "2008-08-18T13:19:00Z", None),
+        ("12/18/2001", "2001-12-18", None),  # 18 is no month: month first
+        ("18/12/2001", "2001-12-18", None),
+        ("05/05/2020", "2020-05-05", None),  # either way the same
+        ("03/02/2020", None, "ambiguous date (day or month first)"),  # day or month first: nothing says
+        ("03-02-2020", "2020-02-03", None),  # dashes and dots: day first, as registries write them
+        ("0001-01-01T00:30:00+01:00", None, "unknown date format"),  # not a year UTC has
     ],
 )
 def test_dates(text, value, problem):
     reading = read_date(text)
     assert (reading.value, reading.problem) == (value, problem)
+
+
+@pytest.mark.parametrize(
+    ("text", "no_zone"),
+    [("2003-03-17 12:20:05", True), ("2003-03-17 12:20:05 XYZ", True), ("2003-03-17T12:20:05Z", False),
+     ("2003-03-17", False), ("2003-03-17 12:20:05 CET", False)],
+)  # fmt: skip
+def test_a_time_without_a_time_zone_says_so(text, no_zone):
+    assert read_date(text).no_zone is no_zone
+
+
+def test_slashed_dates_read_as_the_registry_writes_them():
+    assert read_date("03/02/2020 10:00:00", "day").value == "2020-02-03T10:00:00Z"
+    assert read_date("03/02/2020", "month").value == "2020-03-02"
+    assert read_date("12/18/2001", "day").value == "2001-12-18"  # the parts outvote the habit
+
+
+@pytest.mark.parametrize(
+    ("values", "name", "order"),
+    [
+        (["09/17/2014", "12/11/2021"], "example.zz", "month"),  # evidence in the answer
+        (["17/09/2014 10:00", "12/11/2021"], "example.tk", "day"),  # evidence over the table
+        (["12/11/2021"], "example.tk", "month"),  # the table: Freenom
+        (["12/11/2021"], "example.com.pt", "day"),  # DNS.PT
+        (["12/11/2021"], "example.zz", None),
+        (["09/17/2014", "17/09/2014"], "example.tk", None),  # evidence both ways: nothing decides
+        (["2014/09/17", "1/2/33333", "version 1/13/2014a"], "example.zz", None),  # no slashed day-month-year
+    ],
+)
+def test_slash_order_per_registry(values, name, order):
+    assert slash_order(values, name) == order
+
+
+def test_an_answers_slashed_dates_are_read_in_its_own_order():
+    answer = "Domain registered: 10/09/2014\nRecord will expire on: 12/11/2031\nUpdated: 11/30/2020\n"
+    data, warnings = fields(trimmed(answer), {}, "example.zz")
+    assert (data["created"], data["expires"], data["updated"], warnings) == (
+        "2014-10-09",
+        "2031-12-11",
+        "2020-11-30",
+        [],
+    )
+    data, warnings = fields(trimmed(answer.replace("11/30/2020", "11/10/2020")), {}, "example.zz")
+    assert (data["created"], data["expires"], data["updated"]) == (None, None, None)
+    assert len(warnings) == 3 and all("ambiguous date" in warning for warning in warnings)
+
+
+def test_python_whois_reading_stays_where_ours_fails_only():
+    parsed = {"creation_date": ["2007-01-26T19:10:31+00:00"], "expiration_date": ["2031-01-26T00:00:00+00:00"],
+              "updated_date": ["2020-03-02T00:00:00+00:00"]}  # fmt: skip
+    data, warnings = read(
+        "Creation Date: 2007-01-26T19:10:31Z[UTC]\nExpiry Date: circa 2031\nUpdated: 03/02/2020\n", **parsed
+    )
+    assert data["created"] == "2007-01-26T19:10:31Z"  # a form we do not know: python-whois's reading kept
+    assert (data["expires"], data["updated"]) == (None, None)  # imprecise, ambiguous: not python-whois's guess
+    assert warnings == [
+        "created: unknown date format '2007-01-26T19:10:31Z[UTC]', python-whois's reading kept",
+        "expires: imprecise date 'circa 2031'",
+        "updated: ambiguous date (day or month first) '03/02/2020'",
+    ]
+
+
+def test_keys_apart_from_their_values_by_a_tab_and_keys_standing_alone():
+    data, warnings = read(
+        "Domain Name\texample.test\nRegistrar\t\tExample Registrar Ltd\nCreated\t2001-06-14 10:32:43\n"
+        "Expiry date   2031-06-14\nDomain Status\tok\nName Servers\n\tns1.example.net\n\tns2.example.net\n"
+        "DNSSEC\n\tunsigned\nRegistrant\n\tExample Holder SA\nSome Unknown Key\tx: y\n"
+    )
+    assert (data["registrar"], data["created"], data["expires"]) == (
+        "Example Registrar Ltd", "2001-06-14T10:32:43Z", "2031-06-14",
+    )  # fmt: skip
+    assert (data["status"], data["nameservers"]) == (["ok"], ["ns1.example.net", "ns2.example.net"])
+    assert (data["dnssec"], data["registrant"], data["no_time_zone"], warnings) == (
+        False, "Example Holder SA", ["created"], [],
+    )  # fmt: skip
+    spaced = entries("Registrant                  : Example Korea, LLC\nNIC Handle\t\t: exa14\n")
+    assert [(e.key, e.value) for e in spaced] == [("registrant", "Example Korea, LLC"), ("nic handle", "exa14")]
+
+
+def test_prose_is_no_name_server():
+    data, _ = read(
+        "Name servers:\n        ns1.example.net (192.0.2.53)\n        ns2.example.org\n\n"
+        "Please visit www.registry.example for more info.\n",
+        name_servers=["ns1.example.net\n\nKeys:\n\nPlease visit www.registry.example for more info."],
+    )
+    assert data["nameservers"] == ["ns1.example.net", "ns2.example.org"]
 
 
 @pytest.mark.parametrize(
@@ -294,6 +390,11 @@ def test_dates(text, value, problem):
         ("a.example.net, b.example.org", ["a.example.net", "b.example.org"]),
         ("xn--bcher-kva.example [OK]", ["xn--bcher-kva.example"]),
         ("192.0.2.1 localhost -bad-.example.net under_score.example", []),
+        ("Please visit www.registry.example for more info.", []),  # prose
+        ("see the list at www.registry.example", []),
+        ("ns1.example.net ok active\nPlease visit www.registry.example", ["ns1.example.net"]),  # line by line
+        ("- ns1.example.net", ["ns1.example.net"]),
+        ("ns1.example.net (Example Hosting Name Servers)", ["ns1.example.net"]),
     ],
 )
 def test_host_names(value, names):
