@@ -132,3 +132,16 @@ def test_port43_a_date_we_cannot_read_does_not_replace_python_whois_reading(http
     assert (data["created"], data["created_text"]) == ("1995-08-14T04:00:00Z", "1995-08-14T04:00:00Z[UTC]")
     assert data["warnings"] == ["created: unknown date format '1995-08-14T04:00:00Z[UTC]', python-whois's reading kept"]
     assert data["expires"] == "2027-08-13T04:00:00Z"  # the registry's own words, read here
+
+
+def test_diff_stays_quiet_for_an_answer_stored_before_the_normal_form():
+    from osint_fanout._plugins import discover
+
+    whois = discover().adapters["whois"]
+    adapter = whois(whois.Options.model_validate({}))
+    stored = {"registrar": "R", "expires": "2023-12-04T00:00:00+02:00", "nameservers": [], "status": []}  # before
+    now = stored | {"expires": "2023-12-03T22:00:00Z"}  # the same answer read today
+    assert adapter.facts(stored) == adapter.facts(now)
+    assert adapter.facts(now)["expires"] == "2023-12-03"
+    assert adapter.facts(stored | {"expires": "not a date"})["expires"] == "not a date"
+    assert adapter.facts(stored | {"expires": None})["expires"] is None
