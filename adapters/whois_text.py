@@ -53,6 +53,7 @@ EXPIRES = frozenset({
 UPDATED = frozenset({
     "updated date", "updated", "last updated", "last update", "last modified", "modified", "changed",
     "last changed", "last updated date", "domain last updated", "update date", "modified date", "record last updated",
+    "domain record last updated",
 })  # fmt: skip
 REGISTRAR = frozenset({
     "registrar", "registrar name", "sponsoring registrar", "registration service provider", "current registrar",
