@@ -31,10 +31,12 @@ class _Data(BaseModel):
     updated: str | None = Field(description=f"Last change: {_ISO}.")
     registrant: str | None = Field(
         description="The holder's name, only as the answer names it: RDAP, the registrant entity's vCard fn, else "
-        "org (never a handle); port 43, the registrant's name or organisation."
+        "org (never a handle); port 43, the registrant's name or organisation unless it is a handle."
     )
     registrant_handle: str | None = Field(
-        None, description="RDAP: the registrant entity's handle (a contact ID or an RIR maintainer), not a name."
+        None,
+        description="The registrant's handle, not a name: RDAP, the registrant entity's (a contact ID, an RIR "
+        "maintainer); port 43, a registrant given as one word with a digit ('registrant: ACS25-IS').",
     )
     no_time_zone: list[str] = Field(
         default_factory=list,

@@ -95,6 +95,7 @@ KNOWN_KEYS = (
 )
 _APART = re.compile(r"([^:\t]{1,48}?)(?:\t| {2,})[ \t]*([^ \t:].*)")  # a key, then a tab or spaces, then no colon
 _PUNCTUATION = ".,;:!?\"'"
+_HANDLE = re.compile(r"(?=\S*\d)[\w-]{2,64}")  # one word with a digit: CON000020360, CL62533-007244, go438-irnic
 
 
 @dataclass(frozen=True)
@@ -357,7 +358,9 @@ def fields(text: str, parsed: dict[str, list[str]], name: str = "") -> tuple[dic
     org = _first(found, REGISTRANT_ORG, ()) or _in_section(found, _holders, _ORG_KEYS)
     person = _first(found, REGISTRANT_NAME, ()) or _in_section(found, _holders, ("name", ""))
     country = _first(found, REGISTRANT_COUNTRY, ()) or _in_section(found, _holders, ("country", "country code"))
-    data["registrant"] = (person or org).value if person or org else None
+    holders = [e.value for e in (person, org) if e]  # a contact ID ("registrant: ACS25-IS") is no name
+    data["registrant"] = next((v for v in holders if not _HANDLE.fullmatch(v)), None)
+    data["registrant_handle"] = next((v for v in holders if _HANDLE.fullmatch(v)), None)
     data["registrant_org"] = org and org.value
     data["registrant_country"] = country and country.value
     return data, warnings

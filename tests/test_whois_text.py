@@ -444,3 +444,18 @@ def test_the_reader_is_fast_on_hostile_text(shape):
     fields(text, {})
     assert time.monotonic() - started < 0.5  # tens of milliseconds here
     assert len(entries(text)) <= text.count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "registrant", "handle"),
+    [
+        ("domain:       example.test\nregistrant:   ACS25-IS\n", None, "ACS25-IS"),
+        ("domain:       example.test\nregistrant:   CON000020360\n", None, "CON000020360"),
+        ("Registrant Name: C-1234\nRegistrant Organization: Example Org\n", "Example Org", "C-1234"),
+        ("Registrant Name: Example Holder 2\n", "Example Holder 2", None),
+        ("Registrant:\n    Example3\n", None, "Example3"),  # one word with a digit reads as a handle
+    ],
+)
+def test_a_registrant_given_as_a_contact_id_is_a_handle(answer, registrant, handle):
+    data, _ = read(answer)
+    assert (data["registrant"], data["registrant_handle"]) == (registrant, handle)
