@@ -274,8 +274,8 @@ def _unbracketed(text: str) -> str:
 def host_names(value: str) -> list[str]:
     """The host names in a value ('ns1.example.net [OK]', 'a.example, b.example'), lower case,
     without a trailing dot; IP addresses and other words are left out, and so is a line of prose
-    (three words, or two before its first host name: "Please visit www.registry.example for more
-    info." names no name server)."""
+    (three words, two before its first host name, or a word and a www. name: "Please visit
+    www.registry.example for more info." names no name server)."""
     names = []
     for line in value.split("\n"):
         hosts, words, before = [], 0, 0
@@ -292,7 +292,8 @@ def host_names(value: str) -> list[str]:
             elif len(word := token.strip(_PUNCTUATION)) > 1 and word.isalpha():
                 words += 1
                 before += not hosts
-        if words < 3 and before < 2:
+        web = any(host.startswith("www.") for host in hosts)  # "See www.registry.example": a web page
+        if words < 3 and before < 2 and not (words and web):
             names += hosts
     return names
 

@@ -392,6 +392,8 @@ def test_prose_is_no_name_server():
         ("192.0.2.1 localhost -bad-.example.net under_score.example", []),
         ("Please visit www.registry.example for more info.", []),  # prose
         ("see the list at www.registry.example", []),
+        ("See www.registry.example", []),
+        ("www.example.net", ["www.example.net"]),  # a host name alone is one, whatever its first label
         ("ns1.example.net ok active\nPlease visit www.registry.example", ["ns1.example.net"]),  # line by line
         ("- ns1.example.net", ["ns1.example.net"]),
         ("ns1.example.net (Example Hosting Name Servers)", ["ns1.example.net"]),
