@@ -53,6 +53,7 @@ _DASH_T = re.compile(r"(?<=\d)-(?=T\d)")  # "2001-06-14-T10:32:43Z"
 _FRACTION = re.compile(r"\d:\d{2}[.,](\d+)")  # the fractional seconds the registry wrote
 _PARTIAL = re.compile(r"\d{4}(?:[-./]\d{1,2})?|\d{1,2}[-./]\d{4}")  # 1996, 1996-08, 08/1996
 _DEFAULTS = (datetime(2000, 1, 1, 0, 0, 0), datetime(2001, 2, 2, 1, 1, 1))
+_TEXT_MAX = 256  # the longest date text read (WHOIS_LINE_MAX, the port-43 reader's line)
 
 
 class _Ambiguous(ValueError):
@@ -90,6 +91,8 @@ def slash_order(texts: Iterable[str], tld: str = "") -> SlashOrder | None:
 def read_date(text: str, slashes: SlashOrder | None = None) -> DateReading:
     """One registry date (an RDAP eventDate, or a port-43 line's value of at most WHOIS_LINE_MAX
     characters); `slashes` says what comes first in a slashed date whose parts do not say."""
+    if len(text) > _TEXT_MAX:  # an RDAP member can be any length: no date is read out of a long text
+        return DateReading(None, "unknown date format")
     rest = text.split("#", 1)[0].strip()  # "19961206 #24302"
     rest = re.sub(r"(?<=\d)\. +(?=\d)", ".", rest).rstrip(".")  # "1999. 08. 23.", "2001-Aug-23."
     if rest.lower().startswith(_QUALIFIERS):

@@ -215,6 +215,12 @@ def test_events_in_any_case_and_unreadable_dates():
     data = rdap_data(domain(events=events), "x", network=False)
     assert (data["created"], data["updated"], data["expires"]) == ("2001-02-03T04:05:06Z", None, None)
     assert data["warnings"] == ["updated: unknown date format 'yesterday'"]
+    hostile = [{"eventAction": "last changed", "eventDate": "Jan 2001 " + "ab " * 300_000}]  # not read at all
+    data = rdap_data(domain(events=hostile), "x", network=False)
+    assert (data["updated"], data["warnings"]) == (
+        None,
+        [f"updated: unknown date format {('Jan 2001 ' + 'ab ' * 24)[:80]!r}"],
+    )
     ip = network("192.0.2.0", "192.0.2.255", events=[{"eventAction": "registration", "eventDate": "2001-02-03"}])
     assert (ip["created"], "expires" in ip) == ("2001-02-03", False)
 
