@@ -42,13 +42,13 @@ CREATED = frozenset({
     "creation date", "created", "created date", "create date", "creation time", "registered", "registered date",
     "registration date", "registration time", "domain created", "domain registered", "record created",
     "domain registration date", "commencement date", "domain name commencement date", "domain record activated",
-    "activated", "first registration date",
+    "activated", "first registration date", "date registered", "date created", "date of registration",
 })  # fmt: skip
 EXPIRES = frozenset({
     "registry expiry date", "registrar registration expiration date", "expiration date", "expiration time",
     "expiry date", "expiry", "expires", "expire", "expire date", "paid till", "renewal date", "record expires",
     "domain expiration date", "domain expires", "registration expiration date", "valid until", "expiration",
-    "record will expire",
+    "record will expire", "date expires", "date of expiry",
 })  # fmt: skip
 UPDATED = frozenset({
     "updated date", "updated", "last updated", "last update", "last modified", "modified", "changed",

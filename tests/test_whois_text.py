@@ -234,6 +234,12 @@ SHAPES = {
         "Name Servers:\n   DNS:            ns1.example.net\n   DNS:            ns2.example.net\n",
         {"created": "2009-05-12", "status": ["ok"], "nameservers": ["ns1.example.net", "ns2.example.net"]},
     ),
+    "usual keys alone over their values, no colon, no empty line": (
+        "Domain Name\nexample.test\nRegistrar\nExample Registrar\nDate Registered\n2001-06-14\n"
+        "Date Expires\n2031-06-14\nName Servers\nns1.example.net\nns2.example.net\nStatus\nactive\n",
+        {"registrar": "Example Registrar", "created": "2001-06-14", "expires": "2031-06-14", "status": ["active"],
+         "nameservers": ["ns1.example.net", "ns2.example.net"]},
+    ),
 }  # fmt: skip
 
 
