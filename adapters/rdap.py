@@ -2,7 +2,10 @@
 
 Pure functions over parsed JSON, for whois.py, which does the asking. An RDAP answer is upstream
 data of any shape: every member is checked before it is used, and a member of the wrong type
-counts as absent.
+counts as absent. Role and event names are matched whatever their case (a registrar's server may
+write "Registrant"); an entity is looked for breadth-first, so that the one closest to the object
+asked about wins (a network's own abuse contact over one nested in its registrant); dates take
+the normal form of whois_dates.py, the port-43 path's as well.
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ from urllib.parse import urlsplit
 
 from osint_fanout import AdapterError
 
+from .whois_dates import read_date
+
 __all__ = ["add_registrar_record", "rdap_data", "registrar_link"]
 
 RDAP_TYPE = "application/rdap+json"
 _LISTS = ("entities", "events", "status", "nameservers", "cidr0_cidrs")  # RFC 9083 arrays we read
+_EVENTS = {"created": "registration", "updated": "last changed", "expires": "expiration"}  # RFC 9083 4.8
+_DEPTH = 8  # how deep entities are looked for: a hostile answer may nest them without end
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -27,42 +34,70 @@ def rdap_data(doc: Any, where: str, network: bool) -> dict[str, Any]:
     ok = isinstance(doc, dict) and (doc.get("objectClassName") == object_class or key in doc)
     if not ok or not isinstance(doc.get(key, ""), str) or any(not isinstance(doc.get(m, []), list) for m in _LISTS):
         raise AdapterError("parse", f"{where} did not answer an RDAP {object_class} object")
-    actions = [(_get(e, "eventAction"), _get(e, "eventDate")) for e in reversed(doc.get("events", []))]
-    events = {action: date for action, date in actions if isinstance(action, str)}  # the first of each wins
+    dates = _dates(doc, network)
+    warnings = dates.pop("warnings")
     common = {
         "source": "rdap",
         "server": where.split("/", 1)[0],
         "handle": doc.get("handle"),
         "status": [status for status in doc.get("status", []) if isinstance(status, str)],
-        "created": events.get("registration"),
-        "updated": events.get("last changed"),
+        **dates,
     }
     if network:
-        return common | _network(doc)
+        data = common | _network(doc)
+        return data | {"warnings": [*warnings, *data["warnings"]]}
     registrar = _role(doc, "registrar") or {}
-    ids = [_get(p, "identifier") for p in _list(registrar.get("publicIds")) if _get(p, "type") == "IANA Registrar ID"]
+    ids = [
+        _get(p, "identifier") for p in _list(registrar.get("publicIds")) if _same(_get(p, "type"), "IANA Registrar ID")
+    ]
     nameservers = [_get(ns, "ldhName") for ns in doc.get("nameservers", [])]
     return common | {
         "name": str(doc.get("ldhName") or "").lower() or None,
         "registrar": name_of(registrar),
         "registrar_iana_id": ids[0] if ids else None,
-        "expires": events.get("expiration"),
         "nameservers": sorted({ns.lower().rstrip(".") for ns in nameservers if isinstance(ns, str)}),
         "dnssec": _get(doc.get("secureDNS"), "delegationSigned"),
         "abuse_email": _vcard(_role(registrar, "abuse") or _role(doc, "abuse") or {}, "email"),
         **_registrant(doc),
         "registrar_server": None,
         "registrar_added": [],
-        "warnings": [],
+        "warnings": warnings,
     }
 
 
+def _dates(doc: dict[str, Any], network: bool) -> dict[str, Any]:
+    """The object's registration, last change and (a domain's) expiration, from its events, in the
+    normal form (whois_dates.py); `no_time_zone` names the dates the registry gave without one."""
+    events: dict[str, Any] = {}
+    for event in reversed(doc.get("events", [])):  # the first of each action wins
+        action = _get(event, "eventAction")
+        if isinstance(action, str):
+            events[action.strip().lower()] = _get(event, "eventDate")
+    found: dict[str, Any] = {"no_time_zone": [], "warnings": []}
+    for field, action in _EVENTS.items():
+        if network and field == "expires":
+            continue
+        text = events.get(action)
+        reading = read_date(text) if isinstance(text, str) and text.strip() else None
+        found[field] = reading and reading.value
+        if reading and reading.problem:
+            found["warnings"].append(f"{field}: {reading.problem} {text[:80]!r}")
+        if reading and reading.no_zone:
+            found["no_time_zone"].append(field)
+    return found
+
+
 def _registrant(doc: dict[str, Any]) -> dict[str, Any]:
+    """The holder, named only as the answer names it (its vCard's fn or org): a handle alone, such
+    as a RIPE maintainer ("EXAMPLE-MNT") or a registry's contact ID, is no name, and is kept as
+    `registrant_handle`."""
     owner = _role(doc, "registrant") or {}
+    handle = owner.get("handle")
     return {
-        "registrant": name_of(owner),
+        "registrant": _card_name(owner),
         "registrant_org": _vcard(owner, "org"),
         "registrant_country": _country(owner),
+        "registrant_handle": (handle.strip() or None) if isinstance(handle, str) else None,
     }
 
 
@@ -83,14 +118,15 @@ def _network(doc: dict[str, Any]) -> dict[str, Any]:
             cidrs = [str(net) for net in ipaddress.summarize_address_range(start, end)]  # type: ignore[type-var]
         except (TypeError, ValueError):  # of two versions, or the start after the end
             warnings.append(f"no CIDR prefixes for the range {start} - {end}")
-    owner = _role(doc, "registrant") or {}
+    holder = _registrant(doc)
     return {
         "name": doc.get("name"),
         "type": doc.get("type"),
         "range": f"{start} - {end}" if start is not None and end is not None else None,
         "cidrs": cidrs,
         "country": doc.get("country"),
-        "registrant": name_of(owner),
+        "registrant": holder["registrant"],
+        "registrant_handle": holder["registrant_handle"],
         "abuse_email": _vcard(_role(doc, "abuse") or {}, "email"),
         "warnings": warnings,
     }
@@ -143,17 +179,25 @@ def add_registrar_record(data: dict[str, Any], doc: Any) -> list[str]:
 
 
 def name_of(entity: dict[str, Any]) -> str | None:
-    """What an entity is called: its vCard's full name (fn), else its organisation (org), else its
-    handle or first public ID. A name the registry redacted does not count."""
-    for prop in ("fn", "org"):
-        value = _vcard(entity, prop)
-        if value and "redacted" not in value.lower():
-            return value
+    """What a registrar is called: its vCard's full name (fn), else its organisation (org), else
+    its handle or first public ID (CZ.NIC names its registrars by handle only). A name the
+    registry redacted does not count."""
+    if name := _card_name(entity):
+        return name
     handle = entity.get("handle")
     if isinstance(handle, str) and handle.strip():
         return handle.strip()
     ids = [_get(p, "identifier") for p in _list(entity.get("publicIds"))]
     return next((str(i) for i in ids if isinstance(i, str | int) and str(i).strip()), None)
+
+
+def _card_name(entity: dict[str, Any]) -> str | None:
+    """The name an entity's vCard gives it: fn, else org, unless redacted."""
+    for prop in ("fn", "org"):
+        value = _vcard(entity, prop)
+        if value and "redacted" not in value.lower():
+            return value
+    return None
 
 
 def _country(entity: dict[str, Any]) -> str | None:
@@ -169,15 +213,22 @@ def _country(entity: dict[str, Any]) -> str | None:
     return None
 
 
-def _role(obj: dict[str, Any], role: str, depth: int = 0) -> dict[str, Any] | None:
-    """The first entity with `role`, nested ones included (abuse sits inside registrar)."""
-    for entity in _list(obj.get("entities")) if depth < 8 else []:
-        if isinstance(entity, dict):
-            if role in _list(entity.get("roles")):
+def _role(obj: dict[str, Any], role: str) -> dict[str, Any] | None:
+    """The entity with `role` closest to `obj`: breadth-first, so that the object's own entities
+    come before those nested in them (abuse often sits inside registrar), the first of a level
+    winning; roles in any case."""
+    level = [e for e in _list(obj.get("entities")) if isinstance(e, dict)]
+    for _ in range(_DEPTH):
+        for entity in level:
+            if any(_same(r, role) for r in _list(entity.get("roles"))):
                 return entity
-            if found := _role(entity, role, depth + 1):
-                return found
+        level = [e for parent in level for e in _list(parent.get("entities")) if isinstance(e, dict)]
     return None
+
+
+def _same(value: Any, word: str) -> bool:
+    """`value` is the registered value `word`, in any case (RFC 9083 values are matched so in practice)."""
+    return isinstance(value, str) and value.strip().lower() == word.lower()
 
 
 def _vcard(entity: dict[str, Any], prop: str) -> str | None:

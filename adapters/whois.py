@@ -30,6 +30,7 @@ from osint_fanout import (
 )
 
 from . import rdap, rdap_bootstrap, whois_text
+from .whois_dates import read_date
 from .whois_text import WHOIS_LINE_MAX, WHOIS_SCAN_MAX, WHOIS_TEXT_MAX, trimmed
 
 __all__ = ["WHOIS_LINE_MAX", "WHOIS_MAX_BYTES", "WHOIS_TEXT_MAX", "WhoisAdapter", "WhoisOptions", "whois_query"]
@@ -224,11 +225,14 @@ class WhoisAdapter(Adapter[WhoisOptions]):
         return {**data, "rdap_error": rdap_error.message} if rdap_error else data
 
     def facts(self, data: dict[str, Any]) -> dict[str, Any] | None:  # osint_fanout.Facts
-        """Registrar, name servers, expiry (the day: RDAP and port 43 write times
-        differently) and statuses; an IP network's range and country."""
+        """Registrar, name servers, expiry and statuses; an IP network's range and country. The
+        expiry is its day in UTC, read again through the normal form (whois_dates.py), so that a
+        result stored before dates took it ("2023-12-04T00:00:00+02:00") compares quietly with
+        the same answer read now ("2023-12-03T22:00:00Z")."""
         found = {key: data[key] for key in ("registrar", "range", "country") if key in data}
         if "expires" in data:
-            found["expires"] = str(data["expires"])[:10] if data["expires"] else None
+            expires = str(data["expires"]) if data["expires"] else None
+            found["expires"] = expires and (read_date(expires).value or expires)[:10]
         for key in ("nameservers", "status"):
             if key in data:
                 found[key] = frozenset(str(value).lower() for value in data[key] or [])
@@ -323,7 +327,7 @@ async def _whois_data(name: str, answer: str, server: str, ctx: Context) -> dict
     if not text.strip():
         raise AdapterError("parse", f"{server} answered, but nothing in it could be read")
     parsed = await _parsed(name, text, server, ctx)
-    found, warnings = whois_text.fields(text, parsed.values)
+    found, warnings = whois_text.fields(text, parsed.values, name)
     if not any(found[key] for key in ("registrar", "created", "created_text", "expires", "status", "nameservers")):
         if parsed.timed_out:
             raise TimeoutError(f"{parsed.failure} ({server})")

@@ -10,7 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["WhoisDomainData", "WhoisNetworkData", "data_schema"]
 
-_ISO = "ISO 8601 / RFC 3339, with the time zone the source gave (none when it gave none); a day alone"
+_ISO = (
+    "RFC 3339 in UTC ('2020-11-09T07:01:43Z'), with the precision the registry gave (fractional seconds when it "
+    "wrote them); 'YYYY-MM-DD' when it gave a day alone; a time without a time zone is read as UTC and named in "
+    "no_time_zone"
+)
 _TEXT = (
     "port 43: the registry's own words for the date (null when it gave none); kept when no precise date could be read"
 )
@@ -26,9 +30,23 @@ class _Data(BaseModel):
     created: str | None = Field(description=f"Registration date: {_ISO}.")
     updated: str | None = Field(description=f"Last change: {_ISO}.")
     registrant: str | None = Field(
-        description="The holder's name: the vCard fn, else org, else the handle or first public ID."
+        description="The holder's name, only as the answer names it: RDAP, the registrant entity's vCard fn, else "
+        "org (never a handle); port 43, the registrant's name or organisation unless it is a handle."
     )
-    abuse_email: str | None = Field(description="The abuse contact's e-mail.")
+    registrant_handle: str | None = Field(
+        None,
+        description="The registrant's handle, not a name: RDAP, the registrant entity's (a contact ID, an RIR "
+        "maintainer); port 43, a registrant given as one word with a digit ('registrant: ACS25-IS').",
+    )
+    no_time_zone: list[str] = Field(
+        default_factory=list,
+        description="The date fields ('created', 'updated', 'expires') whose time the registry gave without a time "
+        "zone: read as UTC.",
+    )
+    abuse_email: str | None = Field(
+        description="The abuse contact's e-mail: RDAP, the abuse entity closest to the object (a domain's "
+        "registrar's own first, then the domain's; breadth-first, so a top-level entity wins over a nested one)."
+    )
     warnings: list[str] = Field(
         description="What could not be read or asked, the rest being there: a date in an unknown format or "
         "imprecise ('created: imprecise date ...'), python-whois failing, the registrar's record not answering."

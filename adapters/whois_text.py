@@ -2,8 +2,10 @@
 
 RFC 3912 gives WHOIS answers no format, and registries write the same facts in a few shapes:
 `Key: value` lines (with dot leaders, tabs, `[Key]` brackets or `a. [Key]` as JPRS has them), a
-key's value continued on indented lines, and sections: a header (`Registrar:`, or a bare
-`Nameservers` line after an empty one) over indented lines, or over a paragraph of lines. The
+usual key and its value apart by a tab or spaces with no colon (`Registrar<TAB>Name`), a key's
+value continued on indented lines, and sections: a header (`Registrar:`, a bare `Nameservers`
+line after an empty one, or a usual key standing alone) over indented lines, or over a
+paragraph of lines. The
 reader turns any answer into entries (section, key, value) in one pass over its lines, and finds
 each fact by its usual keys and section names; it never sees a registry's name. It reads only what
 `trimmed` keeps (WHOIS_TEXT_MAX of lines of at most WHOIS_LINE_MAX characters), with string methods
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .whois_dates import read_date
+from .whois_dates import read_date, slash_order
 
 __all__ = ["WHOIS_LINE_MAX", "WHOIS_SCAN_MAX", "WHOIS_TEXT_MAX", "Entry", "entries", "fields", "trimmed"]
 
@@ -40,16 +42,18 @@ CREATED = frozenset({
     "creation date", "created", "created date", "create date", "creation time", "registered", "registered date",
     "registration date", "registration time", "domain created", "domain registered", "record created",
     "domain registration date", "commencement date", "domain name commencement date", "domain record activated",
-    "activated", "first registration date",
+    "activated", "first registration date", "date registered", "date created", "date of registration",
 })  # fmt: skip
 EXPIRES = frozenset({
     "registry expiry date", "registrar registration expiration date", "expiration date", "expiration time",
     "expiry date", "expiry", "expires", "expire", "expire date", "paid till", "renewal date", "record expires",
     "domain expiration date", "domain expires", "registration expiration date", "valid until", "expiration",
+    "record will expire", "date expires", "date of expiry",
 })  # fmt: skip
 UPDATED = frozenset({
     "updated date", "updated", "last updated", "last update", "last modified", "modified", "changed",
     "last changed", "last updated date", "domain last updated", "update date", "modified date", "record last updated",
+    "domain record last updated",
 })  # fmt: skip
 REGISTRAR = frozenset({
     "registrar", "registrar name", "sponsoring registrar", "registration service provider", "current registrar",
@@ -74,6 +78,24 @@ _CONTACTS = (
     "registrant", "admin", "tech", "billing", "holder", "owner", "contact", "zone c", "person", "organi", "address",
 )  # fmt: skip
 _FOREIGN = (*_CONTACTS, "registrar", "server", "dnssec", "keys")  # sections about other objects than the domain
+# The keys a line may have without a colon: "Registrar<TAB>Example Ltd", or "Registrar" alone over its value.
+KNOWN_KEYS = (
+    CREATED
+    | EXPIRES
+    | UPDATED
+    | REGISTRAR
+    | NAMESERVER_KEYS
+    | STATUS
+    | DNSSEC
+    | ABUSE
+    | REGISTRANT_NAME
+    | REGISTRANT_ORG
+    | REGISTRANT_COUNTRY
+    | {"domain", "domain name", "registrar iana id"}
+)
+_APART = re.compile(r"([^:\t]{1,48}?)(?:\t| {2,})[ \t]*([^ \t:].*)")  # a key, then a tab or spaces, then no colon
+_PUNCTUATION = ".,;:!?\"'"
+_HANDLE = re.compile(r"(?=\S*\d)[\w-]{2,64}")  # one word with a digit: CON000020360, CL62533-007244, go438-irnic
 
 
 @dataclass(frozen=True)
@@ -114,9 +136,12 @@ def _split(line: str) -> tuple[str, str, str]:
     if bracket:
         key, value = normal_key(bracket.group(1)), bracket.group(2).strip()
         return ("kv" if value else "header", key, value) if key else ("plain", "", line)
+    apart = _APART.fullmatch(line)  # "Creation Date<TAB>2001-06-14 10:32:43": the first colon is the value's
+    if apart and normal_key(apart.group(1)) in KNOWN_KEYS:
+        return "kv", normal_key(apart.group(1)), apart.group(2).strip()
     phrase, on, when = line.partition(" on ")  # "Record expires on 2021-11-09 00:00:00", "Registered on 30th April"
     if on and len(phrase) <= KEY_MAX and all(c.isalpha() or c == " " for c in phrase):
-        return "kv", normal_key(phrase), when.strip()
+        return "kv", normal_key(phrase), when.strip().removeprefix(":").strip()  # "Record will expire on: 12/18/2001"
     raw_key, colon, value = line.partition(":")
     key, value = normal_key(raw_key), value.strip()
     # Not a key: nothing, prose, a URL's "http", "ns1.example.net  192.0.2.1  2001" (a host, an address)
@@ -193,7 +218,8 @@ def entries(text: str) -> list[Entry]:
         if kind == "header" and section.mode == "deeper" and indent > section.indent:
             last_key, last_indent = key, indent  # "Address:" inside a section: a key whose value follows
             continue
-        bare = kind == "plain" and blank_before and indent == 0 and section.mode != "open" and _bare_header(line)
+        bare = kind == "plain" and section.mode != "open" and _bare_header(line)
+        bare = bare and ((blank_before and indent == 0) or normal_key(line) in KNOWN_KEYS)  # a usual key, alone
         if kind == "header" or bare:
             section = _Section(key or normal_key(line), indent, bare, "open")
             last_key = ""
@@ -247,13 +273,28 @@ def _unbracketed(text: str) -> str:
 
 def host_names(value: str) -> list[str]:
     """The host names in a value ('ns1.example.net [OK]', 'a.example, b.example'), lower case,
-    without a trailing dot; IP addresses and other words are left out."""
+    without a trailing dot; IP addresses and other words are left out, and so is a line of prose
+    (three words, two before its first host name, or a word and a www. name: "Please visit
+    www.registry.example for more info." names no name server)."""
     names = []
-    for token in value.replace(",", " ").split():
-        name = token.lower().rstrip(".")
-        labels = name.split(".")
-        if len(labels) >= 2 and len(name) <= 253 and labels[-1][:1].isalpha() and all(map(_LABEL.fullmatch, labels)):
-            names.append(name)
+    for line in value.split("\n"):
+        hosts, words, before = [], 0, 0
+        for token in _unbracketed(line).replace(",", " ").split():
+            name = token.lower().rstrip(".")
+            labels = name.split(".")
+            if (
+                len(labels) >= 2
+                and len(name) <= 253
+                and labels[-1][:1].isalpha()
+                and all(map(_LABEL.fullmatch, labels))
+            ):
+                hosts.append(name)
+            elif len(word := token.strip(_PUNCTUATION)) > 1 and word.isalpha():
+                words += 1
+                before += not hosts
+        web = any(host.startswith("www.") for host in hosts)  # "See www.registry.example": a web page
+        if words < 3 and before < 2 and not (words and web):
+            names += hosts
     return names
 
 
@@ -288,9 +329,10 @@ def _line(value: Any) -> str | None:
     return text if text and "://" not in text and len(text) <= WHOIS_LINE_MAX else None
 
 
-def fields(text: str, parsed: dict[str, list[str]]) -> tuple[dict[str, Any], list[str]]:
-    """The facts of a port-43 answer: python-whois's reading (`parsed`, {key: [values]}) checked and
-    completed by the entries of `text`. Returns the data fields and the warnings."""
+def fields(text: str, parsed: dict[str, list[str]], name: str = "") -> tuple[dict[str, Any], list[str]]:
+    """The facts of a port-43 answer about the domain `name`: python-whois's reading (`parsed`,
+    {key: [values]}) checked and completed by the entries of `text`. Returns the data fields and
+    the warnings."""
     found = entries(text)
     theirs = {key: values[0] for key, values in parsed.items() if values}
     warnings: list[str] = []
@@ -301,17 +343,7 @@ def fields(text: str, parsed: dict[str, list[str]]) -> tuple[dict[str, Any], lis
         "registrar": _line(theirs.get("registrar")) or (ours and ours.value),
         "registrar_iana_id": iana_id.value if iana_id and iana_id.value.isdigit() else None,
     }
-    for name, keys, their_key in (
-        ("created", CREATED, "creation_date"),
-        ("expires", EXPIRES, "expiration_date"),
-        ("updated", UPDATED, "updated_date"),
-    ):  # the registry's own words, read again: python-whois makes "before Aug-1996" a day, or fails
-        entry = _first(found, keys, headed=True)
-        date = read_date(entry.value) if entry else None
-        data[name] = date.value if date else theirs.get(their_key)
-        data[f"{name}_text"] = entry.value if entry else None
-        if entry and date and date.problem:
-            warnings.append(f"{name}: {date.problem} {entry.value!r}")
+    data.update(_dates(found, theirs, slash_order((e.value for e in found), name), warnings))
     statuses = [str(raw) for raw in parsed.get("status", [])]
     statuses += [e.value for e in found if e.key in STATUS and not _in(e.section, _FOREIGN)]
     statuses += [e.value for e in found if e.section in STATUS and not e.key]  # "Registration status:" over a line
@@ -327,7 +359,36 @@ def fields(text: str, parsed: dict[str, list[str]]) -> tuple[dict[str, Any], lis
     org = _first(found, REGISTRANT_ORG, ()) or _in_section(found, _holders, _ORG_KEYS)
     person = _first(found, REGISTRANT_NAME, ()) or _in_section(found, _holders, ("name", ""))
     country = _first(found, REGISTRANT_COUNTRY, ()) or _in_section(found, _holders, ("country", "country code"))
-    data["registrant"] = (person or org).value if person or org else None
+    holders = [e.value for e in (person, org) if e]  # a contact ID ("registrant: ACS25-IS") is no name
+    data["registrant"] = next((v for v in holders if not _HANDLE.fullmatch(v)), None)
+    data["registrant_handle"] = next((v for v in holders if _HANDLE.fullmatch(v)), None)
     data["registrant_org"] = org and org.value
     data["registrant_country"] = country and country.value
     return data, warnings
+
+
+def _dates(found: list[Entry], theirs: dict[str, str], slashes: Any, warnings: list[str]) -> dict[str, Any]:
+    """The domain's dates in the normal form (whois_dates.py): the registry's own words read again,
+    since python-whois makes "before Aug-1996" a day and reads "03/02/2020" one way for every
+    registry; python-whois's reading where the words are in a form this reader does not know.
+    `slashes` says what comes first in the answer's slashed dates."""
+    data: dict[str, Any] = {"no_time_zone": []}
+    for field, keys, their_key in (
+        ("created", CREATED, "creation_date"),
+        ("expires", EXPIRES, "expiration_date"),
+        ("updated", UPDATED, "updated_date"),
+    ):
+        entry = _first(found, keys, headed=True)
+        date = read_date(entry.value, slashes) if entry else None
+        if (date is None or date.problem == "unknown date format") and theirs.get(their_key):
+            kept = read_date(theirs[their_key])  # python-whois's ISO reading, into the normal form
+            date = kept if kept.value else date
+            if entry and kept.value:
+                warnings.append(f"{field}: unknown date format {entry.value!r}, python-whois's reading kept")
+        elif entry and date and date.problem:
+            warnings.append(f"{field}: {date.problem} {entry.value!r}")
+        data[field] = date and date.value
+        data[f"{field}_text"] = entry.value if entry else None
+        if date and date.no_zone:
+            data["no_time_zone"].append(field)
+    return data

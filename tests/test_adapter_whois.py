@@ -187,6 +187,8 @@ def test_domain_answer(http):
         "registrant": None,
         "registrant_org": None,
         "registrant_country": None,
+        "registrant_handle": None,
+        "no_time_zone": [],
         "registrar_server": None,  # no "related" link to a registrar's own record: nothing more asked
         "registrar_added": [],
         "warnings": [],
@@ -341,9 +343,15 @@ def test_the_registrar_record_gets_only_what_is_left_of_the_budget(http):
     assert result.status == "ok", result.error  # the registry's data, before the call's time is up
     assert result.data["registrar"] == "Example Registrar, LLC"
     (warning,) = result.data["warnings"]
-    assert re.fullmatch(
-        r"registrar RDAP rdap\.registrar\.example/rdap/domain/example\.com did not answer within 1\.\d s", warning
+    # Asked with what was left of the 2 s (less the registry's answer), or, on a machine so busy
+    # that less than RELATED_MIN_S was left, not asked: either way, never beyond the call's time.
+    found = re.fullmatch(
+        r"registrar RDAP rdap\.registrar\.example/rdap/domain/example\.com"
+        r"(?: did not answer within (?P<asked>\d\.\d) s|: not asked, (?P<left>\d\.\d) s left)",
+        warning,
     )
+    assert found, warning
+    assert float(found["asked"]) < 2.0 if found["asked"] else float(found["left"]) <= whois_module.RELATED_MIN_S
 
 
 def test_no_registrar_record_when_little_time_is_left(http):
@@ -553,10 +561,9 @@ def test_port43_answer_over_the_cap_is_too_large(http, port43):
 def test_port43_server_that_never_answers_times_out_within_the_budget(http, port43):
     http.get(VERISIGN).respond(500)
     registry = port43({"example.com": None})
-    started = time.monotonic()
-    result = run("example.com", whois_server=registry.address, timeout_s=0.5)
-    assert time.monotonic() - started < 1.0
+    result = run("example.com", whois_server=registry.address, timeout_s=2.0)  # time to reach port 43 when busy
     assert result.status == "timeout"
+    assert result.elapsed_ms < 2500  # as the engine measured it: the call ended at its timeout
     assert registry.queries == ["example.com"]
 
 
@@ -789,7 +796,7 @@ def test_a_field_python_whois_fails_on_costs_that_field_only(http, port43):
     data = result.data
     assert (data["registrar"], data["created"], data["nameservers"][0]) == (
         "Example Registrar, LLC",
-        "1995-08-14T04:00:00+00:00",
+        "1995-08-14T04:00:00Z",
         "a.iana-servers.net",
     )
     assert (data["updated"], data["updated_text"]) == (None, "last Tuesday")

@@ -184,3 +184,96 @@ def test_the_registrars_record_adds_only_what_is_missing():
         add_registrar_record(data, domain(ldhName="other.test"))
     with pytest.raises(ValueError, match="not an RDAP domain object"):
         add_registrar_record(data, {"errorCode": 404})
+
+
+# Issue 23: one normal form for dates, roles in any case, a holder only when named, the abuse
+# contact closest to the object.
+
+SPELLINGS = [  # the domain dates of real RDAP answers come in these spellings
+    ("2019-09-09T08:39:04Z", "2019-09-09T08:39:04Z", []),
+    ("2019-09-09T08:39:04+00:00", "2019-09-09T08:39:04Z", []),
+    ("2019-09-09T08:39:04.000+0000", "2019-09-09T08:39:04.000Z", []),
+    ("2019-09-09T10:39:04.5+02:00", "2019-09-09T08:39:04.5Z", []),
+    ("2019-09-09T08:39:04", "2019-09-09T08:39:04Z", ["expires"]),  # no time zone: read as UTC, and said
+    ("2019-09-09", "2019-09-09", []),  # a day stays a day
+]
+
+
+@pytest.mark.parametrize(("written", "value", "no_zone"), SPELLINGS)
+def test_every_date_in_one_form(written, value, no_zone):
+    data = rdap_data(domain(events=[{"eventAction": "expiration", "eventDate": written}]), "x", network=False)
+    assert (data["expires"], data["no_time_zone"], data["warnings"]) == (value, no_zone, [])
+
+
+def test_events_in_any_case_and_unreadable_dates():
+    events = [
+        {"eventAction": "Registration", "eventDate": "2001-02-03T04:05:06Z"},
+        {"eventAction": "LAST CHANGED", "eventDate": "yesterday"},
+        {"eventAction": "expiration", "eventDate": 20270101},  # not a string: absent
+        {"eventAction": "registration", "eventDate": "1999-01-01T00:00:00Z"},  # the first of each wins
+    ]
+    data = rdap_data(domain(events=events), "x", network=False)
+    assert (data["created"], data["updated"], data["expires"]) == ("2001-02-03T04:05:06Z", None, None)
+    assert data["warnings"] == ["updated: unknown date format 'yesterday'"]
+    hostile = [{"eventAction": "last changed", "eventDate": "Jan 2001 " + "ab " * 300_000}]  # not read at all
+    data = rdap_data(domain(events=hostile), "x", network=False)
+    assert (data["updated"], data["warnings"]) == (
+        None,
+        [f"updated: unknown date format {('Jan 2001 ' + 'ab ' * 24)[:80]!r}"],
+    )
+    ip = network("192.0.2.0", "192.0.2.255", events=[{"eventAction": "registration", "eventDate": "2001-02-03"}])
+    assert (ip["created"], "expires" in ip) == ("2001-02-03", False)
+
+
+def test_roles_in_any_case():
+    doc = domain(
+        entities=[
+            {"roles": ["Registrar"], "vcardArray": card(["fn", {}, "text", "Example Registrar"])},
+            {"roles": [" REGISTRANT "], "vcardArray": card(["fn", {}, "text", "Example Holder"])},
+        ]
+    )
+    data = rdap_data(doc, "x", network=False)
+    assert (data["registrar"], data["registrant"]) == ("Example Registrar", "Example Holder")
+
+
+@pytest.mark.parametrize(
+    ("registrant", "name", "handle"),
+    [
+        ({"handle": "EXAMPLE-MNT"}, None, "EXAMPLE-MNT"),  # an older RIPE answer's maintainer, no vCard
+        ({"handle": "C12345-EXAMPLE", "publicIds": [{"type": "x", "identifier": "77"}]}, None, "C12345-EXAMPLE"),
+        ({"handle": "C1", "vcardArray": card(["fn", {}, "text", "REDACTED FOR PRIVACY"])}, None, "C1"),
+        ({"handle": "C1", "vcardArray": card(["org", {}, "text", "Example Org"])}, "Example Org", "C1"),
+        ({"vcardArray": card(["fn", {}, "text", "Example Person"])}, "Example Person", None),
+        ({"handle": ["not", "a", "string"]}, None, None),
+    ],
+)
+def test_a_holder_only_when_the_answer_names_one(registrant, name, handle):
+    for data in (
+        rdap_data(domain(entities=[registrant | {"roles": ["registrant"]}]), "x", network=False),
+        network("192.0.2.0", "192.0.2.255", entities=[registrant | {"roles": ["registrant"]}]),
+    ):
+        assert (data["registrant"], data["registrant_handle"]) == (name, handle)
+
+
+def abuse(email: str, **members: Any) -> dict[str, Any]:
+    return {"roles": ["abuse"], "vcardArray": card(["email", {}, "text", email])} | members
+
+
+def test_the_abuse_contact_closest_to_the_object_wins():
+    nested = {"roles": ["registrant"], "handle": "ORG", "entities": [abuse("org@example.test")]}
+    own = {"roles": ["noc", "technical", "abuse"], "vcardArray": card(["email", {}, "text", "net@example.test"])}
+    assert network("192.0.2.0", "192.0.2.255", entities=[nested, own])["abuse_email"] == "net@example.test"
+    assert network("192.0.2.0", "192.0.2.255", entities=[nested])["abuse_email"] == "org@example.test"
+    deeper = {"roles": ["technical"], "entities": [{"roles": ["x"], "entities": [abuse("deep@example.test")]}]}
+    assert network("192.0.2.0", "192.0.2.255", entities=[deeper, nested])["abuse_email"] == "org@example.test"
+    # A domain: the registrar's own abuse contact first (ICANN's profile puts it there), then the domain's.
+    registrar = {"roles": ["registrar"], "entities": [abuse("registrar@example.test")]}
+    doc = domain(entities=[abuse("registry@example.test"), registrar])
+    assert rdap_data(doc, "x", network=False)["abuse_email"] == "registrar@example.test"
+
+
+def test_entities_nested_without_end_are_looked_into_only_so_deep():
+    entity: dict[str, Any] = abuse("bottom@example.test")
+    for _ in range(10_000):
+        entity = {"roles": ["technical"], "entities": [entity]}
+    assert network("192.0.2.0", "192.0.2.255", entities=[entity])["abuse_email"] is None

@@ -285,6 +285,15 @@ CUSTOM: dict[str, Callable[[dict[str, Any], Served], bool]] = {
 }
 
 
+# Facts of cases.json that a later decision replaced, by (case id, key): the corpus is read-only, so
+# the replacement is here, in sight. Issue 23: the abuse contact is the one closest to the object
+# (the network's own NOC/abuse entity, ZG39-ARIN, at the top level), not the one nested in its
+# registrant (the organisation's ABUSE5250-ARIN) that the corpus, written before, expects.
+SUPERSEDED: dict[tuple[str, str], Any] = {
+    ("rdap-arin-v6-2001:4860::", "abuse_email"): "arin-contact@google.com",
+}
+
+
 def check(case: dict[str, Any], status: str, data: Any, error: Any, served: Served) -> list[str]:
     """What is wrong with a result for `case` (empty: all holds)."""
     problems = []
@@ -295,7 +304,9 @@ def check(case: dict[str, Any], status: str, data: Any, error: Any, served: Serv
             problems.append(f"error.type {error['type']!r}, not {case['error_type']!r}")
         if "error_like" in case and not re.search(case["error_like"], error["message"], re.IGNORECASE):
             problems.append(f"error.message {error['message']!r} does not match {case['error_like']!r}")
-    for fact in case["facts"]:
+    for listed in case["facts"]:
+        replaced = (case["id"], listed.get("key")) in SUPERSEDED
+        fact = listed | {"want": SUPERSEDED[case["id"], listed["key"]]} if replaced else listed
         if not fact_holds(fact, data or {}, served):
             problems.append(f"{fact} fails: {fact.get('key')} = {at(data or {}, fact.get('key', ''))!r}")
     return problems

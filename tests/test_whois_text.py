@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from osint_fanout_adapters.whois_dates import read_date
+from osint_fanout_adapters.whois_dates import read_date, slash_order
 from osint_fanout_adapters.whois_text import (
     WHOIS_LINE_MAX,
     WHOIS_TEXT_MAX,
@@ -58,7 +58,7 @@ def test_bare_headers_after_an_empty_line():
         "Holder\n\nname...............: Example Holder Oy\ncountry............: Finland\n\n"
         "Registrar\n\nregistrar..........: Example Registrar Oy\nwww................: www.registrar.example\n"
     )
-    assert data["created"] == "2006-06-30T00:00:00"
+    assert data["created"] == "2006-06-30T00:00:00Z"
     assert data["nameservers"] == ["ns1.example.net", "ns2.example.net"]
     assert (data["registrant"], data["registrant_country"]) == ("Example Holder Oy", "Finland")
     assert data["registrar"] == "Example Registrar Oy"
@@ -74,7 +74,7 @@ def test_bare_headers_over_indented_lines():
     assert data["registrar"] == "Example Registrar Srl"  # the organisation before the handle
     assert data["registrant_org"] == "Example Holder S.p.A."
     assert data["nameservers"] == ["ns1.example.net", "ns2.example.net"]
-    assert data["created"] == "1999-12-10T00:00:00"
+    assert data["created"] == "1999-12-10T00:00:00Z"
 
 
 def test_dates_of_contacts_and_registrars_are_not_the_domains():
@@ -107,7 +107,7 @@ def test_an_empty_field_is_not_a_section():
     assert data["status"] == ["client hold"]
     assert (data["registrant_org"], data["registrant_country"]) == (None, "NL")
     assert (data["nameservers"], data["dnssec"]) == (["ns1.example.net"], False)
-    assert data["created"] == "2020-01-02T03:04:05+00:00"
+    assert data["created"] == "2020-01-02T03:04:05Z"
 
 
 def test_indented_lines_continue_a_value():
@@ -117,7 +117,7 @@ def test_indented_lines_continue_a_value():
         "REGISTRAR:\nExample Registrar, Inc.\n3540 Some Lane, Suite 300\n+1.5555550100\n"
     )
     assert data["nameservers"] == ["ns1.example.net", "ns2.example.net"]
-    assert data["created"] == "2002-09-19T13:00:00"
+    assert data["created"] == "2002-09-19T13:00:00Z"
     assert data["registrar"] == "Example Registrar, Inc."  # the first line of the section's paragraph
 
 
@@ -131,7 +131,7 @@ def test_bracketed_keys():
     )
     assert data["nameservers"] == ["ns1.example.net", "ns2.example.net"]
     assert data["status"] == ["connected"]
-    assert (data["created"], data["updated"]) == ("2001-03-22", "2023-04-01T01:05:57+09:00")
+    assert (data["created"], data["updated"]) == ("2001-03-22", "2023-03-31T16:05:57Z")
 
 
 def test_date_phrases_without_a_colon():
@@ -139,10 +139,10 @@ def test_date_phrases_without_a_colon():
         "Domain Name: example.test\n   Registrant:\n      Example Holder Ltd\n   Technical Contact:\n      Admin\n"
         "   Record expires on 2031-11-09 00:00:00 (UTC+8)\n   Record created on 2000-08-29 00:00:00 (UTC+8)\n"
     )[0]
-    assert (tw["created"], tw["expires"]) == ("2000-08-29T00:00:00+08:00", "2031-11-09T00:00:00+08:00")
+    assert (tw["created"], tw["expires"]) == ("2000-08-28T16:00:00Z", "2031-11-08T16:00:00Z")
     assert tw["registrant"] == "Example Holder Ltd"
     gg = read("Relevant dates:\n     Registered on 30th April 2003 at 00:00:00.000\n     Fee due on 30th April\n")[0]
-    assert (gg["created"], gg["created_text"]) == ("2003-04-30T00:00:00", "30th April 2003 at 00:00:00.000")
+    assert (gg["created"], gg["created_text"]) == ("2003-04-30T00:00:00.000Z", "30th April 2003 at 00:00:00.000")
 
 
 def test_comments_and_prose_are_not_read():
@@ -183,7 +183,7 @@ def test_python_whois_values_are_checked_and_completed():
     assert data["nameservers"] == ["ns1.example.net", "ns2.example.net", "ns3.example.net", "ns4.example.net"]
     assert (data["registrar"], data["status"], data["dnssec"]) == ("Example Registrar", ["client hold"], True)
     assert (data["created"], data["created_text"]) == (None, "before Aug-1996")  # the registry's words win
-    assert (data["expires"], data["expires_text"]) == ("2030-01-01T00:00:00+00:00", None)  # no key of ours: theirs
+    assert (data["expires"], data["expires_text"]) == ("2030-01-01T00:00:00Z", None)  # no key of ours: theirs
     assert warnings == ["created: imprecise date 'before Aug-1996'"]
 
 
@@ -234,6 +234,12 @@ SHAPES = {
         "Name Servers:\n   DNS:            ns1.example.net\n   DNS:            ns2.example.net\n",
         {"created": "2009-05-12", "status": ["ok"], "nameservers": ["ns1.example.net", "ns2.example.net"]},
     ),
+    "usual keys alone over their values, no colon, no empty line": (
+        "Domain Name\nexample.test\nRegistrar\nExample Registrar\nDate Registered\n2001-06-14\n"
+        "Date Expires\n2031-06-14\nName Servers\nns1.example.net\nns2.example.net\nStatus\nactive\n",
+        {"registrar": "Example Registrar", "created": "2001-06-14", "expires": "2031-06-14", "status": ["active"],
+         "nameservers": ["ns1.example.net", "ns2.example.net"]},
+    ),
 }  # fmt: skip
 
 
@@ -247,30 +253,30 @@ def test_more_shapes(shape):
 @pytest.mark.parametrize(
     ("text", "value", "problem"),
     [
-        ("2019-09-09T08:39:04-0700", "2019-09-09T08:39:04-07:00", None),
-        ("2004-03-03T21:00:00Z", "2004-03-03T21:00:00+00:00", None),
-        ("2002-12-04 00:00:00+02", "2002-12-04T00:00:00+02:00", None),
-        ("2010-07-04 04:34:46 +03:00", "2010-07-04T04:34:46+03:00", None),
-        ("1999-06-07 13:01:43 (GMT+0:00)", "1999-06-07T13:01:43+00:00", None),
-        ("2021-11-09 00:00:00 (UTC+8)", "2021-11-09T00:00:00+08:00", None),  # east, not POSIX's west
-        ("2021-11-09 00:00:00 UTC-03:30", "2021-11-09T00:00:00-03:30", None),
-        ("2023/04/01 01:05:57 (JST)", "2023-04-01T01:05:57+09:00", None),
-        ("4.1.2021 23:15:09 (EET)", "2021-01-04T23:15:09+02:00", None),
-        ("2019-09-09 08:39:04 CEST", "2019-09-09T08:39:04+02:00", None),
-        ("2019-09-09 08:39:04 XYZ", "2019-09-09T08:39:04", "unknown time zone 'XYZ' in"),
-        ("2003-03-17 12:20:05", "2003-03-17T12:20:05", None),  # no zone given: none invented
+        ("2019-09-09T08:39:04-0700", "2019-09-09T15:39:04Z", None),
+        ("2004-03-03T21:00:00Z", "2004-03-03T21:00:00Z", None),
+        ("2002-12-04 00:00:00+02", "2002-12-03T22:00:00Z", None),
+        ("2010-07-04 04:34:46 +03:00", "2010-07-04T01:34:46Z", None),
+        ("1999-06-07 13:01:43 (GMT+0:00)", "1999-06-07T13:01:43Z", None),
+        ("2021-11-09 00:00:00 (UTC+8)", "2021-11-08T16:00:00Z", None),  # east, not POSIX's west
+        ("2021-11-09 00:00:00 UTC-03:30", "2021-11-09T03:30:00Z", None),
+        ("2023/04/01 01:05:57 (JST)", "2023-03-31T16:05:57Z", None),
+        ("4.1.2021 23:15:09 (EET)", "2021-01-04T21:15:09Z", None),
+        ("2019-09-09 08:39:04 CEST", "2019-09-09T06:39:04Z", None),
+        ("2019-09-09 08:39:04 XYZ", "2019-09-09T08:39:04Z", "unknown time zone 'XYZ' in"),
+        ("2003-03-17 12:20:05", "2003-03-17T12:20:05Z", None),  # no zone given: read as UTC, and said
         ("2030-11-09", "2030-11-09", None),  # a day stays a day
         ("19961206 #24302", "1996-12-06", None),
-        ("2002.09.19 13:00:00", "2002-09-19T13:00:00", None),
+        ("2002.09.19 13:00:00", "2002-09-19T13:00:00Z", None),
         ("2001/03/22", "2001-03-22", None),
-        ("12.01.2017 16:58:49", "2017-01-12T16:58:49", None),  # day first
+        ("12.01.2017 16:58:49", "2017-01-12T16:58:49Z", None),  # day first
         ("4.7.2021", "2021-07-04", None),
         ("09/15/1997", "1997-09-15", None),  # a month first cannot be mistaken: 15 is no month
         ("2000-08-29 (YYYY-MM-DD)", "2000-08-29", None),
         ("11-Jun-2014", "2014-06-11", None),
         ("Tue Dec 12 2000", "2000-12-12", None),
-        ("Tue Feb 23 08:27:34 2021", "2021-02-23T08:27:34", None),
-        ("30th April 2003 at 00:00:00.000", "2003-04-30T00:00:00", None),
+        ("Tue Feb 23 08:27:34 2021", "2021-02-23T08:27:34Z", None),
+        ("30th April 2003 at 00:00:00.000", "2003-04-30T00:00:00.000Z", None),
         ("before Aug-1996", None, "imprecise date"),
         ("Aug-1996", None, "imprecise date"),
         ("1996", None, "imprecise date"),
@@ -279,11 +285,107 @@ def test_more_shapes(shape):
         ("Not Disclosed - Visit www.registry.example", None, "unknown date format"),
         ("2020-13-45", None, "unknown date format"),
         ("", None, "unknown date format"),
+        ("2001-06-14-T10:32:43Z", "2001-06-14T10:32:43Z", None),  # a dash before the T
+        ("2008-08-18T13:19:55.000+0000", "2008-08-18T13:19:55.000Z", None),  # the precision given is kept
+        ("2008-08-18T13:19:55.1234567Z", "2008-08-18T13:19:55.123456Z", None),  # to the microsecond
+        ("2008-08-18 13:19", "2008-08-18T13:19:00Z", None),
+        ("12/18/2001", "2001-12-18", None),  # 18 is no month: month first
+        ("18/12/2001", "2001-12-18", None),
+        ("05/05/2020", "2020-05-05", None),  # either way the same
+        ("03/02/2020", None, "ambiguous date (day or month first)"),  # day or month first: nothing says
+        ("03-02-2020", "2020-02-03", None),  # dashes and dots: day first, as registries write them
+        ("0001-01-01T00:30:00+01:00", None, "unknown date format"),  # not a year UTC has
     ],
 )
 def test_dates(text, value, problem):
     reading = read_date(text)
     assert (reading.value, reading.problem) == (value, problem)
+
+
+@pytest.mark.parametrize(
+    ("text", "no_zone"),
+    [("2003-03-17 12:20:05", True), ("2003-03-17 12:20:05 XYZ", True), ("2003-03-17T12:20:05Z", False),
+     ("2003-03-17", False), ("2003-03-17 12:20:05 CET", False)],
+)  # fmt: skip
+def test_a_time_without_a_time_zone_says_so(text, no_zone):
+    assert read_date(text).no_zone is no_zone
+
+
+def test_slashed_dates_read_as_the_registry_writes_them():
+    assert read_date("03/02/2020 10:00:00", "day").value == "2020-02-03T10:00:00Z"
+    assert read_date("03/02/2020", "month").value == "2020-03-02"
+    assert read_date("12/18/2001", "day").value == "2001-12-18"  # the parts outvote the habit
+
+
+@pytest.mark.parametrize(
+    ("values", "name", "order"),
+    [
+        (["09/17/2014", "12/11/2021"], "example.zz", "month"),  # evidence in the answer
+        (["17/09/2014 10:00", "12/11/2021"], "example.tk", "day"),  # evidence over the table
+        (["12/11/2021"], "example.tk", "month"),  # the table: Freenom
+        (["12/11/2021"], "example.com.pt", "day"),  # DNS.PT
+        (["12/11/2021"], "example.zz", None),
+        (["09/17/2014", "17/09/2014"], "example.tk", None),  # evidence both ways: nothing decides
+        (["2014/09/17", "1/2/33333", "version 1/13/2014a"], "example.zz", None),  # no slashed day-month-year
+    ],
+)
+def test_slash_order_per_registry(values, name, order):
+    assert slash_order(values, name) == order
+
+
+def test_an_answers_slashed_dates_are_read_in_its_own_order():
+    answer = "Domain registered: 10/09/2014\nRecord will expire on: 12/11/2031\nUpdated: 11/30/2020\n"
+    data, warnings = fields(trimmed(answer), {}, "example.zz")
+    assert (data["created"], data["expires"], data["updated"], warnings) == (
+        "2014-10-09",
+        "2031-12-11",
+        "2020-11-30",
+        [],
+    )
+    data, warnings = fields(trimmed(answer.replace("11/30/2020", "11/10/2020")), {}, "example.zz")
+    assert (data["created"], data["expires"], data["updated"]) == (None, None, None)
+    assert len(warnings) == 3 and all("ambiguous date" in warning for warning in warnings)
+
+
+def test_python_whois_reading_stays_where_ours_fails_only():
+    parsed = {"creation_date": ["2007-01-26T19:10:31+00:00"], "expiration_date": ["2031-01-26T00:00:00+00:00"],
+              "updated_date": ["2020-03-02T00:00:00+00:00"]}  # fmt: skip
+    data, warnings = read(
+        "Creation Date: 2007-01-26T19:10:31Z[UTC]\nExpiry Date: circa 2031\nUpdated: 03/02/2020\n", **parsed
+    )
+    assert data["created"] == "2007-01-26T19:10:31Z"  # a form we do not know: python-whois's reading kept
+    assert (data["expires"], data["updated"]) == (None, None)  # imprecise, ambiguous: not python-whois's guess
+    assert warnings == [
+        "created: unknown date format '2007-01-26T19:10:31Z[UTC]', python-whois's reading kept",
+        "expires: imprecise date 'circa 2031'",
+        "updated: ambiguous date (day or month first) '03/02/2020'",
+    ]
+
+
+def test_keys_apart_from_their_values_by_a_tab_and_keys_standing_alone():
+    data, warnings = read(
+        "Domain Name\texample.test\nRegistrar\t\tExample Registrar Ltd\nCreated\t2001-06-14 10:32:43\n"
+        "Expiry date   2031-06-14\nDomain Status\tok\nName Servers\n\tns1.example.net\n\tns2.example.net\n"
+        "DNSSEC\n\tunsigned\nRegistrant\n\tExample Holder SA\nSome Unknown Key\tx: y\n"
+    )
+    assert (data["registrar"], data["created"], data["expires"]) == (
+        "Example Registrar Ltd", "2001-06-14T10:32:43Z", "2031-06-14",
+    )  # fmt: skip
+    assert (data["status"], data["nameservers"]) == (["ok"], ["ns1.example.net", "ns2.example.net"])
+    assert (data["dnssec"], data["registrant"], data["no_time_zone"], warnings) == (
+        False, "Example Holder SA", ["created"], [],
+    )  # fmt: skip
+    spaced = entries("Registrant                  : Example Korea, LLC\nNIC Handle\t\t: exa14\n")
+    assert [(e.key, e.value) for e in spaced] == [("registrant", "Example Korea, LLC"), ("nic handle", "exa14")]
+
+
+def test_prose_is_no_name_server():
+    data, _ = read(
+        "Name servers:\n        ns1.example.net (192.0.2.53)\n        ns2.example.org\n\n"
+        "Please visit www.registry.example for more info.\n",
+        name_servers=["ns1.example.net\n\nKeys:\n\nPlease visit www.registry.example for more info."],
+    )
+    assert data["nameservers"] == ["ns1.example.net", "ns2.example.org"]
 
 
 @pytest.mark.parametrize(
@@ -294,6 +396,13 @@ def test_dates(text, value, problem):
         ("a.example.net, b.example.org", ["a.example.net", "b.example.org"]),
         ("xn--bcher-kva.example [OK]", ["xn--bcher-kva.example"]),
         ("192.0.2.1 localhost -bad-.example.net under_score.example", []),
+        ("Please visit www.registry.example for more info.", []),  # prose
+        ("see the list at www.registry.example", []),
+        ("See www.registry.example", []),
+        ("www.example.net", ["www.example.net"]),  # a host name alone is one, whatever its first label
+        ("ns1.example.net ok active\nPlease visit www.registry.example", ["ns1.example.net"]),  # line by line
+        ("- ns1.example.net", ["ns1.example.net"]),
+        ("ns1.example.net (Example Hosting Name Servers)", ["ns1.example.net"]),
     ],
 )
 def test_host_names(value, names):
@@ -343,3 +452,18 @@ def test_the_reader_is_fast_on_hostile_text(shape):
     fields(text, {})
     assert time.monotonic() - started < 0.5  # tens of milliseconds here
     assert len(entries(text)) <= text.count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "registrant", "handle"),
+    [
+        ("domain:       example.test\nregistrant:   ACS25-IS\n", None, "ACS25-IS"),
+        ("domain:       example.test\nregistrant:   CON000020360\n", None, "CON000020360"),
+        ("Registrant Name: C-1234\nRegistrant Organization: Example Org\n", "Example Org", "C-1234"),
+        ("Registrant Name: Example Holder 2\n", "Example Holder 2", None),
+        ("Registrant:\n    Example3\n", None, "Example3"),  # one word with a digit reads as a handle
+    ],
+)
+def test_a_registrant_given_as_a_contact_id_is_a_handle(answer, registrant, handle):
+    data, _ = read(answer)
+    assert (data["registrant"], data["registrant_handle"]) == (registrant, handle)
