@@ -73,15 +73,15 @@ class DateReading:
 
 def slash_order(texts: Iterable[str], tld: str = "") -> SlashOrder | None:
     """Whether the slashed dates of one answer (`texts`, its values) come day or month first: from
-    the evidence in them (a first part above 12 is a day, a second part above 12 is a day), else
+    the evidence in them (a part from 13 to 31 is a day, so the other is the month), else
     from the registry's known habit (`tld`); None when neither says, or the evidence disagrees."""
     seen: set[SlashOrder] = set()
     for text in texts:
         for found in _SLASHED.finditer(text):
             first, second = int(found.group(1)), int(found.group(2))
-            if first > 12 >= second:
+            if 0 < second <= 12 < first <= 31:
                 seen.add("day")
-            elif second > 12 >= first:
+            elif 0 < first <= 12 < second <= 31:  # not "Suite 12/34/5678": a day is at most 31
                 seen.add("month")
     if len(seen) == 1:
         return seen.pop()

@@ -327,6 +327,7 @@ def test_slashed_dates_read_as_the_registry_writes_them():
         (["12/11/2021"], "example.zz", None),
         (["09/17/2014", "17/09/2014"], "example.tk", None),  # evidence both ways: nothing decides
         (["2014/09/17", "1/2/33333", "version 1/13/2014a"], "example.zz", None),  # no slashed day-month-year
+        (["Suite 12/34/5678", "00/13/2014", "12/11/2021"], "example.zz", None),  # no day above 31, no month 0
     ],
 )
 def test_slash_order_per_registry(values, name, order):
