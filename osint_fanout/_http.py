@@ -151,7 +151,7 @@ class HttpPool:
             names = [name for name in PROXY_VARS if os.environ.get(name)]
             which = "/".join(names) or "a proxy variable"
             reason = "a SOCKS proxy needs `pip install httpx[socks]`" if isinstance(exc, ImportError) else "not a URL"
-            raise HttpSetupError(f"{which} in the environment is not a usable proxy ({reason})") from None
+            raise HttpSetupError(f"{which} in the environment is not a usable proxy: {reason}") from None
 
     async def aclose(self) -> None:
         for client in self._clients.values():

@@ -151,8 +151,10 @@ def test_plugin_threads_never_outlive_the_deadline(tmp_path: Path, plugin: str, 
     assert proc.returncode == 1
     [report] = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["status"] for r in report["results"]] == ["cancelled"]
-    # no stray "Exception in callback ... InvalidStateError": only the line that says why the exit is 1
-    assert proc.stderr == "osint-fanout: 1 cancelled; exit 1 (see --summary)\n"
+    # no stray "Exception in callback ... InvalidStateError": only our own lines (the one that
+    # says why the exit is 1; on a busy machine, the one that says start-up took long)
+    assert proc.stderr.splitlines()[-1] == "osint-fanout: 1 cancelled; exit 1 (see --summary)"
+    assert all(line.startswith("osint-fanout: ") for line in proc.stderr.splitlines()), proc.stderr
 
 
 def test_run_blocking_returns_what_the_function_returns(tmp_path: Path) -> None:
@@ -472,7 +474,8 @@ def test_a_malformed_proxy_variable_is_a_usage_error(tmp_path: Path) -> None:
     proc, _ = run_cli(["search", "example.com", "-a", "dns", "-c", str(dead_dns(tmp_path))], env)
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
-        "osint-fanout: error: HTTPS_PROXY in the environment is not a usable proxy (not a URL)"
+        "osint-fanout: error: HTTPS_PROXY in the environment is not a usable proxy: "
+        "the scheme 'foo' is not one of http, https, socks5, socks5h"
     ]
 
 
