@@ -108,12 +108,12 @@ def run_search(request: SearchRequest) -> int:
         print("osint-fanout: interrupted; unfinished adapters are reported as cancelled", file=sys.stderr)
     if code == 0 and stats.inputs.invalid:
         code = EXIT_FAILED  # some of what was asked could not even be tried
-    if code == EXIT_FAILED and not stats.summary_shown:  # even with -q: one line says why
-        print(f"osint-fanout: {why_failed(stats.as_dict())}; exit 1 (see --summary)", file=sys.stderr)
     # The store's sinks (recording; comparing, for --changes) say whether they failed.
     store_failed = any(getattr(sink, "failed", False) for sink in (store_sink, *outputs))
     if store_failed and code in (0, EXIT_FAILED):
         code = EXIT_STORE  # the results (or changes) were printed; the store says what failed on stderr
+    if code == EXIT_FAILED and not stats.summary_shown:  # even with -q: one line says why
+        print(f"osint-fanout: {why_failed(stats.as_dict())}; exit 1 (see --summary)", file=sys.stderr)
     return code
 
 
