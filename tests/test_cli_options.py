@@ -3,8 +3,13 @@ exits 1 says why in one line even with -q (issue 18)."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+from pathlib import Path
+
 import pytest
 
+from tests.plugin_kit import CLI, clean_env, install_plugins
 from tests.world.world import World
 
 
@@ -70,3 +75,24 @@ def test_invalid_input_lines_are_named_as_the_reason(world: World) -> None:
     said = world.run_cli("search", "-i", "-", "-a", "dns", "-f", "ndjson", "-q", "--no-store", input="not a target!\n")
     assert said.code == 1
     assert one_error(said.stderr) == "osint-fanout: 1 invalid input line; exit 1 (see --summary)"
+
+
+def test_an_interrupted_quiet_run_says_so_in_one_line(tmp_path: Path) -> None:
+    plugins = install_plugins(tmp_path / "plugins", ["quick", "sleeper"])
+    proc = subprocess.Popen(
+        [CLI, "search", "example.com", "-a", "quick,sleeper", "-f", "ndjson", "-q", "--no-store"],
+        env=clean_env(tmp_path, pythonpath=plugins),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    try:
+        assert '"quick"' in proc.stdout.readline()  # running: the quick result is out
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert err.splitlines() == ["osint-fanout: interrupted; unfinished adapters are reported as cancelled"]
