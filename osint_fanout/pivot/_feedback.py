@@ -84,6 +84,7 @@ class Pivot(Sink):
         self._wake: asyncio.Event | None = None
         self._thread: int | None = None
         self._lock = threading.RLock()
+        self._broken: set[str] = set()
 
     # --- what the engine asks -------------------------------------------------------------
 
@@ -137,16 +138,16 @@ class Pivot(Sink):
         if result.status is not Status.OK or result.data is None or threading.get_ident() != self._thread:
             return  # (off the loop's thread only in an emergency stop: nothing more is followed)
         adapter = self._adapters.get(result.adapter)
-        try:
+        try:  # a bug in a plugin's assets() costs its findings, not the run
             findings = adapter.assets(result.target, result.data) if adapter is not None else None
-        except Exception as exc:  # a bug in a plugin's assets() costs its findings, not the run
-            name = type(exc).__name__
-            log.warning("%s: assets() failed on %s: %s: %s", result.adapter, result.target.value, name, exc)
-            return
-        if findings:
-            with self._lock:
-                self._found(result, findings)
-            self._poke()
+            if findings is not None and not isinstance(findings, Findings):
+                raise TypeError(f"assets() returned {type(findings).__name__}, not Findings or None")
+            if findings:
+                with self._lock:
+                    self._found(result, findings)
+        except Exception as exc:
+            self._failed(result, exc)
+        self._poke()
 
     def report(self, report: Report) -> None:
         if threading.get_ident() != self._thread:
@@ -182,6 +183,12 @@ class Pivot(Sink):
             }
 
     # --- inside -------------------------------------------------------------------------------
+
+    def _failed(self, result: Result, exc: Exception) -> None:
+        """Said once per adapter (at -v, each time): a broken plugin must not flood stderr."""
+        how = log.debug if result.adapter in self._broken else log.warning
+        self._broken.add(result.adapter)
+        how("%s: assets() failed on %s: %s: %s", result.adapter, result.target.value, type(exc).__name__, exc)
 
     def _poke(self) -> None:
         if self._wake is not None:
@@ -280,4 +287,4 @@ def _relation(ref: AssetRef, own: AssetRef, relations: list[Relation]) -> str:
     touching = [r for r in relations if ref in (r.source, r.target)]
     direct = [r for r in touching if own in (r.source, r.target)]
     chosen = (direct or touching or [None])[0]
-    return chosen.kind.value if chosen is not None else FOUND_WITH
+    return str(chosen.kind) if chosen is not None else FOUND_WITH
