@@ -127,7 +127,7 @@ class Hostile(ZoneAdapter):
 
 def test_a_failing_or_hostile_assets_costs_only_its_own_findings() -> None:
     _, events = run_pivot(["example.com"], PivotOptions(depth=1), [zone_ready(), zone_ready(Broken)])
-    assert DEPTH1 <= set(reports(events))
+    assert set(reports(events)) >= DEPTH1
     _, events = run_pivot(["example.com"], PivotOptions(depth=1), [zone_ready(Hostile)])
     assert set(reports(events)) == {"example.com", "ok.example.com"}
 
