@@ -118,3 +118,63 @@ def run_pivot(
 
 def reports(events: list[Event]) -> dict[str, Report]:
     return {event.target.value: event for event in events if isinstance(event, Report)}
+
+
+# Stand-ins for the built-in dns and ct adapters' own assets() (engineer `assets` writes
+# those): the same adapters, asking the world's DNS server and crt.sh, with assets declared.
+ZONE_PLUGINS = {
+    "zonedns": """
+        from osint_fanout.assets import AssetType, Findings, RelationKind, ip_type
+        from osint_fanout_adapters.dns import DnsAdapter
+
+        class Plugin(DnsAdapter):
+            name = "zonedns"
+
+            def assets(self, target, data):
+                found = Findings()
+                me = found.target_ref(target)
+                records = data.get("records", {})
+                for ip in records.get("A", []) + records.get("AAAA", []):
+                    found.relate(me, RelationKind.RESOLVES_TO, found.add(ip_type(ip), ip))
+                for name in records.get("CNAME", []):
+                    found.relate(me, RelationKind.ALIAS_OF, found.add(AssetType.DOMAIN, name))
+                for name in records.get("NS", []):
+                    found.link(AssetType.DOMAIN, name, RelationKind.NAME_SERVER_OF, me)
+                for mx in records.get("MX", []):
+                    found.link(AssetType.DOMAIN, mx["exchange"], RelationKind.MAIL_EXCHANGER_OF, me)
+                for name in data.get("ptr", []):
+                    found.link(AssetType.DOMAIN, name, RelationKind.REVERSE_NAME_OF, me)
+                return found
+    """,
+    "zonect": """
+        from osint_fanout.assets import AssetType, Findings, RelationKind
+        from osint_fanout_adapters.ct import CtAdapter
+
+        class Plugin(CtAdapter):
+            name = "zonect"
+
+            def assets(self, target, data):
+                found = Findings()
+                me = found.target_ref(target)
+                for name in data.get("subdomains", []):
+                    found.link(AssetType.DOMAIN, name, RelationKind.SUBDOMAIN_OF, me)
+                for cert in data.get("certificates", []):  # names in other domains, too
+                    ref = found.add(AssetType.CERTIFICATE, cert["id"])
+                    for name in cert["names"]:
+                        found.relate(ref, RelationKind.COVERS, found.add(AssetType.DOMAIN, name.removeprefix("*.")))
+                return found
+    """,
+}
+
+
+def zone_world(world: Any, root: Any, **sections: dict[str, Any]) -> dict[str, str]:
+    """Install the zone plugins into `root`, write the world's config for them; the env to run with."""
+    from tests.plugin_kit import install_plugin
+
+    for name, source in ZONE_PLUGINS.items():
+        install_plugin(root, name, source)
+    adapters = world.config()["adapters"]
+    slow = {"timeout_s": 30.0}  # a busy machine must not turn the seed's answer into a timeout
+    sections = {"zonedns": adapters["dns"] | slow, "zonect": adapters["ct"] | slow} | sections
+    world.write_config(**sections)
+    return {"PYTHONPATH": str(root)}

@@ -47,7 +47,20 @@ class PivotZone:
         names = self.listed.get(domain)
         if names is None:
             return None
-        return [
+        shared = {  # the newest certificate: the seed with names in other registered domains
+            "issuer_ca_id": 1,
+            "issuer_name": "C=US, O=Pivot World, CN=Pivot World CA",
+            "common_name": domain,
+            "name_value": "\n".join([domain, *sorted(self.out_of_scope)]),
+            "id": 8_999_999,
+            "entry_timestamp": "2026-06-01T00:00:00.000",
+            "not_before": "2026-06-01T00:00:00",
+            "not_after": "2027-06-01T00:00:00",
+            "serial_number": "ff" * 16,
+            "result_count": 1,
+        }
+        in_domain = [name for name in names if name not in self.out_of_scope]
+        return [shared] + [
             {
                 "issuer_ca_id": 1,
                 "issuer_name": "C=US, O=Pivot World, CN=Pivot World CA",
@@ -60,7 +73,7 @@ class PivotZone:
                 "serial_number": f"{number:032x}",
                 "result_count": 1,
             }
-            for number, name in enumerate(names)
+            for number, name in enumerate(in_domain)
         ]
 
 

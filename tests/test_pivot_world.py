@@ -1,0 +1,101 @@
+"""Pivot end to end: the installed CLI against the loopback world's pivot zone (a few hundred
+names, tests/world/pivot_zone.py), with dns and ct adapters that declare assets (pivot_kit)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.pivot_kit import zone_world
+from tests.world.pivot_zone import PivotZone, pivot_zone
+
+ADAPTERS = ("-a", "zonedns,zonect")
+
+
+@pytest.fixture
+def zone(world: Any) -> PivotZone:
+    zone = pivot_zone()
+    world.add_zone(zone)
+    return zone
+
+
+def pivot(world: Any, tmp_path: Path, *args: str, **sections: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any], Any]:
+    env = zone_world(world, tmp_path / "plugins", **sections)
+    run = world.run_cli("search", "acme.invalid", *ADAPTERS, "-f", "ndjson", "--summary", "--no-store", *args, env=env, timeout=120)
+    assert run.code == 0, run.stderr
+    lines = run.ndjson()
+    return lines[:-1], lines[-1]["summary"], run
+
+
+def by_target(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {line["target"]["value"]: line for line in results}
+
+
+def test_depth_1_follows_each_in_scope_name_once_and_counts_the_rest(world: Any, zone: PivotZone, tmp_path: Path) -> None:
+    results, summary, run = pivot(world, tmp_path, "--depth", "1")
+    per_target = Counter((line["target"]["value"], line["adapter"]) for line in results)
+    assert set(per_target.values()) == {1}, "each target once, each adapter once"
+    targets = by_target(results)
+    depth1 = {value for value, line in targets.items() if line["depth"] == 1}
+    assert depth1 == zone.depth1_names | {"203.0.113.1"}  # the seed's names, and its own address
+    assert not depth1 & zone.made_up
+    www = targets[f"www.{zone.seed}"]["found_by"]
+    assert www == {"seed": zone.seed, "target": zone.seed, "adapter": "zonect", "relation": "subdomain-of"}
+    assert targets[zone.seed]["depth"] == 0 and targets[zone.seed]["found_by"] is None
+    pivot_summary = summary["pivot"]
+    assert pivot_summary["targets_by_depth"] == {"0": 1, "1": len(depth1)}
+    assert pivot_summary["wildcards"] == {f"*.wild.{zone.seed}": len(zone.made_up)}
+    not_followed = pivot_summary["not_followed"]
+    assert not_followed["wildcard"] == len(zone.made_up)
+    assert not_followed["out-of-scope"] == len(zone.out_of_scope) + 2  # and the two name servers
+    assert not_followed["depth"] >= len(zone.addresses(zone.depth1_names) - {"203.0.113.1"})
+    assert summary["targets"] == 1 + len(depth1)
+    # the summary on stderr says the same, in words
+    assert f"pivot (--depth 1): {len(depth1)} followed; targets: 1 at depth 0, {len(depth1)} at depth 1" in run.stderr
+    assert f"wildcards: *.wild.{zone.seed} (4 names)" in run.stderr
+    assert "5 out-of-scope, 4 wildcard" in run.stderr
+
+
+def test_depth_2_follows_shared_addresses_once_and_the_cname_chain_inside_the_domain(
+    world: Any, zone: PivotZone, tmp_path: Path
+) -> None:
+    results, summary, _ = pivot(world, tmp_path, "--depth", "2", "--max-targets", "2000")
+    targets = by_target(results)
+    addresses = zone.addresses(zone.depth1_names)
+    assert addresses <= set(targets)
+    assert Counter(line["target"]["value"] for line in results if line["adapter"] == "zonedns")[
+        "203.0.113.10"
+    ] == 1  # shared by six names: investigated once
+    edge = targets[f"edge.{zone.seed}"]
+    assert edge["depth"] == 2
+    assert edge["found_by"]["target"] == f"www.{zone.seed}" and edge["found_by"]["relation"] == "alias-of"
+    assert "acme.cdn-partner.invalid" not in targets  # the end of the chain is another registered domain
+    assert not {"ns1.dnshost.invalid", "ns2.dnshost.invalid"} & set(targets)
+    assert set(summary["pivot"]["targets_by_depth"]) == {"0", "1", "2"}
+
+
+def test_max_targets_holds_by_default(world: Any, zone: PivotZone, tmp_path: Path) -> None:
+    results, summary, _ = pivot(world, tmp_path, "--depth", "2")
+    assert len(by_target(results)) == 250 == summary["targets"]
+    assert summary["pivot"]["not_followed"]["max-targets"] > 0
+
+
+def test_exclusions_and_names_only(world: Any, zone: PivotZone, tmp_path: Path) -> None:
+    results, summary, _ = pivot(world, tmp_path, "--depth", "2", "--exclude-pattern", "dev-*", "--no-follow-ips",
+                                "--max-targets", "2000")
+    targets = by_target(results)
+    assert not [value for value in targets if value.startswith("dev-") or value[0].isdigit()]
+    assert summary["pivot"]["not_followed"]["excluded"] == 2
+
+
+def test_dry_scope_asks_nothing(world: Any, zone: PivotZone, tmp_path: Path) -> None:
+    env = zone_world(world, tmp_path / "plugins")
+    run = world.run_cli("search", "www.acme.invalid", *ADAPTERS, "--depth", "2", "--dry-scope", "--scope", "partner.invalid", env=env)
+    assert run.code == 0, run.stderr
+    assert "acme.invalid (the registered domain of seed www.acme.invalid)" in run.stdout
+    assert "partner.invalid (--scope)" in run.stdout
+    assert "wildcards: detected with the zonedns adapter" in run.stdout
+    assert world.requests() == [] and world.dns.queries == []
