@@ -21,8 +21,15 @@ ZONE: dict[str, dict[str, Any]] = {
     "example.com": {
         "a": ["192.0.2.1"],
         "ns": ["ns1.dnshost.net"],
-        "names": ["www.example.com", "mail.example.com", "other.net", "a.wild.example.com", "b.wild.example.com",
-                  "real.wild.example.com", "dev.example.com"],
+        "names": [
+            "www.example.com",
+            "mail.example.com",
+            "other.net",
+            "a.wild.example.com",
+            "b.wild.example.com",
+            "real.wild.example.com",
+            "dev.example.com",
+        ],
     },
     "www.example.com": {"cname": "cdn.example.com", "names": ["deep.example.com"]},
     "cdn.example.com": {"a": ["192.0.2.10"]},

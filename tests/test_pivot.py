@@ -15,7 +15,11 @@ from osint_fanout.pivot import PivotOptions
 from tests.pivot_kit import ZoneAdapter, reports, run_pivot, zone_ready
 
 DEPTH1 = {  # what example.com's own result leads to, in scope and not made up by a wildcard
-    "www.example.com", "mail.example.com", "dev.example.com", "real.wild.example.com", "192.0.2.1",
+    "www.example.com",
+    "mail.example.com",
+    "dev.example.com",
+    "real.wild.example.com",
+    "192.0.2.1",
 }
 
 
@@ -30,7 +34,10 @@ def test_depth_1_follows_in_scope_names_and_the_addresses_they_resolve_to_each_o
     assert www.depth == 1
     assert www.found_by is not None
     assert www.found_by.model_dump() == {
-        "seed": "example.com", "target": "example.com", "adapter": "zone", "relation": "subdomain-of"
+        "seed": "example.com",
+        "target": "example.com",
+        "adapter": "zone",
+        "relation": "subdomain-of",
     }
     assert done["192.0.2.1"].found_by is not None and done["192.0.2.1"].found_by.relation == "resolves-to"
     summary = pivot.summary()
@@ -53,7 +60,9 @@ def test_depth_2_goes_one_step_further_with_the_finding_that_led_there() -> None
     cdn = done["cdn.example.com"]
     assert cdn.depth == 2 and cdn.found_by is not None
     assert (cdn.found_by.seed, cdn.found_by.target, cdn.found_by.relation) == (
-        "example.com", "www.example.com", "alias-of"
+        "example.com",
+        "www.example.com",
+        "alias-of",
     )
     assert all(r.depth == done[r.target.value].depth for r in events if isinstance(r, Result))
     assert pivot.summary()["not_followed"]["depth"] >= 1

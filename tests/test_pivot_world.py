@@ -22,9 +22,13 @@ def zone(world: Any) -> PivotZone:
     return zone
 
 
-def pivot(world: Any, tmp_path: Path, *args: str, **sections: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any], Any]:
+def pivot(
+    world: Any, tmp_path: Path, *args: str, **sections: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, Any], Any]:
     env = zone_world(world, tmp_path / "plugins", **sections)
-    run = world.run_cli("search", "acme.invalid", *ADAPTERS, "-f", "ndjson", "--summary", "--no-store", *args, env=env, timeout=120)
+    run = world.run_cli(
+        "search", "acme.invalid", *ADAPTERS, "-f", "ndjson", "--summary", "--no-store", *args, env=env, timeout=120
+    )
     assert run.code == 0, run.stderr
     lines = run.ndjson()
     return lines[:-1], lines[-1]["summary"], run
@@ -34,7 +38,9 @@ def by_target(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {line["target"]["value"]: line for line in results}
 
 
-def test_depth_1_follows_each_in_scope_name_once_and_counts_the_rest(world: Any, zone: PivotZone, tmp_path: Path) -> None:
+def test_depth_1_follows_each_in_scope_name_once_and_counts_the_rest(
+    world: Any, zone: PivotZone, tmp_path: Path
+) -> None:
     results, summary, run = pivot(world, tmp_path, "--depth", "1")
     per_target = Counter((line["target"]["value"], line["adapter"]) for line in results)
     assert set(per_target.values()) == {1}, "each target once, each adapter once"
@@ -66,9 +72,9 @@ def test_depth_2_follows_shared_addresses_once_and_the_cname_chain_inside_the_do
     targets = by_target(results)
     addresses = zone.addresses(zone.depth1_names)
     assert addresses <= set(targets)
-    assert Counter(line["target"]["value"] for line in results if line["adapter"] == "zonedns")[
-        "203.0.113.10"
-    ] == 1  # shared by six names: investigated once
+    assert (
+        Counter(line["target"]["value"] for line in results if line["adapter"] == "zonedns")["203.0.113.10"] == 1
+    )  # shared by six names: investigated once
     edge = targets[f"edge.{zone.seed}"]
     assert edge["depth"] == 2
     assert edge["found_by"]["target"] == f"www.{zone.seed}" and edge["found_by"]["relation"] == "alias-of"
@@ -84,8 +90,9 @@ def test_max_targets_holds_by_default(world: Any, zone: PivotZone, tmp_path: Pat
 
 
 def test_exclusions_and_names_only(world: Any, zone: PivotZone, tmp_path: Path) -> None:
-    results, summary, _ = pivot(world, tmp_path, "--depth", "2", "--exclude-pattern", "dev-*", "--no-follow-ips",
-                                "--max-targets", "2000")
+    results, summary, _ = pivot(
+        world, tmp_path, "--depth", "2", "--exclude-pattern", "dev-*", "--no-follow-ips", "--max-targets", "2000"
+    )
     targets = by_target(results)
     assert not [value for value in targets if value.startswith("dev-") or value[0].isdigit()]
     assert summary["pivot"]["not_followed"]["excluded"] == 2
@@ -93,7 +100,9 @@ def test_exclusions_and_names_only(world: Any, zone: PivotZone, tmp_path: Path) 
 
 def test_dry_scope_asks_nothing(world: Any, zone: PivotZone, tmp_path: Path) -> None:
     env = zone_world(world, tmp_path / "plugins")
-    run = world.run_cli("search", "www.acme.invalid", *ADAPTERS, "--depth", "2", "--dry-scope", "--scope", "partner.invalid", env=env)
+    run = world.run_cli(
+        "search", "www.acme.invalid", *ADAPTERS, "--depth", "2", "--dry-scope", "--scope", "partner.invalid", env=env
+    )
     assert run.code == 0, run.stderr
     assert "acme.invalid (the registered domain of seed www.acme.invalid)" in run.stdout
     assert "partner.invalid (--scope)" in run.stdout
