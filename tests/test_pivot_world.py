@@ -108,3 +108,52 @@ def test_dry_scope_asks_nothing(world: Any, zone: PivotZone, tmp_path: Path) -> 
     assert "partner.invalid (--scope)" in run.stdout
     assert "wildcards: detected with the zonedns adapter" in run.stdout
     assert world.requests() == [] and world.dns.queries == []
+
+
+def test_max_time_holds_with_pivot_on_and_what_waited_counts_as_time(
+    world: Any, zone: PivotZone, tmp_path: Path
+) -> None:
+    # a pivot that would take a minute (245 names, crt.sh answering in 1 s, 4 calls at a
+    # time), stopped after 8 s: long enough for a start-up on a busy machine
+    world.behave("crtsh", "*", "slow", delay_s=1.0)
+    env = zone_world(world, tmp_path / "plugins")
+    args = ("search", "acme.invalid", *ADAPTERS, "--depth", "2", "--max-time", "8", "--concurrency", "4")
+    run = world.run_cli(*args, "-f", "ndjson", "--summary", "--no-store", env=env, timeout=60)
+    assert run.code == 1, run.stderr  # calls cut off by --max-time are cancelled
+    lines = run.ndjson()
+    results, summary = lines[:-1], lines[-1]["summary"]
+    assert summary["wall_s"] < 8.0  # what the run says of its own time (the process started before)
+    cut = {r["error"]["message"] for r in results if r["status"] == "cancelled"}
+    assert cut and cut <= {"the run's --max-time passed", "the deadline passed and an adapter would not stop"}
+    assert summary["targets"] > 1  # the pivot was under way
+    assert summary["pivot"]["not_followed"]["time"] > 0  # decided, never taken up
+
+
+def test_a_quota_holds_with_pivot_on(world: Any, zone: PivotZone, tmp_path: Path) -> None:
+    env = zone_world(world, tmp_path / "plugins")
+    adapters = world.config()["adapters"]
+    world.write_config(
+        zonedns=adapters["dns"] | {"timeout_s": 30.0},
+        zonect=adapters["ct"] | {"timeout_s": 30.0, "quota": "5/d"},
+    )
+    run = world.run_cli("search", "acme.invalid", *ADAPTERS, "--depth", "1", "-f", "ndjson", "--summary", env=env)
+    assert run.code == 0, run.stderr
+    lines = run.ndjson()
+    results, summary = lines[:-1], lines[-1]["summary"]
+    asked = [r for r in results if r["adapter"] == "zonect" and r["status"] == "ok"]
+    assert len(asked) <= 5
+    assert len(world.requests("crtsh")) + len(world.requests("certspotter")) <= 5
+    assert summary["by_adapter"]["zonect"]["skipped"] > 200  # a pivot never spends beyond a quota
+    assert summary["pivot"]["followed"] == len(zone.depth1_names) + 1  # the seed's own answer was in the quota
+
+
+def test_the_same_pivoted_run_twice_records_no_change(world: Any, zone: PivotZone, tmp_path: Path) -> None:
+    env = zone_world(world, tmp_path / "plugins")
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    args = ("search", "acme.invalid", *ADAPTERS, "--depth", "1", "--store", store, "--changes")
+    first = world.run_cli(*args, env=env, timeout=120)
+    assert first.code == 0, first.stderr
+    assert first.stdout.strip()  # the first run: everything is new
+    second = world.run_cli(*args, env=env, timeout=120)
+    assert second.code == 0, second.stderr
+    assert second.ndjson() == []

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +27,7 @@ from .._results import FoundBy, Report, Result, Status
 from .._targets import Target, parse_target
 from ..assets import AssetRef, AssetType, Findings, Relation, RelationKind
 from ._scope import Reason, Scope
-from ._wildcard import Answer, Wildcards, answer_of
+from ._wildcard import ANSWERS, Answer, Wildcards
 
 __all__ = ["Pivot", "PivotOptions"]
 
@@ -206,25 +206,32 @@ class Pivot(Sink):
         depth, found = self.origin(result.target)
         seed = found.seed if found else result.target.value
         own = Findings.target_ref(result.target)
-        for asset in findings.assets:
+        assets = findings.assets
+        for asset in assets:
             if asset.ref not in self._assets:
                 self._assets.add(asset.ref)
                 self.assets_by_type[asset.type.value] += 1
+        touching: dict[AssetRef, list[Relation]] = defaultdict(list)  # (one pass: a result may name thousands)
+        for relation in findings.relations:
+            touching[relation.source].append(relation)
+            touching[relation.target].append(relation)
         names: list[_Lead] = []
         addresses: list[_Lead] = []
-        for asset in findings.assets:
+        for asset in assets:
             if asset.type not in TARGET_TYPES or asset.ref == own:
                 continue
-            relation = _relation(asset.ref, own, findings.relations)
-            found_by = FoundBy(seed=seed, target=result.target.value, adapter=result.adapter, relation=relation)
+            mine = touching.get(asset.ref, [])
+            found_by = FoundBy(
+                seed=seed, target=result.target.value, adapter=result.adapter, relation=_relation(own, mine)
+            )
             if asset.type is AssetType.DOMAIN:
-                answer = answer_of(asset.value, findings)
+                answer = frozenset(
+                    f"{r.kind}:{r.target.value}" for r in mine if r.source == asset.ref and r.kind in ANSWERS
+                )
                 names.append(_Lead(asset.ref, depth + 1, found_by, answer=answer))
             else:
                 resolvers = tuple(
-                    r.source.value
-                    for r in findings.relations
-                    if r.kind is RelationKind.RESOLVES_TO and r.target == asset.ref
+                    r.source.value for r in mine if r.kind == RelationKind.RESOLVES_TO and r.target == asset.ref
                 )
                 addresses.append(_Lead(asset.ref, depth + 1, found_by, resolvers=resolvers))
         self._leads.extend(names + addresses)  # names first: an address needs a followed name
@@ -282,9 +289,9 @@ class Pivot(Sink):
             log.debug("not following %s: %s (%s)", value, reason, why)
 
 
-def _relation(ref: AssetRef, own: AssetRef, relations: list[Relation]) -> str:
-    """How `ref` relates to the target it was found with (else to anything found)."""
-    touching = [r for r in relations if ref in (r.source, r.target)]
+def _relation(own: AssetRef, touching: list[Relation]) -> str:
+    """How an asset relates to the target it was found with (else to anything found);
+    `touching`: its relations."""
     direct = [r for r in touching if own in (r.source, r.target)]
     chosen = (direct or touching or [None])[0]
     return str(chosen.kind) if chosen is not None else FOUND_WITH

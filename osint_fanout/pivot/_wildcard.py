@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .._http import HttpPool
     from .._plan import ReadyAdapter
 
-__all__ = ["Answer", "Resolve", "Wildcards", "adapter_resolver", "random_label"]
+__all__ = ["ANSWERS", "Answer", "Resolve", "Wildcards", "adapter_resolver", "random_label"]
 
 log = logging.getLogger("osint_fanout.pivot")
 
@@ -40,7 +40,7 @@ Answer = frozenset[str]
 Resolve = Callable[[str], Awaitable[Answer | None]]
 """Ask what a name resolves to; None when that could not be learnt (a failure)."""
 
-_ANSWERS = (RelationKind.RESOLVES_TO, RelationKind.ALIAS_OF)
+ANSWERS = (RelationKind.RESOLVES_TO, RelationKind.ALIAS_OF)
 
 
 def random_label() -> str:
@@ -55,7 +55,7 @@ def answer_of(name: str, findings: Findings | None) -> Answer:
     return frozenset(
         f"{relation.kind}:{relation.target.value}"
         for relation in findings.relations
-        if relation.kind in _ANSWERS and relation.source.value == name
+        if relation.kind in ANSWERS and relation.source.value == name
     )
 
 
