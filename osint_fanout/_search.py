@@ -78,7 +78,7 @@ def run_search(request: SearchRequest) -> int:
         # the HTTP clients now, not in the first queries' time (and a bad CA file is bad usage)
         pool.warm([ready.name for ready in plan.adapters if asks_http(ready.adapter.options)])
         pivot = _pivot(request, plan, pool)
-        outputs = _sinks(request, plan, names, stats, watch=not bulk)
+        outputs = _sinks(request, plan, names, stats, watch=not bulk, pivot=pivot)
         store_sink = _store_sink(plan)
     except (ConfigError, InvalidTarget, OutputError, HttpSetupError) as exc:
         print(f"osint-fanout: error: {terminal_safe(str(exc))}", file=sys.stderr)
@@ -91,7 +91,7 @@ def run_search(request: SearchRequest) -> int:
         sinks.insert(0, store_sink)  # finished last: after the output and the summary
     stats.total = count_targets(positional, inputs) if bulk else len(positional)
     if bulk and not request.quiet and not displays and sys.stderr.isatty():
-        total = None if request.resume or stats.total is None else stats.total
+        total = None if request.resume or stats.total is None or pivot is not None else stats.total
         from ._progress import ProgressSink
 
         sinks.append(ProgressSink(_stderr_console(), stats, total, queues=pool.queues))
@@ -216,7 +216,9 @@ def _store_sink(plan: Plan) -> Sink | None:
     return StoreSink(plan.store_url, keep_s=plan.store_keep_s, finish_timeout_s=plan.store_commit_timeout_s)
 
 
-def _sinks(request: SearchRequest, plan: Plan, names: list[str], stats: Stats, *, watch: bool) -> list[Sink]:
+def _sinks(
+    request: SearchRequest, plan: Plan, names: list[str], stats: Stats, *, watch: bool, pivot: Pivot | None = None
+) -> list[Sink]:
     fmt, output = plan.output_format, request.flags.output
     destination = Destination(output, append=fmt == "ndjson" and output is not None)
     sinks: list[Sink] = []
@@ -227,17 +229,26 @@ def _sinks(request: SearchRequest, plan: Plan, names: list[str], stats: Stats, *
     elif fmt == "json":
         sinks.append(JsonSink(destination, indent=2 if destination.is_terminal() else None))
     else:
-        from ._table import SafeConsole, TableSink, TableToFile
-
-        console = SafeConsole(file=destination.stream, width=None if output is None else 160)
-        sinks.append(
-            TableToFile(console, names, destination) if output else TableSink(console, names, live=console.is_terminal)
-        )
+        sinks.append(_table_sink(destination, names, pivot))
     if watch and output and fmt != "table" and sys.stdout.isatty() and not request.quiet:
         from ._table import SafeConsole, TableSink
 
         sinks.append(TableSink(SafeConsole(), names, live=True))  # watch it while it is saved
     return sinks
+
+
+def _table_sink(destination: Destination, names: list[str], pivot: Pivot | None) -> Sink:
+    from ._table import SafeConsole, TableSink, TableToFile
+
+    output = destination.path
+    console = SafeConsole(file=destination.stream, width=None if output is None else 160)
+    if output:
+        return TableToFile(console, names, destination)
+    if pivot is not None:  # seeds as tables, followed targets grouped by depth
+        from .pivot._table import PivotTableSink
+
+        return PivotTableSink(console, names, live=console.is_terminal, origin=pivot.origin)
+    return TableSink(console, names, live=console.is_terminal)
 
 
 def _changes_sink(plan: Plan, destination: Destination, summary: Callable[[], dict[str, Any]] | None) -> Sink:
