@@ -24,7 +24,7 @@ from typing import Any
 from .._adapter import Adapter
 from .._output import Sink
 from .._results import FoundBy, Report, Result, Status
-from .._targets import Target, parse_target
+from .._targets import Target, TargetKind, parse_target
 from ..assets import AssetRef, AssetType, Findings, Relation, RelationKind
 from ._scope import Reason, Scope
 from ._wildcard import ANSWERS, Answer, Wildcards
@@ -36,8 +36,6 @@ log = logging.getLogger("osint_fanout.pivot")
 TARGET_TYPES = frozenset({AssetType.DOMAIN, AssetType.IPV4, AssetType.IPV6})
 FOUND_WITH = "found-with"
 """found_by.relation when the adapter named the asset without relating it to anything."""
-MAX_CHECKS = 8
-"""Wildcard checks under way at once (each asks one name of the resolving adapter)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +95,6 @@ class Pivot(Sink):
         self._thread, self._wake = threading.get_ident(), asyncio.Event()
         source: AsyncIterator[Target] | None = aiter(seeds)
         checks: set[asyncio.Task[None]] = set()
-        limit = asyncio.Semaphore(MAX_CHECKS)
         try:
             while True:
                 while self._leads:
@@ -105,7 +102,7 @@ class Pivot(Sink):
                     parent = self._decide(lead)
                     if parent is not None:
                         self._checking.add(lead.ref.value)
-                        task = asyncio.ensure_future(self._check(lead, parent, limit))
+                        task = asyncio.ensure_future(self._check(lead, parent))
                         checks.add(task)
                         task.add_done_callback(checks.discard)
                 if self._ready:  # what was found first: it is in memory already
@@ -252,16 +249,15 @@ class Pivot(Sink):
             self._decline(value, reason, why)
             return None
         parent = self.scope.parent_in_scope(value) if lead.ref.type is AssetType.DOMAIN else None
-        if parent is not None and self.wildcards is not None:
+        if parent is not None and self.wildcards is not None and not self.wildcards.settled(parent):
             return parent
         self._follow(lead, why)
         return None
 
-    async def _check(self, lead: _Lead, parent: str, limit: asyncio.Semaphore) -> None:
+    async def _check(self, lead: _Lead, parent: str) -> None:
         assert self.wildcards is not None
         try:
-            async with limit:
-                made_up = await self.wildcards.made_up(lead.ref.value, parent, lead.answer)
+            made_up = await self.wildcards.made_up(lead.ref.value, parent, lead.answer)
             with self._lock:
                 if made_up:
                     self._decline(lead.ref.value, Reason.WILDCARD, f"only the wildcard *.{parent} answers for it")
@@ -280,13 +276,25 @@ class Pivot(Sink):
             return
         self._origin[value] = (lead.depth, lead.found_by)
         self._declined.pop(value, None)
-        self._ready.append(parse_target(value))
+        self._ready.append(_target(lead.ref))
         log.info("following %s at depth %d: %s", value, lead.depth, why)
 
     def _decline(self, value: str, reason: Reason, why: str) -> None:
         if value not in self._declined:
             self._declined[value] = reason
             log.debug("not following %s: %s (%s)", value, reason, why)
+
+
+def _target(ref: AssetRef) -> Target:
+    """The target an asset is (its value is canonical already: parsed again only for IDN)."""
+    if ref.type is AssetType.DOMAIN:
+        return (
+            parse_target(ref.value)
+            if "xn--" in ref.value
+            else Target(input=ref.value, value=ref.value, kind=TargetKind.DOMAIN)
+        )
+    kind = TargetKind.IPV4 if ref.type is AssetType.IPV4 else TargetKind.IPV6
+    return Target(input=ref.value, value=ref.value, kind=kind)
 
 
 def _relation(own: AssetRef, touching: list[Relation]) -> str:

@@ -62,27 +62,39 @@ def answer_of(name: str, findings: Findings | None) -> Answer:
 class Wildcards:
     """Detects wildcard parents (each asked once per run) and the names they make up."""
 
-    def __init__(self, resolve: Resolve, *, label: Callable[[], str] = random_label) -> None:
+    def __init__(self, resolve: Resolve, *, label: Callable[[], str] = random_label, limit: int = 8) -> None:
+        """`limit`: questions under way at once (a name waiting for its parent's answer holds none)."""
         self._resolve = resolve
         self._label = label
+        self._limit = asyncio.Semaphore(limit)
         self._parents: dict[str, asyncio.Task[Answer | None]] = {}
         self.found: dict[str, int] = {}
         """Each wildcard found ("*.parent"), with the names it made up that were found."""
+
+    def settled(self, parent: str) -> bool:
+        """True when `parent` was asked about and has no wildcard: a name under it is real,
+        decided without a task (most names, in most zones)."""
+        task = self._parents.get(parent)
+        return task is not None and task.done() and not task.cancelled() and not task.result()
 
     async def made_up(self, name: str, parent: str, known: Answer | None = None) -> bool:
         """True when `name` answers only what the wildcard of `parent` answers. `known`:
         the name's answer when the run has learnt it already (else it is asked)."""
         if parent not in self._parents:  # asked once, however many names wait for it
-            self._parents[parent] = asyncio.ensure_future(self._resolve(f"{self._label()}.{parent}"))
+            self._parents[parent] = asyncio.ensure_future(self._ask(f"{self._label()}.{parent}"))
         wildcard = await asyncio.shield(self._parents[parent])
         if not wildcard:
             return False
-        answer = known if known else await self._resolve(name)
+        answer = known if known else await self._ask(name)
         if not answer or not answer <= wildcard:
             return False  # a record of its own (or no answer to compare): followed
         key = f"*.{parent}"
         self.found[key] = self.found.get(key, 0) + 1
         return True
+
+    async def _ask(self, name: str) -> Answer | None:
+        async with self._limit:
+            return await self._resolve(name)
 
     def close(self) -> None:
         for task in self._parents.values():
