@@ -54,7 +54,8 @@ class _Lead:
     ref: AssetRef
     depth: int
     """The depth it would be investigated at."""
-    found_by: FoundBy
+    via: tuple[str, str, str, str]
+    """(seed, parent target, adapter, relation): its FoundBy, made when it is followed."""
     resolvers: tuple[str, ...] = ()
     """Names that resolve to it (addresses), in the finding."""
     answer: Answer = frozenset()
@@ -215,22 +216,20 @@ class Pivot(Sink):
         names: list[_Lead] = []
         addresses: list[_Lead] = []
         for asset in assets:
-            if asset.type not in TARGET_TYPES or asset.ref == own:
-                continue
+            if asset.type not in TARGET_TYPES or asset.ref == own or asset.value in self._origin:
+                continue  # (a target of the run already: nothing to decide)
             mine = touching.get(asset.ref, [])
-            found_by = FoundBy(
-                seed=seed, target=result.target.value, adapter=result.adapter, relation=_relation(own, mine)
-            )
+            via = (seed, result.target.value, result.adapter, _relation(own, mine))
             if asset.type is AssetType.DOMAIN:
                 answer = frozenset(
                     f"{r.kind}:{r.target.value}" for r in mine if r.source == asset.ref and r.kind in ANSWERS
                 )
-                names.append(_Lead(asset.ref, depth + 1, found_by, answer=answer))
+                names.append(_Lead(asset.ref, depth + 1, via, answer=answer))
             else:
                 resolvers = tuple(
                     r.source.value for r in mine if r.kind == RelationKind.RESOLVES_TO and r.target == asset.ref
                 )
-                addresses.append(_Lead(asset.ref, depth + 1, found_by, resolvers=resolvers))
+                addresses.append(_Lead(asset.ref, depth + 1, via, resolvers=resolvers))
         self._leads.extend(names + addresses)  # names first: an address needs a followed name
 
     def _decide(self, lead: _Lead) -> str | None:
@@ -274,7 +273,8 @@ class Pivot(Sink):
         if len(self._origin) >= self.options.max_targets:
             self._decline(value, Reason.MAX_TARGETS, f"the run has {self.options.max_targets} targets (--max-targets)")
             return
-        self._origin[value] = (lead.depth, lead.found_by)
+        seed, parent, adapter, relation = lead.via
+        self._origin[value] = (lead.depth, FoundBy(seed=seed, target=parent, adapter=adapter, relation=relation))
         self._declined.pop(value, None)
         self._ready.append(_target(lead.ref))
         log.info("following %s at depth %d: %s", value, lead.depth, why)
