@@ -157,3 +157,29 @@ def test_the_same_pivoted_run_twice_records_no_change(world: Any, zone: PivotZon
     second = world.run_cli(*args, env=env, timeout=120)
     assert second.code == 0, second.stderr
     assert second.ndjson() == []
+
+
+def test_a_changed_zone_reports_exactly_what_changed(world: Any, zone: PivotZone, tmp_path: Path) -> None:
+    """Zone v2: h000 is gone, h240 is new, h239 moved to another address. A pivoted run
+    with --changes reports those, at the results' facts, and nothing else. (New and gone
+    assets as events of their own come with the store's assets, issue 20 point 5.)"""
+    env = zone_world(world, tmp_path / "plugins")
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    args = ("search", zone.seed, *ADAPTERS, "--depth", "1", "--store", store, "--changes")
+    assert world.run_cli(*args, env=env, timeout=120).code == 0
+    changed = pivot_zone(version=2)
+    for name in set(zone.records) - set(changed.records):
+        del world.dns.zone[name]
+    world.add_zone(changed)
+    run = world.run_cli(*args, env=env, timeout=120)
+    assert run.code == 0, run.stderr
+    events = run.ndjson()
+    seen = {(e["target"], e["adapter"], e["change"], e.get("value") or e.get("fact")) for e in events}
+    host = f"h239.{zone.seed}"  # moved to an address of its own (found at depth 2: not followed)
+    assert seen == {
+        (zone.seed, "zonect", "added", f"h240.{zone.seed}"),
+        (zone.seed, "zonect", "removed", f"h000.{zone.seed}"),
+        (f"h240.{zone.seed}", None, "first_seen", None),
+        (host, "zonedns", "added", "203.0.113.199"),
+        (host, "zonedns", "removed", "203.0.113.49"),
+    }, events

@@ -101,12 +101,13 @@ def pivot_zone(hosts: int = 240, *, seed: str = SEED, shared_by: int = 6, versio
         f"dev-1.{seed}": _a("203.0.113.201"),
         f"dev-2.{seed}": _a("203.0.113.202"),
     }
-    count = hosts + (1 if version == 2 else 0)
-    names = [f"h{number:03d}.{seed}" for number in range(count) if not (version == 2 and number == 0)]
-    for number, name in enumerate(names):
+    count = hosts + (1 if version == 2 else 0)  # v2: h000 gone, a new host at the end
+    numbers = [number for number in range(count) if not (version == 2 and number == 0)]
+    names = [f"h{number:03d}.{seed}" for number in numbers]
+    for number, name in zip(numbers, names, strict=True):
         records[name] = _a(f"203.0.113.{10 + number // shared_by}")
-    if version == 2:
-        records[names[-2]] = _a("203.0.113.199")
+    if version == 2:  # and the last old host moved to an address of its own
+        records[f"h{hosts - 1:03d}.{seed}"] = _a("203.0.113.199")
     made_up = {f"{label}.wild.{seed}" for label in ("a", "b", "c", "d")}
     out_of_scope = {"shop.partner.invalid", "acme-status.invalid", f"{seed}.evil.invalid"}
     listed = sorted(
