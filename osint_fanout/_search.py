@@ -142,6 +142,8 @@ def _check_flags(request: SearchRequest, plan: Plan) -> None:
 def _pivot(request: SearchRequest, plan: Plan, pool: HttpPool) -> Pivot | None:
     if request.pivot is None:
         return None
+    if request.resume:  # a skipped seed's results would be missing, and so would all it leads to
+        raise ConfigError("--resume cannot be used with --depth: a pivot is run whole (use --changes to compare)")
     from .pivot import ScopeError, make_pivot
 
     started = request.started or time.monotonic()

@@ -183,3 +183,25 @@ def test_a_changed_zone_reports_exactly_what_changed(world: Any, zone: PivotZone
         (host, "zonedns", "added", "203.0.113.199"),
         (host, "zonedns", "removed", "203.0.113.49"),
     }, events
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--depth", "-1"], "--depth"),
+        (["--depth", "1", "--max-targets", "0"], "--max-targets"),
+        (["--scope", "example.com"], "needs --depth 1 or more"),
+        (["--no-follow-ips"], "needs --depth 1 or more"),
+        (["--depth", "1", "--scope", "192.0.2.1"], "--scope: 192.0.2.1 is an address"),
+        (["--depth", "1", "--scope", "bad\x1b[31m.com"], "--scope: invalid target"),
+        (["--depth", "1", "--exclude-pattern", " "], "--exclude-pattern: an empty pattern"),
+        (["--depth", "1", "-f", "ndjson", "-o", "out.ndjson", "--resume"], "--resume cannot be used with --depth"),
+    ],
+)
+def test_bad_pivot_options_are_one_line_and_exit_2(world: Any, args: list[str], message: str) -> None:
+    world.write_config()
+    run = world.run_cli("search", "example.com", "-a", "dns", *args)
+    assert run.code == 2, run.stderr
+    assert message in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert "\x1b" not in run.stderr and "Traceback" not in run.stderr
+    assert world.dns.queries == []
