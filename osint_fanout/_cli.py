@@ -10,7 +10,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from typer._click.core import ParameterSource
@@ -22,17 +22,21 @@ from ._diff import diff
 from ._exitcodes import EXIT_INTERNAL, EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_FAILED, EXIT_USAGE
 from ._help import Command, Group, complete_adapter_names
 from ._history import ConfigOption, StoreOption, history, prune
+from ._pivot_args import (
+    DepthOption,
+    DryScopeOption,
+    ExcludePatternOption,
+    MaxTargetsOption,
+    NoFollowIpsOption,
+    ScopeOption,
+    pivot_options,
+)
 from ._version import STARTED, __version__
-
-if TYPE_CHECKING:
-    from .pivot import PivotOptions
 
 __all__ = ["DEFAULTS", "app", "main"]
 
 
 DEFAULTS = {"deadline_s": 60.0, "concurrency": 16}
-MAX_TARGETS = 250
-"""search --depth: the default bound on the targets of a pivoted run (seeds included)."""
 """What `search --help` shows for the [run] settings left unset; a test holds them equal
 to the settings' own defaults (importing those here would slow every start)."""
 
@@ -244,44 +248,12 @@ def search(
             show_default="[adapters.NAME] max_age, else none",
         ),
     ] = None,
-    depth: Annotated[
-        int,
-        typer.Option(
-            "--depth", metavar="N", help="Pivot: follow the names and addresses found, N steps from the seeds.",
-            rich_help_panel="Pivot",
-        ),
-    ] = 0,
-    scope: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--scope", metavar="DOMAIN", help="Also follow names under DOMAIN; may be repeated.",
-            show_default="the seeds' registered domains", rich_help_panel="Pivot",
-        ),
-    ] = None,
-    no_follow_ips: Annotated[
-        bool,
-        typer.Option("--no-follow-ips", help="Follow names only, not addresses.", show_default="off",
-                     rich_help_panel="Pivot"),
-    ] = False,
-    exclude_pattern: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--exclude-pattern", metavar="GLOB", help="Never follow names matching GLOB (*.dev.example.com).",
-            show_default="none", rich_help_panel="Pivot",
-        ),
-    ] = None,
-    max_targets: Annotated[
-        int | None,
-        typer.Option(
-            "--max-targets", metavar="N", help="At most N targets in the run, seeds included.",
-            show_default=str(MAX_TARGETS), rich_help_panel="Pivot",
-        ),
-    ] = None,
-    dry_scope: Annotated[
-        bool,
-        typer.Option("--dry-scope", help="Show what the pivot would follow and why; ask nothing.",
-                     show_default="off", rich_help_panel="Pivot"),
-    ] = False,
+    depth: DepthOption = 0,
+    scope: ScopeOption = None,
+    no_follow_ips: NoFollowIpsOption = False,
+    exclude_pattern: ExcludePatternOption = None,
+    max_targets: MaxTargetsOption = None,
+    dry_scope: DryScopeOption = False,
 ) -> None:
     """Investigate targets with every adapter at once and print the results as they arrive."""
     if quiet and verbose:
@@ -300,7 +272,7 @@ def search(
     if not targets and not input_files:
         raise typer.BadParameter("give at least one target, or --input FILE", param_hint="TARGETS")
     max_age_s = duration_arg(max_age, "--max-age")
-    pivot = _pivot_options(depth, scope, no_follow_ips, exclude_pattern, max_targets, dry_scope=dry_scope)
+    pivot = pivot_options(depth, scope, no_follow_ips, exclude_pattern, max_targets, dry_scope=dry_scope)
     from ._plan import Flags
     from ._search import SearchRequest, run_search
 
@@ -334,39 +306,6 @@ def search(
         dry_scope=dry_scope,
     )
     raise typer.Exit(run_search(request))
-
-
-def _pivot_options(
-    depth: int,
-    scope: list[str] | None,
-    no_follow_ips: bool,
-    exclude: list[str] | None,
-    max_targets: int | None,
-    *,
-    dry_scope: bool,
-) -> PivotOptions | None:
-    """--depth and the flags that only mean something with it (refused without it)."""
-    if depth < 0:
-        raise typer.BadParameter(f"must be 0 or more, got {depth}", param_hint="--depth")
-    if max_targets is not None and max_targets < 1:
-        raise typer.BadParameter(f"must be 1 or more, got {max_targets}", param_hint="--max-targets")
-    given = {"--scope": scope, "--no-follow-ips": no_follow_ips, "--exclude-pattern": exclude,
-             "--max-targets": max_targets is not None}
-    if depth == 0:
-        for flag, value in given.items():
-            if value:
-                raise typer.BadParameter("needs --depth 1 or more (it bounds the pivot)", param_hint=flag)
-        if not dry_scope:
-            return None
-    from .pivot import PivotOptions
-
-    return PivotOptions(
-        depth=depth,
-        scope=tuple(scope or ()),
-        follow_ips=not no_follow_ips,
-        exclude=tuple(exclude or ()),
-        max_targets=max_targets or MAX_TARGETS,
-    )
 
 
 @app.command("adapters", cls=Command)
