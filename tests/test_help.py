@@ -100,6 +100,7 @@ LIGHT = {
     "osint_fanout._exitcodes",
     "osint_fanout._help",
     "osint_fanout._history",  # history's and prune's commands: likewise
+    "osint_fanout._pivot_args",  # search's pivot options: Typer only, the pivot loads with --depth
     "osint_fanout._version",
 }
 
