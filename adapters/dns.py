@@ -61,6 +61,7 @@ class DnsAdapter(Adapter[DnsOptions]):
     kinds = frozenset({TargetKind.DOMAIN, TargetKind.IPV4, TargetKind.IPV6})
     default_timeout_s = 5.0
     Options = DnsOptions
+    resolves = True  # a pivot asks it about random labels, to detect wildcard records
 
     def __init__(self, options: DnsOptions) -> None:
         super().__init__(options)

@@ -181,6 +181,10 @@ class Adapter(ABC, Generic[OptionsT]):
     """Default rate limit per upstream name, e.g. {"api": "1/s"}."""
     quotas: ClassVar[dict[str, str]] = {}
     """Default quota per upstream name, e.g. {"api": "500/d"}: the service's documented plan."""
+    resolves: ClassVar[bool] = False
+    """Its lookup of a domain name says what the name resolves to (resolves-to and alias-of
+    relations in its `assets()`), keylessly and without a quota: a pivot (search --depth)
+    asks it about a random label under a parent to detect wildcard records."""
 
     def __init__(self, options: OptionsT) -> None:
         self.options = options

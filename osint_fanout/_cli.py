@@ -22,6 +22,15 @@ from ._diff import diff
 from ._exitcodes import EXIT_INTERNAL, EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_FAILED, EXIT_USAGE
 from ._help import Command, Group, complete_adapter_names
 from ._history import ConfigOption, StoreOption, history, prune
+from ._pivot_args import (
+    DepthOption,
+    DryScopeOption,
+    ExcludePatternOption,
+    MaxTargetsOption,
+    NoFollowIpsOption,
+    ScopeOption,
+    pivot_options,
+)
 from ._version import STARTED, __version__
 
 __all__ = ["DEFAULTS", "app", "main"]
@@ -91,6 +100,8 @@ SEARCH_EXAMPLES = """Examples:
   osint-fanout search -i domains.txt -f ndjson -o out.ndjson --resume
   # only what changed since the stored results (cron); reuse results younger than 12h
   osint-fanout search -i domains.txt --changes --max-age 12h
+  # follow what is found, two steps from the seed (scope: its registered domain)
+  osint-fanout search example.com --depth 2 -f ndjson
 More in the README: the config file, the output formats, exit codes."""
 # The unindented last line keeps the examples' indentation (help text is dedented).
 
@@ -237,6 +248,12 @@ def search(
             show_default="[adapters.NAME] max_age, else none",
         ),
     ] = None,
+    depth: DepthOption = 0,
+    scope: ScopeOption = None,
+    no_follow_ips: NoFollowIpsOption = False,
+    exclude_pattern: ExcludePatternOption = None,
+    max_targets: MaxTargetsOption = None,
+    dry_scope: DryScopeOption = False,
 ) -> None:
     """Investigate targets with every adapter at once and print the results as they arrive."""
     if quiet and verbose:
@@ -255,6 +272,7 @@ def search(
     if not targets and not input_files:
         raise typer.BadParameter("give at least one target, or --input FILE", param_hint="TARGETS")
     max_age_s = duration_arg(max_age, "--max-age")
+    pivot = pivot_options(depth, scope, no_follow_ips, exclude_pattern, max_targets, dry_scope=dry_scope)
     from ._plan import Flags
     from ._search import SearchRequest, run_search
 
@@ -284,6 +302,8 @@ def search(
         quiet=quiet,
         verbose=verbose,
         started=STARTED,
+        pivot=pivot,
+        dry_scope=dry_scope,
     )
     raise typer.Exit(run_search(request))
 

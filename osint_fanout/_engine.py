@@ -21,7 +21,7 @@ from ._http import HttpPool
 from ._places import Place, Places
 from ._plan import ReadyAdapter
 from ._redact import one_line
-from ._results import ErrorInfo, Report, Result, Status
+from ._results import ErrorInfo, FoundBy, Report, Result, Status
 from ._stream import Expired, bounded_map, call_with_deadline
 from ._targets import Target
 
@@ -45,6 +45,8 @@ class _Open:
     results: dict[str, Result] = field(default_factory=dict)
     running: set[Budget] = field(default_factory=set)
     """The budgets of its calls under way, for the watchdog."""
+    depth: int = 0
+    found_by: FoundBy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +71,13 @@ class Investigation:
         on_start: Callable[[Target, str], None] | None = None,
         clock_start: float | None = None,
         cache: ResultCache | None = None,
+        origin: Callable[[Target], tuple[int, FoundBy | None]] | None = None,
     ) -> None:
         """`clock_start` (monotonic): when the command started. A target's deadline counts
         from when it is taken up, minus the command's start-up time (imports, config), so
         that `--deadline 2` on one target ends the command by about 2 s. `cache`: asked
-        before each call of an adapter with a `max_age_s`; a result it gives is the call's."""
+        before each call of an adapter with a `max_age_s`; a result it gives is the call's.
+        `origin`: a target's pivot depth and finding (search --depth), stamped on its results."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be 1 or more, got {concurrency}")
         if deadline_s <= 0:
@@ -87,6 +91,7 @@ class Investigation:
         self.on_start = on_start
         self._clock_start = clock_start
         self.cache = cache
+        self._origin = origin
         self._startup_s = 0.0
         self._open: dict[str, _Open] = {}  # by target value
         # The guards read _open, from another thread or from a signal handler on this one:
@@ -158,7 +163,8 @@ class Investigation:
         if target.value in self._open:  # the same target twice at once: ask once
             return
         begin = time.monotonic() - self._startup_s
-        state = _Open(target, begin + self.deadline_s, datetime.now(UTC))
+        depth, found_by = self._origin(target) if self._origin else (0, None)
+        state = _Open(target, begin + self.deadline_s, datetime.now(UTC), depth=depth, found_by=found_by)
         with self._lock:
             self._open[target.value] = state
         for ready in self.adapters:
@@ -186,7 +192,7 @@ class Investigation:
         if self.cache is not None and job.ready.max_age_s is not None:  # --max-age: no request at all
             hit = await self.cache.cached(target, adapter.name, job.ready.max_age_s, until=job.open.deadline)
             if hit is not None:
-                return hit
+                return hit.model_copy(update={"depth": job.open.depth, "found_by": job.open.found_by})
             started = time.monotonic()  # the adapter's own timeout starts now
         if self.on_start:
             self.on_start(target, adapter.name)
@@ -238,6 +244,8 @@ class Investigation:
             elapsed_ms=round(max(0.0, elapsed_s) * 1000),
             waited_ms=round(waited * 1000),
             queued_ms=round(queued * 1000),
+            depth=job.open.depth,
+            found_by=job.open.found_by,
             **fields,
         )
 
@@ -258,6 +266,8 @@ class Investigation:
             started_at=state.started_at,
             finished_at=datetime.now(UTC),
             deadline_s=self.deadline_s,
+            depth=state.depth,
+            found_by=state.found_by,
             results=ordered,
         )
         return [result, report]

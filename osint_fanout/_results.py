@@ -10,7 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ._targets import Target
 
-__all__ = ["AdapterResult", "ErrorInfo", "FoundBy", "Report", "Result", "RunSummary", "Status", "SummaryLine"]
+__all__ = [
+    "AdapterResult",
+    "ErrorInfo",
+    "FoundBy",
+    "PivotSummary",
+    "Report",
+    "Result",
+    "RunSummary",
+    "Status",
+    "SummaryLine",
+]
 
 
 class Status(StrEnum):
@@ -96,6 +106,21 @@ class Report(BaseModel):
     results: list[AdapterResult]
 
 
+class PivotSummary(BaseModel):
+    """What a pivoted run (search --depth N) followed, and what it found but did not follow."""
+
+    depth: int = Field(description="The --depth of the run.")
+    targets_by_depth: dict[str, int] = Field(description="Targets of the run by depth (0: the seeds).")
+    assets_by_type: dict[str, int] = Field(description="Distinct assets found, by type.")
+    followed: int = Field(description="Targets added by the pivot (depth 1 and more).")
+    not_followed: dict[str, int] = Field(
+        description="Names and addresses found but not followed, each counted once, by reason: "
+        "out-of-scope, excluded, depth, wildcard, max-targets, time."
+    )
+    wildcards: dict[str, int] = Field(description="Wildcard records found ('*.parent'), with the names they made up.")
+    wildcard_detection: bool = Field(description="False when no adapter of the run resolves names (no dns).")
+
+
 class RunSummary(BaseModel):
     """The end-of-run summary (stderr, and the last ndjson line with --summary)."""
 
@@ -121,6 +146,7 @@ class RunSummary(BaseModel):
         "also counted in results and by_adapter under their status."
     )
     cached_by_adapter: dict[str, int] = Field(description="Results reused from the store, by adapter.")
+    pivot: PivotSummary | None = Field(default=None, description="search --depth N only: what the pivot did.")
     wall_s: float
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,12 +25,13 @@ from ._quota import FileLedger, Ledger, default_ledger_path
 from ._redact import terminal_safe
 from ._settings import ConfigError, load_settings
 from ._stats import Stats, why_failed
-from ._targets import InvalidTarget, parse_target
+from ._targets import InvalidTarget, Target, parse_target
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from ._cache import ResultCache
+    from .pivot import Pivot, PivotOptions
 
 __all__ = ["SearchRequest", "run_search"]
 
@@ -48,6 +49,9 @@ class SearchRequest:
     quiet: bool = False
     verbose: int = 0
     started: float | None = None
+    pivot: PivotOptions | None = None
+    """search --depth N (N >= 1): follow what the results find."""
+    dry_scope: bool = False
 
 
 def run_search(request: SearchRequest) -> int:
@@ -66,12 +70,15 @@ def run_search(request: SearchRequest) -> int:
             log.warning("%s", line)
         skip = completed_targets(output, names) if request.resume and output else set()
         inputs = open_inputs(request.input_files)
-        bulk = bool(inputs) or len(positional) > 1
+        if request.dry_scope:
+            return _dry_scope(request, plan, positional, inputs)
+        bulk = bool(inputs) or len(positional) > 1 or request.pivot is not None
         stats = Stats(names, console=_stderr_console() if bulk and not request.quiet else None, show_summary=bulk)
         pool = HttpPool(ledger=_ledger(plan))
         # the HTTP clients now, not in the first queries' time (and a bad CA file is bad usage)
         pool.warm([ready.name for ready in plan.adapters if asks_http(ready.adapter.options)])
-        outputs = _sinks(request, plan, names, stats, watch=not bulk)
+        pivot = _pivot(request, plan, pool)
+        outputs = _sinks(request, plan, names, stats, watch=not bulk, pivot=pivot)
         store_sink = _store_sink(plan)
     except (ConfigError, InvalidTarget, OutputError, HttpSetupError) as exc:
         print(f"osint-fanout: error: {terminal_safe(str(exc))}", file=sys.stderr)
@@ -84,7 +91,7 @@ def run_search(request: SearchRequest) -> int:
         sinks.insert(0, store_sink)  # finished last: after the output and the summary
     stats.total = count_targets(positional, inputs) if bulk else len(positional)
     if bulk and not request.quiet and not displays and sys.stderr.isatty():
-        total = None if request.resume or stats.total is None else stats.total
+        total = None if request.resume or stats.total is None or pivot is not None else stats.total
         from ._progress import ProgressSink
 
         sinks.append(ProgressSink(_stderr_console(), stats, total, queues=pool.queues))
@@ -96,11 +103,13 @@ def run_search(request: SearchRequest) -> int:
         max_queued=plan.max_queued,
         clock_start=request.started,
         cache=cache,
+        origin=pivot.origin if pivot is not None else None,
     )
     stats.inputs = InputStats()
     targets = target_stream(
         positional, inputs, stats=stats.inputs, skip=skip, on_invalid=log.warning, shard=plan.shard
     )
+    targets = _pivoted(pivot, targets, sinks, stats)
     code = execute(engine, targets, sinks, max_time_s=plan.max_time_s, started=request.started, pool=pool)
     if cache is not None:
         cache.close()
@@ -128,6 +137,50 @@ def _check_flags(request: SearchRequest, plan: Plan) -> None:
         )
     if request.resume and plan.changes:
         raise ConfigError("--resume reads results from the -o file, but --changes writes change events there")
+
+
+def _pivot(request: SearchRequest, plan: Plan, pool: HttpPool) -> Pivot | None:
+    if request.pivot is None:
+        return None
+    if request.resume:  # a skipped seed's results would be missing, and so would all it leads to
+        raise ConfigError("--resume cannot be used with --depth: a pivot is run whole (use --changes to compare)")
+    from .pivot import ScopeError, make_pivot
+
+    started = request.started or time.monotonic()
+    stop_at = started + plan.max_time_s if plan.max_time_s else None
+    try:
+        return make_pivot(request.pivot, plan.adapters, pool, stop_at=stop_at)
+    except ScopeError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _pivoted(
+    pivot: Pivot | None, targets: AsyncIterator[Target], sinks: list[Sink], stats: Stats
+) -> AsyncIterator[Target]:
+    """The feedback edge: what the results find joins the same target stream."""
+    if pivot is None:
+        return targets
+    sinks.append(pivot)  # finished first: what it left waiting is counted before the summary
+    stats.pivot = pivot.summary
+    return pivot.stream(targets)
+
+
+def _dry_scope(request: SearchRequest, plan: Plan, positional: list[Target], inputs: list[Any]) -> int:
+    """--dry-scope: the pivot's plan on stdout; nothing is asked."""
+    from .pivot import PivotOptions, ScopeError, scope_plan
+
+    options = request.pivot or PivotOptions(depth=0)
+
+    def more() -> int:
+        return (count_targets([], inputs) or 0) if inputs else 0
+
+    try:
+        lines = scope_plan(options, positional, plan.adapters, more=more)
+    except ScopeError as exc:
+        print(f"osint-fanout: error: {terminal_safe(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    print(terminal_safe("\n".join(lines)))
+    return 0
 
 
 def _ledger(plan: Plan) -> Ledger | None:
@@ -165,7 +218,9 @@ def _store_sink(plan: Plan) -> Sink | None:
     return StoreSink(plan.store_url, keep_s=plan.store_keep_s, finish_timeout_s=plan.store_commit_timeout_s)
 
 
-def _sinks(request: SearchRequest, plan: Plan, names: list[str], stats: Stats, *, watch: bool) -> list[Sink]:
+def _sinks(
+    request: SearchRequest, plan: Plan, names: list[str], stats: Stats, *, watch: bool, pivot: Pivot | None = None
+) -> list[Sink]:
     fmt, output = plan.output_format, request.flags.output
     destination = Destination(output, append=fmt == "ndjson" and output is not None)
     sinks: list[Sink] = []
@@ -176,17 +231,26 @@ def _sinks(request: SearchRequest, plan: Plan, names: list[str], stats: Stats, *
     elif fmt == "json":
         sinks.append(JsonSink(destination, indent=2 if destination.is_terminal() else None))
     else:
-        from ._table import SafeConsole, TableSink, TableToFile
-
-        console = SafeConsole(file=destination.stream, width=None if output is None else 160)
-        sinks.append(
-            TableToFile(console, names, destination) if output else TableSink(console, names, live=console.is_terminal)
-        )
+        sinks.append(_table_sink(destination, names, pivot))
     if watch and output and fmt != "table" and sys.stdout.isatty() and not request.quiet:
         from ._table import SafeConsole, TableSink
 
         sinks.append(TableSink(SafeConsole(), names, live=True))  # watch it while it is saved
     return sinks
+
+
+def _table_sink(destination: Destination, names: list[str], pivot: Pivot | None) -> Sink:
+    from ._table import SafeConsole, TableSink, TableToFile
+
+    output = destination.path
+    console = SafeConsole(file=destination.stream, width=None if output is None else 160)
+    if output:
+        return TableToFile(console, names, destination)
+    if pivot is not None:  # seeds as tables, followed targets grouped by depth
+        from .pivot._table import PivotTableSink
+
+        return PivotTableSink(console, names, live=console.is_terminal, origin=pivot.origin)
+    return TableSink(console, names, live=console.is_terminal)
 
 
 def _changes_sink(plan: Plan, destination: Destination, summary: Callable[[], dict[str, Any]] | None) -> Sink:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._output import Sink
@@ -43,6 +44,8 @@ class Stats(Sink):
         self.queued_ms: Counter[str] = Counter()
         self.cached: Counter[str] = Counter()
         """Results reused from the store (--max-age), by adapter."""
+        self.pivot: Callable[[], dict[str, Any]] | None = None
+        """search --depth N: the pivot's part of the summary."""
         self._lock = threading.RLock()  # re-entrant: an emergency stop may interrupt the holder
 
     def result(self, result: Result) -> None:
@@ -79,6 +82,7 @@ class Stats(Sink):
                 "queued_s": {name: round(self.queued_ms[name] / 1000, 3) for name in self.adapters},
                 "cached": sum(self.cached.values()),
                 "cached_by_adapter": {name: self.cached[name] for name in self.adapters},
+                **({"pivot": self.pivot()} if self.pivot is not None else {}),
                 "wall_s": round(time.monotonic() - self.began, 3),
             }
 
@@ -112,5 +116,25 @@ class Stats(Sink):
             lines.append(f"  {name}: " + (", ".join(f"{n} {s}" for s, n in counts.items()) or "-") + extra)
         if summary["errors"]:
             lines.append("errors: " + ", ".join(f"{n} {t}" for t, n in summary["errors"].items()))
+        if "pivot" in summary:
+            lines.extend(pivot_lines(summary["pivot"]))
         for line in lines:
             self.console.print(Text(line), highlight=False)
+
+
+def pivot_lines(pivot: dict[str, Any]) -> list[str]:
+    """The pivot's lines of the summary: targets by depth, assets by type, what was not followed."""
+    def counts(values: dict[str, int]) -> str:
+        return ", ".join(f"{n} {key}" for key, n in values.items()) or "none"
+
+    by_depth = ", ".join(f"{n} at depth {depth}" for depth, n in pivot["targets_by_depth"].items()) or "none"
+    lines = [
+        f"pivot (--depth {pivot['depth']}): {pivot['followed']} followed; targets: {by_depth}",
+        f"  assets found: {counts(pivot['assets_by_type'])}",
+        f"  not followed: {counts(pivot['not_followed'])}",
+    ]
+    if pivot["wildcards"]:
+        lines.append("  wildcards: " + ", ".join(f"{name} ({n} names)" for name, n in pivot["wildcards"].items()))
+    elif not pivot["wildcard_detection"]:
+        lines.append("  wildcards: not detected (no adapter of the run resolves names, e.g. dns)")
+    return lines

@@ -190,13 +190,17 @@ class Findings:
         self.relate(ref, relation, to)
         return ref
 
+    # Sorted by plain tuples, the order of the dataclasses' own comparison: compared in C, so
+    # a result naming thousands of assets sorts in milliseconds, not in a tenth of a second.
     @property
     def assets(self) -> list[Asset]:
-        return sorted(self._assets.values(), key=lambda asset: asset.ref)
+        return sorted(self._assets.values(), key=lambda asset: (asset.ref.type, asset.ref.value))
 
     @property
     def relations(self) -> list[Relation]:
-        return sorted(self._relations)
+        return sorted(
+            self._relations, key=lambda r: (r.source.type, r.source.value, r.kind, r.target.type, r.target.value)
+        )
 
     def __bool__(self) -> bool:
         return bool(self._assets)

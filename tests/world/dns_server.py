@@ -1,7 +1,8 @@
 """A real DNS server on loopback (UDP and TCP), built on dnspython's message classes.
 
 Each name in the zone maps record types to values in zone-file text; names not in the
-zone go to `fallback` (None there is NXDOMAIN). A name (and its subdomains; "*" for every
+zone are answered by the closest wildcard ("*.parent" in the zone), else go to `fallback`
+(None there is NXDOMAIN). A name (and its subdomains; "*" for every
 name) may have a behaviour: "servfail", "drop" (never answer), "refused", "nxdomain",
 or "slow:SECONDS".
 """
@@ -149,6 +150,8 @@ class DnsServer:
             response.set_rcode(dns.rcode.REFUSED)
             return response.to_wire()
         records = self.zone.get(name)
+        if records is None:
+            records = self._wildcard(name)
         if records is None and self.fallback is not None:
             records = self.fallback(name)
         if records is None or behaviour == "nxdomain":
@@ -163,6 +166,16 @@ class DnsServer:
             response.flags |= dns.flags.TC
             wire = response.to_wire()
         return wire
+
+    def _wildcard(self, name: str) -> Records | None:
+        """The records of the closest enclosing wildcard ("*.parent" in the zone), if any
+        (RFC 4592, without its empty non-terminal subtleties)."""
+        labels = name.split(".")
+        for start in range(1, len(labels)):
+            records = self.zone.get("*." + ".".join(labels[start:]))
+            if records is not None:
+                return records
+        return None
 
     def _behaviour(self, name: str) -> str:
         """The behaviour of the longest matching suffix, else that of "*"."""

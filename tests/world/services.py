@@ -252,10 +252,18 @@ class CrtSh(Service):
             return None
         return query.get("q", [""])[0].removeprefix("%.").removeprefix("*.") or None
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.listings: dict[str, list[dict[str, object]]] = {}
+        """Entries for a searched domain (world.add_zone), instead of the fixture."""
+
     def answer(self, request: Request, replace: dict[str, str] | None) -> Reply:
         if request.query.get("output") != ["json"]:
             page = f"<!DOCTYPE html><html><head><title>crt.sh | {request.target}</title></head><body></body></html>"
             return Reply(200, page.encode(), "text/html; charset=UTF-8")
+        if request.target in self.listings:  # a zone's name: what it lists, else nothing (404 [])
+            entries = self.listings[request.target]
+            return Reply.json(200, entries) if entries else self.not_found(request.target)
         return Reply(200, render("ct/crtsh.json", request.target or "", replace))
 
     def error(self, status: int, message: str) -> Reply:

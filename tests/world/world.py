@@ -28,7 +28,8 @@ from .cli import CliResult, CliTimeout, cli_command, inherited_setting
 from .declare import Form, Server, Upstream
 from .dns_server import DnsServer, Records
 from .http_server import HttpServer
-from .services import Trap, default_services
+from .pivot_zone import PivotZone
+from .services import CrtSh, Trap, default_services
 from .templates import IP
 from .toml_text import toml_table
 from .whois_server import WhoisServer
@@ -245,6 +246,17 @@ class World:
     def add_records(self, name: str, records: Records) -> None:
         """Serve these DNS records for `name` (zone-file text per type), e.g. hostile TXT."""
         self.dns.zone[name.lower().rstrip(".")] = records
+
+    def add_zone(self, zone: PivotZone) -> None:
+        """Serve a pivot zone (pivot_zone.py): its DNS records, and crt.sh's listings of its
+        names (nothing for a name it does not list, instead of the fixture's names)."""
+        self.dns.zone.update({name.lower(): records for name, records in zone.records.items()})
+        crtsh = self.services["crtsh"]
+        assert isinstance(crtsh, CrtSh)
+        for name in zone.records:
+            crtsh.listings.setdefault(name.removeprefix("*."), [])
+        for domain in zone.listed:
+            crtsh.listings[domain] = zone.crtsh(domain) or []
 
     def requests(self, service: str | None = None, target: str | None = None) -> list[Request]:
         """Logged HTTP and WHOIS requests, in order (DNS queries: world.dns.queries)."""
