@@ -223,7 +223,9 @@ class Browser:
         import httpx
 
         pages = [t for t in httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=30).json() if t["type"] == "page"]
-        self.socket = connect(pages[0]["webSocketDebuggerUrl"], max_size=None, open_timeout=30)
+        self._stack = contextlib.ExitStack()
+        url = pages[0]["webSocketDebuggerUrl"]
+        self.socket = self._stack.enter_context(connect(url, max_size=None, open_timeout=30))
         self._ids = itertools.count(1)
         self.events: list[dict[str, Any]] = []
         for domain in ("Page", "Runtime", "Log", "Network"):
@@ -299,7 +301,7 @@ class Browser:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self.socket.close()
+            self._stack.close()
         self.process.terminate()
         try:
             self.process.wait(timeout=20)

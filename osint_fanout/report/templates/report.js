@@ -2,7 +2,9 @@
 // with cytoscape, and writes every upstream string with textContent, never as HTML.
 (function () {
   "use strict";
+  var timings = { start: window.performance.now() };
   var data = JSON.parse(document.getElementById("report-data").textContent);
+  timings.parsed = window.performance.now();
   var COSE_MAX = 300; // above this many nodes, concentric rings by hops from the seed (fast, stable)
   var TYPES = {
     "domain-name": ["#2563eb", "ellipse", "Domain name"],
@@ -68,16 +70,18 @@
   var large = data.nodes.length > COSE_MAX;
   var ordered = data.nodes.slice().sort(function (a, b) { return a.order - b.order; });
   var elements = ordered.map(function (n) {
+    // Long labels are cut by cytoscape (measuring text costs, so only where needed).
     return { group: "nodes", data: { id: n.id, label: n.value, type: n.type, severity: n.severity,
-                                     ring: n.ring, level: n.level } };
+                                     ring: n.ring, level: n.level, "short": n.value.length > 28 } };
   }).concat(data.edges.map(function (e) {
     return { group: "edges", data: { id: e.id, source: e.source, target: e.target, kind: e.kind } };
   }));
   var style = [
     { selector: "node", style: {
       "label": "data(label)", "font-size": 10, "min-zoomed-font-size": 9, "text-valign": "bottom",
-      "text-margin-y": 2, "text-max-width": 160, "text-wrap": "ellipsis", "width": 18, "height": 18,
+      "text-margin-y": 2, "width": 18, "height": 18,
       "border-width": 0 } },
+    { selector: "node[?short]", style: { "text-max-width": 160, "text-wrap": "ellipsis" } },
     { selector: "node[severity = 1]", style: { "border-width": 4, "border-color": SEVERITY[1][0], "width": 24, "height": 24 } },
     { selector: "node[severity = 2]", style: { "border-width": 5, "border-color": SEVERITY[2][0], "width": 28, "height": 28 } },
     { selector: "node[ring = 0]", style: { "width": 34, "height": 34, "font-size": 14, "font-weight": "bold" } },
@@ -104,12 +108,20 @@
   } : { name: "cose", animate: false, randomize: false, nodeRepulsion: function () { return 8000; }, idealEdgeLength: function () { return 60; } };
   cy.one("layoutstop", function () {
     window.requestAnimationFrame(function () {
-      window.osintReport.drawnAt = window.performance.now();
+      window.osintReport.drawnAt = timings.drawn = window.performance.now();
       document.body.setAttribute("data-drawn", "true");
+      window.setTimeout(function () { // the table and timeline after the graph is on screen
+        table();
+        timeline();
+        timings.ready = window.performance.now();
+        document.body.setAttribute("data-ready", "true");
+      }, 0);
     });
   });
-  window.osintReport = { cy: cy, data: data, drawnAt: null };
+  timings.graph = window.performance.now();
+  window.osintReport = { cy: cy, data: data, drawnAt: null, timings: timings };
   cy.layout(layout).run();
+  timings.layout = window.performance.now();
 
   // Details of one node: facts, flags, provenance, first/last seen, relations.
   function details(id) {
@@ -190,43 +202,45 @@
   });
 
   // The asset table, sortable by any column.
-  var COLUMNS = [
-    ["Type", function (n) { return typeInfo(n.type)[2]; }],
-    ["Value", function (n) { return n.value; }],
-    ["Depth", function (n) { return n.level; }],
-    ["Flags", function (n) { return n.flags.map(function (f) { return f.code; }).join(", "); }],
-    ["First seen", function (n) { return n.first_seen; }],
-    ["Last seen", function (n) { return n.last_seen; }],
-    ["Found by", function (n) { return n.found_by.map(function (s) { return s.adapter; })
-      .filter(function (a, i, all) { return all.indexOf(a) === i; }).join(", "); }]
-  ];
-  var head = document.querySelector("#assets thead tr");
-  var body = document.querySelector("#assets tbody");
-  var rows = data.nodes.map(function (node) {
-    var row = el("tr");
-    row.dataset.id = node.id;
-    row.sortKeys = COLUMNS.map(function (column) { return column[1](node); });
-    row.sortKeys.forEach(function (value) { row.append(el("td", value)); });
-    row.addEventListener("click", function () { select(node.id, true); });
-    return row;
-  });
-  COLUMNS.forEach(function (column, index) {
-    var th = el("th", column[0]);
-    th.setAttribute("aria-sort", "none");
-    th.addEventListener("click", function () {
-      var ascending = th.getAttribute("aria-sort") !== "ascending";
-      head.querySelectorAll("th").forEach(function (other) { other.setAttribute("aria-sort", "none"); });
-      th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-      rows.sort(function (a, b) {
-        var x = a.sortKeys[index], y = b.sortKeys[index];
-        var order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
-        return ascending ? order : -order;
-      });
-      body.replaceChildren.apply(body, rows);
+  function table() {
+    var COLUMNS = [
+      ["Type", function (n) { return typeInfo(n.type)[2]; }],
+      ["Value", function (n) { return n.value; }],
+      ["Depth", function (n) { return n.level; }],
+      ["Flags", function (n) { return n.flags.map(function (f) { return f.code; }).join(", "); }],
+      ["First seen", function (n) { return n.first_seen; }],
+      ["Last seen", function (n) { return n.last_seen; }],
+      ["Found by", function (n) { return n.found_by.map(function (s) { return s.adapter; })
+        .filter(function (a, i, all) { return all.indexOf(a) === i; }).join(", "); }]
+    ];
+    var head = document.querySelector("#assets thead tr");
+    var body = document.querySelector("#assets tbody");
+    var rows = data.nodes.map(function (node) {
+      var row = el("tr");
+      row.dataset.id = node.id;
+      row.sortKeys = COLUMNS.map(function (column) { return column[1](node); });
+      row.sortKeys.forEach(function (value) { row.append(el("td", value)); });
+      row.addEventListener("click", function () { select(node.id, true); });
+      return row;
     });
-    head.append(th);
-  });
-  body.replaceChildren.apply(body, rows);
+    COLUMNS.forEach(function (column, index) {
+      var th = el("th", column[0]);
+      th.setAttribute("aria-sort", "none");
+      th.addEventListener("click", function () {
+        var ascending = th.getAttribute("aria-sort") !== "ascending";
+        head.querySelectorAll("th").forEach(function (other) { other.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        rows.sort(function (a, b) {
+          var x = a.sortKeys[index], y = b.sortKeys[index];
+          var order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+          return ascending ? order : -order;
+        });
+        body.replaceChildren.apply(body, rows);
+      });
+      head.append(th);
+    });
+    body.replaceChildren.apply(body, rows);
+  }
 
   // The timeline of the store's change events, newest first.
   function describe(event) {
@@ -241,14 +255,18 @@
     });
     return String(event.change) + " " + JSON.stringify(rest);
   }
-  data.events.forEach(function (event) {
-    var item = el("li");
-    item.append(el("time", event.after_at || event.at || ""), el("strong", event.target),
-                " " + (event.adapter ? "(" + event.adapter + ") " : "") + describe(event));
-    $("timeline").append(item);
-  });
-  $("timeline-note").textContent = data.events.length ? (data.events_omitted ? data.events_omitted + " older events not listed." : "")
-    : "No change events stored for these targets yet.";
+  function timeline() {
+    var list = document.createDocumentFragment();
+    data.events.forEach(function (event) {
+      var item = el("li");
+      item.append(el("time", event.after_at || event.at || ""), el("strong", event.target),
+                  " " + (event.adapter ? "(" + event.adapter + ") " : "") + describe(event));
+      list.append(item);
+    });
+    $("timeline").append(list);
+    $("timeline-note").textContent = !data.events.length ? "No change events stored for these targets yet."
+      : data.events_omitted ? data.events_omitted + " older events not listed." : "";
+  }
   document.querySelectorAll("#tabs button").forEach(function (button) {
     button.addEventListener("click", function () {
       document.querySelectorAll("#tabs button").forEach(function (b) { b.classList.toggle("active", b === button); });
