@@ -5,7 +5,7 @@ self-contained, offline, script-safe page. See docs/report.md.
     html = render_report([graph], events)      # graph: an osint_fanout.assets.AssetGraph
 """
 
-from ._data import merge, page_data, script_json
+from ._data import complete, merge, page_data, script_json
 from ._page import CYTOSCAPE_VERSION, render_report
 
-__all__ = ["CYTOSCAPE_VERSION", "merge", "page_data", "render_report", "script_json"]
+__all__ = ["CYTOSCAPE_VERSION", "complete", "merge", "page_data", "render_report", "script_json"]

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from .._targets import InvalidTarget, parse_target
-from ..assets import AssetGraph, AssetRef, AssetType, Findings, Seen, StoredAsset, StoredRelation
+from ..assets import Asset, AssetGraph, AssetRef, AssetType, Findings, Seen, StoredAsset, StoredRelation
 from ._risk import flags, severity
 
-__all__ = ["MAX_EVENTS", "merge", "page_data", "script_json"]
+__all__ = ["MAX_EVENTS", "complete", "merge", "page_data", "script_json"]
 
 MAX_EVENTS = 5000
 """The timeline keeps the newest events; older ones are counted, not listed."""
@@ -49,6 +49,24 @@ def merge(graphs: Sequence[AssetGraph]) -> AssetGraph:
     return AssetGraph(", ".join(graph.seed for graph in graphs), list(assets.values()), list(relations.values()))
 
 
+def complete(graph: AssetGraph) -> AssetGraph:
+    """The graph with an asset for each relation end it lacks (seen when the relation was),
+    so that every edge has its two nodes whatever the store gave back."""
+    known = {item.ref for item in graph.assets}
+    missing: dict[AssetRef, StoredAsset] = {}
+    for stored in graph.relations:
+        for ref in (stored.relation.source, stored.relation.target):
+            if ref in known:
+                continue
+            if ref in missing:
+                _widen(missing[ref], stored)
+            else:
+                missing[ref] = StoredAsset(Asset(ref), stored.first_seen, stored.last_seen, list(stored.found_by))
+    if not missing:
+        return graph
+    return AssetGraph(graph.seed, [*graph.assets, *missing.values()], list(graph.relations))
+
+
 def _widen(known: StoredAsset | StoredRelation, other: StoredAsset | StoredRelation) -> None:
     known.first_seen, known.last_seen = min(known.first_seen, other.first_seen), max(known.last_seen, other.last_seen)
     known.found_by = sorted(set(known.found_by) | set(other.found_by))
@@ -58,6 +76,7 @@ def page_data(
     graph: AssetGraph, seeds: Sequence[str], events: Iterable[Mapping[str, Any]], *, now: datetime
 ) -> dict[str, Any]:
     """What the page shows: nodes, edges, the timeline, and how it was made."""
+    graph = complete(graph)
     rings = _rings(graph, seeds)
     order = {ref: index for index, ref in enumerate(rings)}
     outer = max(rings.values(), default=0) + 1
