@@ -32,6 +32,7 @@ from ._pivot_args import (
     pivot_options,
 )
 from ._version import STARTED, __version__
+from .report._command import export_command, report_command
 
 __all__ = ["DEFAULTS", "app", "main"]
 
@@ -254,6 +255,13 @@ def search(
     exclude_pattern: ExcludePatternOption = None,
     max_targets: MaxTargetsOption = None,
     dry_scope: DryScopeOption = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", metavar="FILE", help="At the end, write the HTML report of the targets to FILE (see 'report').",
+            show_default="none", dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Investigate targets with every adapter at once and print the results as they arrive."""
     if quiet and verbose:
@@ -273,6 +281,10 @@ def search(
         raise typer.BadParameter("give at least one target, or --input FILE", param_hint="TARGETS")
     max_age_s = duration_arg(max_age, "--max-age")
     pivot = pivot_options(depth, scope, no_follow_ips, exclude_pattern, max_targets, dry_scope=dry_scope)
+    if report is not None and no_store:
+        raise typer.BadParameter("reads the store: drop --no-store", param_hint="--report")
+    if report is not None and "-" in (input_files or []):
+        raise typer.BadParameter("reads the targets again: give them as arguments or files, not stdin", "--report")
     from ._plan import Flags
     from ._search import SearchRequest, run_search
 
@@ -305,7 +317,12 @@ def search(
         pivot=pivot,
         dry_scope=dry_scope,
     )
-    raise typer.Exit(run_search(request))
+    code = run_search(request)
+    if report is not None and not dry_scope and code not in (EXIT_USAGE, 130, 143):
+        from .report._command import report_after_search
+
+        code = max(code, report_after_search(targets or [], input_files or [], report, store=store, config=config))
+    raise typer.Exit(code)
 
 
 @app.command("adapters", cls=Command)
@@ -344,6 +361,15 @@ app.command(
     f"  # over a week, for a list\n  osint-fanout diff -i domains.txt --since 7d -f ndjson\n{STORE_MORE}"
 )(diff)
 app.command(cls=Command, epilog=f"Example:\n  osint-fanout prune --older-than 90d\n{STORE_MORE}")(prune)
+app.command(
+    "report", cls=Command, epilog="Example:\n  osint-fanout report example.com -o report.html\nMore in docs/report.md."
+)(report_command)
+app.command(
+    "export",
+    cls=Command,
+    epilog="Examples:\n  osint-fanout export example.com -f stix -o example.stix.json\n"
+    "  osint-fanout export example.com -f graphml -o example.graphml\nMore in docs/report.md.",
+)(export_command)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
