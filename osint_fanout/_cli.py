@@ -284,7 +284,7 @@ def search(
     if report is not None and no_store:
         raise typer.BadParameter("reads the store: drop --no-store", param_hint="--report")
     if report is not None and "-" in (input_files or []):
-        raise typer.BadParameter("reads the targets again: give them as arguments or files, not stdin", "--report")
+        raise typer.BadParameter("reads the targets again: give arguments or files, not -", param_hint="--report")
     from ._plan import Flags
     from ._search import SearchRequest, run_search
 
