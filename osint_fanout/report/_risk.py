@@ -79,7 +79,7 @@ def _count(value: Any) -> int:
         return 0
     try:
         number = int(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # "junk", nan, inf
         return 0
     return max(number, 0)
 
