@@ -185,7 +185,7 @@ def large_graph(assets: int = 2000, relations: int = 4000, seed: str = "example.
                 adapter="ct",
                 not_after=(NOW + timedelta(days=(n % 120) - 10)).isoformat(),
             )
-            for other in names[-4:]:
+            for other in names[-6:]:
                 g.relate(cert, RelationKind.COVERS, other, adapter="ct")
         n += 1
     return g.graph()

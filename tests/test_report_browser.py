@@ -70,7 +70,8 @@ def test_the_graph_is_drawn_not_blank(page: Browser) -> None:
 
 def test_a_click_on_a_node_shows_its_facts_flags_and_provenance(page: Browser) -> None:
     x, y = page.evaluate(
-        "(() => { const p = osintReport.cy.getElementById('ipv4-addr:192.0.2.33').renderedPosition();"
+        "(() => { const cy = osintReport.cy, node = cy.getElementById('ipv4-addr:192.0.2.33');"
+        " cy.zoom(2); cy.center(node); const p = node.renderedPosition();"
         " const r = document.getElementById('cy').getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; })()"
     )
     page.click(x, y)
