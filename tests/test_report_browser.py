@@ -108,13 +108,13 @@ def test_search_and_filters(page: Browser) -> None:
     assert hidden and set(hidden) == {"service"}
     page.evaluate("document.querySelector('.type-filter[value=service]').click()")
     page.evaluate("(d => { d.value = '0'; d.dispatchEvent(new Event('change')); })(document.getElementById('depth'))")
-    assert page.evaluate("osintReport.cy.nodes(':visible').map(n => n.id())") == ["domain-name:example.com"]
+    assert page.evaluate("osintReport.cy.nodes().not('.hidden').map(n => n.id())") == ["domain-name:example.com"]
     page.evaluate(
         "(d => { d.value = d.options[d.options.length - 1].value; d.dispatchEvent(new Event('change')); })"
         "(document.getElementById('depth'))"
     )
     page.evaluate("document.getElementById('flagged').click()")
-    shown = set(page.evaluate("osintReport.cy.nodes(':visible').map(n => n.id())"))
+    shown = set(page.evaluate("osintReport.cy.nodes().not('.hidden').map(n => n.id())"))
     assert "domain-name:old.example.com" in shown and "organization:Example Hosting" not in shown
     page.evaluate("document.getElementById('flagged').click()")
     assert page.evaluate("osintReport.cy.nodes('.hidden').length") == 0

@@ -145,4 +145,4 @@ def test_search_report_and_export_from_the_loopback_world(world: World, tmp_path
     assert {node["id"] for node in page_data(again.read_text("utf-8"))["nodes"]} == ids
     bundle = world.run_cli("export", "example.com", "-f", "stix", *store, timeout=90)
     assert bundle.code == 0, bundle.stderr
-    assert stix2.parse(bundle.out, allow_custom=True).type == "bundle"
+    assert stix2.parse(bundle.stdout, allow_custom=True).type == "bundle"

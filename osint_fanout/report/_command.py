@@ -104,7 +104,7 @@ def write_report(seeds: list[str], output: Path | None, *, store: str | None, co
     """Read the store, write the report; the exit code (see report_command)."""
 
     def work(opened: Store, settings: Settings, registry: Registry) -> int:
-        from .._diff import _facts_fn
+        from ..store import facts_from
         from ._page import render_report
         from ._timeline import timeline
 
@@ -112,7 +112,8 @@ def write_report(seeds: list[str], output: Path | None, *, store: str | None, co
         if not _any_assets(graphs, seeds):
             return EXIT_FAILED
         followed = {item.ref.value for graph in graphs for item in graph.assets if item.depth is not None}
-        events = timeline(opened, [*seeds, *sorted(followed - set(seeds))], _facts_fn(registry, settings))
+        facts_fn = facts_from({name: cls(settings.options[name]) for name, cls in registry.adapters.items()})
+        events = timeline(opened, [*seeds, *sorted(followed - set(seeds))], facts_fn)
         return _write(render_report(graphs, events), output)
 
     return store_command(work, config=config, store=store)

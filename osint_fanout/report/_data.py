@@ -194,7 +194,8 @@ def _seen(seen: Seen) -> dict[str, str]:
 
 
 def _when(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+    """RFC 3339 to the second (the store keeps microseconds; the page does not need them)."""
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _event_time(event: Mapping[str, Any]) -> str:
