@@ -234,19 +234,19 @@ class Browser:
 
     def _port(self) -> int:
         marker = self.profile / "DevToolsActivePort"
-        for _ in range(600):  # Chromium writes it once it listens; a busy machine takes seconds
+        for _ in range(1800):  # Chromium writes it once it listens; a busy machine takes seconds
             if marker.exists() and marker.read_text().strip():
                 return int(marker.read_text().split()[0])
             if self.process.poll() is not None:
                 raise RuntimeError(f"chromium exited with {self.process.returncode}")
             time.sleep(0.1)
-        raise RuntimeError("chromium did not open its DevTools port within 60 s")
+        raise RuntimeError("chromium did not open its DevTools port within 180 s")
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         number = next(self._ids)
         self.socket.send(json.dumps({"id": number, "method": method, "params": params}))
         while True:
-            message = json.loads(self.socket.recv(timeout=120))
+            message = json.loads(self.socket.recv(timeout=300))
             if message.get("id") == number:
                 if "error" in message:
                     raise RuntimeError(f"{method}: {message['error']}")
@@ -263,7 +263,8 @@ class Browser:
         self.call("Page.navigate", url=path.resolve().as_uri())
         self.wait_for(until)
 
-    def wait_for(self, expression: str, timeout_s: float = 60) -> None:
+    def wait_for(self, expression: str, timeout_s: float = 180) -> None:
+        """Poll until `expression` is true; the bound only stops a hang (a busy machine is slow)."""
         end = time.monotonic() + timeout_s
         while time.monotonic() < end:
             with contextlib.suppress(RuntimeError):
