@@ -132,9 +132,12 @@ def history(
     from ._targets import InvalidTarget, parse_target
 
     try:
-        value = parse_target(target).value
+        parsed = parse_target(target)
     except InvalidTarget as exc:
         raise typer.Exit(_fail(str(exc), EXIT_USAGE)) from None
+    value = parsed.value
+    if parsed.note:
+        print(f"osint-fanout: warning: {parsed.note}", file=sys.stderr)
     fmt = format_of(output_format)
 
     def work(opened: Store, _settings: Settings, _registry: Registry) -> int:

@@ -163,9 +163,12 @@ async def target_stream(
     skip: set[str],
     on_invalid: Callable[[str], None],
     shard: tuple[int, int] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> AsyncIterator[Target]:
-    """Positional targets, then each input's lines; invalid lines are reported and skipped.
-    With `shard` (index, of), only the targets of that shard."""
+    """Positional targets, then each input's lines; invalid lines are reported and skipped,
+    and how a pasted form was read (Target.note) is told through `on_note` (default:
+    `on_invalid`, which only prints). With `shard` (index, of), only the targets of that shard."""
+    note = on_note or on_invalid
 
     def mine(target: Target) -> bool:
         if shard is not None and shard_of(target.value, shard[1]) != shard[0]:
@@ -178,6 +181,8 @@ async def target_stream(
 
     for target in positional:
         stats.read += 1
+        if target.note:
+            note(target.note)
         if mine(target):
             yield target
     for name, handle in inputs:
@@ -200,6 +205,8 @@ async def target_stream(
                     stats.invalid += 1
                     on_invalid(f"{name}:{number}: {exc}")
                     continue
+                if target.note:
+                    note(f"{name}:{number}: {target.note}")
                 if mine(target):
                     yield target
         except _NotText:

@@ -9,7 +9,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 import idna
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ._redact import one_line
 
@@ -45,6 +45,9 @@ class Target(BaseModel):
     kind: TargetKind
     unicode: str | None = None
     """The internationalised form of an IDN domain, else None."""
+    note: str | None = Field(None, exclude=True)
+    """How a pasted form was read (an e-mail address's domain, a wildcard stripped), to
+    tell the user once; not part of the output."""
 
     @property
     def is_ip(self) -> bool:
@@ -55,7 +58,11 @@ class Target(BaseModel):
 
 
 def parse_target(text: str) -> Target:
-    """Parse a domain, an IP address or a URL (reduced to its host)."""
+    """Parse a domain, an IP address or a URL (reduced to its host), and the forms people
+    paste: `host:port` and `host/path` (like a URL), an e-mail address (its domain),
+    `*.domain` and `.domain` (the domain), defanged indicators (`example[.]com`,
+    `hxxps://`). What has no one meaning (a CIDR range, an address range, an AS number,
+    a file hash) is refused with a line that says so."""
     raw = text
     text = text.strip()
     shown = _printable(raw)
@@ -67,13 +74,71 @@ def parse_target(text: str) -> Target:
         raise InvalidTarget(f"invalid target {shown}: starts with '-'")
     if any(ch.isspace() for ch in text):
         raise InvalidTarget(f"invalid target {shown}: contains spaces")
+    text, notes = _pasted(text, shown)
     host = _host_of(text, shown)
     ip = _as_ip(host)
     if ip is not None:
         kind = TargetKind.IPV4 if ip.version == 4 else TargetKind.IPV6
-        return Target(input=raw, value=ip.compressed, kind=kind)
+        return Target(input=raw, value=ip.compressed, kind=kind, note=_note(shown, notes, ip.compressed))
+    host, stripped = _unwildcard(host)
+    notes += stripped
     value, unicode_form = _normalise_domain(host, shown)
-    return Target(input=raw, value=value, kind=TargetKind.DOMAIN, unicode=unicode_form)
+    return Target(
+        input=raw, value=value, kind=TargetKind.DOMAIN, unicode=unicode_form, note=_note(shown, notes, value)
+    )
+
+
+# Defanged indicators, as threat reports and IOC feeds write them: example[.]com, hxxps://.
+_DEFANGED = re.compile(r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\[:\]|\[@\]|\[at\]|^hxxp|^fxp", re.IGNORECASE)
+_REFANG = {"[:]": ":", "[@]": "@", "[at]": "@", "hxxp": "http", "fxp": "ftp"}
+_HASH = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$", re.IGNORECASE)
+_ASN = re.compile(r"^AS\d+$", re.IGNORECASE)
+
+
+def _pasted(text: str, shown: str) -> tuple[str, list[str]]:
+    """`text` as a domain, an IP or a URL, with what was done to it; InvalidTarget for
+    the pasted forms that are no target."""
+    notes: list[str] = []
+    if _DEFANGED.search(text):
+        text = _DEFANGED.sub(lambda m: _REFANG.get(m.group(0).lower(), "."), text)
+        notes.append("a defanged indicator")
+    if _HASH.match(text):
+        raise InvalidTarget(f"invalid target {shown}: file hashes are not supported as targets")
+    if _ASN.match(text):
+        raise InvalidTarget(f"invalid target {shown}: AS numbers are not supported as targets; give a domain or an IP")
+    if text.lower().startswith("mailto:"):
+        text = text[len("mailto:") :].split("?", 1)[0]
+    if "/" in text and not _SCHEME.match(text):
+        address, _, length = text.partition("/")
+        if (length.isdigit() or _as_ip(length) is not None) and _as_ip(address.strip("[]")) is not None:
+            raise InvalidTarget(f"invalid target {shown}: CIDR ranges are not supported as targets; list the addresses")
+    if "-" in text and all(_as_ip(part) is not None for part in text.split("-", 1)):
+        raise InvalidTarget(f"invalid target {shown}: address ranges are not supported as targets; list the addresses")
+    if "@" in text and not _SCHEME.match(text) and "/" not in text.partition("@")[0]:
+        local, _, domain = text.rpartition("@")
+        if not local or not domain:
+            raise InvalidTarget(f"invalid target {shown}: an e-mail address needs a name before '@' and a domain after")
+        text = domain[1:-1] if domain.startswith("[") and domain.endswith("]") else domain  # user@[192.0.2.1]
+        notes.append("an e-mail address")
+    elif not _SCHEME.match(text) and _as_ip(text) is None and any(ch in text for ch in ":/?#"):
+        text = "//" + text  # host:port, host/path: read like a URL (an IPv6 address stays as it is)
+    return text, notes
+
+
+def _unwildcard(host: str) -> tuple[str, list[str]]:
+    """`*.example.com` and `.example.com` (how certificates and lists write a domain with
+    everything under it) mean the domain."""
+    if host.startswith("*."):
+        return host[2:], ["a wildcard"]
+    if host.startswith(".") and not host.startswith(".."):
+        return host[1:], ["a name with a leading dot"]
+    return host, []
+
+
+def _note(shown: str, notes: list[str], value: str) -> str | None:
+    if not notes:
+        return None
+    return f"{shown} is {' and '.join(notes)}: searching {value}"
 
 
 def _printable(text: str, limit: int = 80) -> str:
@@ -83,11 +148,16 @@ def _printable(text: str, limit: int = 80) -> str:
 
 
 def _host_of(text: str, shown: str) -> str:
-    if _SCHEME.match(text):
+    if _SCHEME.match(text) or text.startswith("//"):
         try:
-            host = urlsplit(text).hostname
+            parts = urlsplit(text)
+            host = parts.hostname
         except ValueError as exc:
             raise InvalidTarget(f"invalid target {shown}: {exc}") from None
+        try:
+            _ = parts.port  # checked, then dropped: adapters ask about the host
+        except ValueError:
+            raise InvalidTarget(f"invalid target {shown}: the port is not a number from 0 to 65535") from None
         if not host:
             raise InvalidTarget(f"invalid target {shown}: the URL has no host")
         return host

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -48,7 +50,7 @@ def test_internationalised_names_become_punycode_and_keep_the_original() -> None
         ("   ", "empty target"),
         ("exa mple.com", "spaces"),
         ("a..b.com", "empty label"),
-        (".example.com", "empty label"),
+        ("..example.com", "empty label"),
         ("x" * 64 + ".com", "longer than 63"),
         (".".join(["a" * 60] * 5), "longer than 253"),
         ("ex\x1bample.com", "control"),
@@ -87,3 +89,65 @@ def test_any_string_is_a_valid_target_or_a_clean_refusal(text: str) -> None:
     assert target.value == target.value.lower().strip()
     assert target.value.isascii() and len(target.value) <= 253
     assert target.value == parse_target(target.value).value  # normalising is idempotent
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "note"),
+    [
+        ("user@example.com", "example.com", "'user@example.com' is an e-mail address: searching example.com"),
+        ("mailto:Soc@Example.org?subject=hi", "example.org", "is an e-mail address"),
+        ("user@[198.51.100.7]", "198.51.100.7", "is an e-mail address"),
+        ("*.example.com", "example.com", "'*.example.com' is a wildcard: searching example.com"),
+        ("*.api.example.com:443", "api.example.com", "is a wildcard"),
+        (".example.com", "example.com", "is a name with a leading dot"),
+        ("example[.]com", "example.com", "is a defanged indicator: searching example.com"),
+        ("hxxps://www(.)example{.}net/x", "www.example.net", "is a defanged indicator"),
+        ("198[.]51[.]100[.]7", "198.51.100.7", "is a defanged indicator"),
+        ("user[@]example[dot]com", "example.com", "is a defanged indicator and an e-mail address"),
+    ],
+)
+def test_pasted_forms_with_one_meaning_are_read_with_a_note(text: str, value: str, note: str) -> None:
+    target = parse_target(text)
+    assert target.value == value
+    assert target.note is not None and note in target.note
+    assert "note" not in target.model_dump()  # the output's target object is unchanged
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("example.com:8443", "example.com"),
+        ("Example.com:8443/login?next=/", "example.com"),
+        ("example.com/path", "example.com"),
+        ("198.51.100.7:443", "198.51.100.7"),
+        ("[2001:db8::7]:8443", "2001:db8::7"),
+        ("example.com#top", "example.com"),
+    ],
+)
+def test_host_and_port_or_path_is_read_like_a_url_without_a_note(text: str, value: str) -> None:
+    target = parse_target(text)
+    assert (target.value, target.note) == (value, None)
+    assert target.value == parse_target(f"https://{text}").value
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("198.51.100.0/24", "CIDR ranges are not supported as targets; list the addresses"),
+        ("2001:db8::/32", "CIDR ranges are not supported"),
+        ("198.51.100.0/255.255.255.0", "CIDR ranges are not supported"),
+        ("198.51.100.1-198.51.100.9", "address ranges are not supported"),
+        ("AS64496", "AS numbers are not supported"),
+        ("d41d8cd98f00b204e9800998ecf8427e", "file hashes are not supported"),
+        ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "file hashes are not supported"),
+        ("@example.com", "needs a name before '@'"),
+        ("user@", "needs a name before '@'"),
+        ("example.com:http", "the port is not a number from 0 to 65535"),
+        ("example.com:99999", "the port is not a number from 0 to 65535"),
+        ("*.*.example.com", "bad label"),
+    ],
+)
+def test_pasted_forms_without_one_meaning_get_a_plain_line(text: str, why: str) -> None:
+    with pytest.raises(InvalidTarget, match=re.escape(why)) as info:
+        parse_target(text)
+    assert "bad label" not in str(info.value) or why == "bad label"
