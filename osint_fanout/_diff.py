@@ -209,30 +209,58 @@ class _Printer:
 
 
 def _table(events: list[ChangeEvent]) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    from ._redact import terminal_safe
     from ._table import SafeConsole
 
     if not events:
         print("osint-fanout: nothing changed", file=sys.stderr)
         return
-    table = Table(title="changes")
-    for column in ("target", "adapter", "fact", "change", "value", "after (UTC)"):
-        table.add_column(column, no_wrap=column not in ("value",))
+    console = SafeConsole()
+    for table in change_tables(events, console.width):
+        console.print(table)
+
+
+NARROW = {"adapter": 10, "fact": 11, "change": 10, "after (UTC)": 10}
+"""When the natural widths do not fit, the other columns wrap to these (the time goes on
+two lines) and the value column, the one that matters, gets the rest: 23 at 80 columns.
+(Rich alone shrinks the widest column first, which is the value.)"""
+
+
+def change_tables(events: list[ChangeEvent], width: int) -> list[Any]:
+    """One Rich table per target (its name as the title, as in search's table): the
+    target's name is not repeated in a column that would take the value's room."""
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
+    from ._redact import terminal_safe
+
     styles = {"added": "green", "removed": "red", "changed": "yellow", "first_seen": "cyan"}
+    by_target: dict[str, list[ChangeEvent]] = {}
     for event in events:
-        value = getattr(event, "value", None)
-        if event.change == "changed":
-            value = f"{getattr(event, 'before', None)} -> {getattr(event, 'after', None)}"
-        cells = (
-            event.target,
-            event.adapter or "-",
-            getattr(event, "fact", "") or "",
-            event.change,
-            "" if value is None else str(value),
-            event.after_at.strftime("%Y-%m-%d %H:%M:%S"),
-        )
-        table.add_row(*(Text(terminal_safe(cell)[:160]) for cell in cells), style=styles.get(event.change, ""))
-    SafeConsole().print(table)
+        by_target.setdefault(event.target, []).append(event)
+    columns = ("adapter", "fact", "change", "value", "after (UTC)")
+    tables = []
+    for target, group in by_target.items():
+        rows = [[terminal_safe(cell)[:160] for cell in _cells(event)] for event in group]
+        natural = [max(cell_len(text) for text in [name, *(row[i] for row in rows)]) for i, name in enumerate(columns)]
+        narrow = sum(natural) + 3 * len(columns) + 1 > width
+        table = Table(title=Text(terminal_safe(target), style="bold"), title_justify="left")
+        for name in columns:
+            table.add_column(name, overflow="fold", max_width=NARROW.get(name) if narrow else None)
+        for event, row in zip(group, rows, strict=True):
+            table.add_row(*(Text(cell) for cell in row), style=styles.get(event.change, ""))
+        tables.append(table)
+    return tables
+
+
+def _cells(event: ChangeEvent) -> tuple[str, ...]:
+    value = getattr(event, "value", None)
+    if event.change == "changed":
+        value = f"{getattr(event, 'before', None)} -> {getattr(event, 'after', None)}"
+    return (
+        event.adapter or "-",
+        getattr(event, "fact", "") or "",
+        event.change,
+        "" if value is None else str(value),
+        event.after_at.strftime("%Y-%m-%d %H:%M:%S"),
+    )
