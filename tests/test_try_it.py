@@ -21,6 +21,7 @@ from osint_fanout import KeyPolicy
 from osint_fanout._plugins import discover
 from tests.plugin_kit import CLI, clean_env
 from tests.terminal import Terminal
+from tests.world.__main__ import cli_shown
 from tests.world.world import served_adapters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,9 +38,10 @@ def try_it_blocks() -> list[list[str]]:
 
 
 def command(line: str) -> list[str]:
-    """A `$ ...` line of the README as argv for this checkout."""
+    """A `$ ...` line of the README as argv for this checkout (a final `>/dev/null` left
+    to the caller, see discarded)."""
     assert line.startswith("$ "), line
-    argv = shlex.split(line[2:])
+    argv = [word for word in shlex.split(line[2:]) if word != ">/dev/null"]
     if argv[0] == ".venv/bin/python":
         return [sys.executable, *argv[1:]]
     assert argv[0] == ".venv/bin/osint-fanout", line
@@ -51,7 +53,13 @@ class WorldProcess:
 
     def __init__(self, argv: list[str]) -> None:
         self.proc = subprocess.Popen(
-            argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8"
+            argv,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
@@ -74,6 +82,11 @@ class WorldProcess:
                 raise AssertionError(f"the world ended early: {seen} {errors}")
             seen.append(line)
         return seen
+
+    def press_enter(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
 
     def stop(self, signum: int) -> tuple[int, str, str]:
         self.proc.send_signal(signum)
@@ -100,6 +113,7 @@ def started() -> Iterator[Started]:
     world = WorldProcess(command(blocks[0][0]))
     try:
         printed = world.read_until("addresses 198.51.100.7 and 2001:db8::7. Stop it with Ctrl-C.")
+        printed = [line.replace(f"{cli_shown()} ", ".venv/bin/osint-fanout ") for line in printed]
         config = Path(printed[0].removeprefix("config: "))
         blocks = [[line.replace(PLACEHOLDER, str(config)) for line in block] for block in blocks]
         yield Started(world, printed, blocks, config)
@@ -111,16 +125,20 @@ def started() -> Iterator[Started]:
 
 def normalised(lines: list[str]) -> list[str]:
     """Times vary from run to run; everything else is the same each time."""
-    return [re.sub(r"\b\d\.\d\ds\b", "#.##s", line) for line in lines]
+    lines = [re.sub(r"\b\d\.\d\ds\b", "#.##s", line) for line in lines]
+    lines = [re.sub(r"\b\d{4}-\d\d-\d\d\b", "YYYY-MM-DD", line) for line in lines]
+    return [re.sub(r"\b\d\d:\d\d:\d\d\b", "HH:MM:SS", line) for line in lines]
 
 
 def test_the_try_it_section_as_written(started: Started, tmp_path: Path) -> None:
     world, config = started.world, started.config
-    world_block, live_block, final_block = started.blocks
+    world_block, final_block, change_block = started.blocks
     assert config.is_file() and config.parent.name.startswith("osint-world-")
     assert started.printed == world_block[1:]  # the world prints what the README shows
-    env = clean_env(tmp_path)  # a user's environment: no keys, no OSINT_FANOUT_CONFIG
-    search = command(live_block[0])
+    # a user's environment: no keys, no OSINT_FANOUT_CONFIG, a store of its own
+    env = clean_env(tmp_path, {"XDG_DATA_HOME": str(tmp_path / "data")})
+    search = command(final_block[0])
+    final_block = final_block[1:]
     columns = max(len(line) for line in final_block)
     with Terminal(*search[1:], env=env, cwd=tmp_path, columns=columns) as term:
         live = term.wait_for(lambda s: "│ running" in s and re.search(r"│ ok +│", s) is not None)
@@ -143,6 +161,25 @@ def test_the_try_it_section_as_written(started: Started, tmp_path: Path) -> None
     statuses = {r["target"]["value"]: {a["adapter"]: a["status"] for a in r["results"]} for r in reports}
     assert statuses["example.com"] == dict.fromkeys(ADAPTERS, "ok")
     assert statuses["198.51.100.7"] == dict.fromkeys(ADAPTERS, "ok") | {"ct": "skipped"}  # ct: domains only
+
+    # Enter in the world's terminal, search again, diff: the change the README shows
+    world.press_enter()
+    changed = world.lines.get(timeout=20)
+    assert changed is not None and changed.startswith("the world has changed: a new name vpn.<domain>"), changed
+    again_line, diff_line, *diff_block = change_block
+    assert again_line.endswith(" >/dev/null")
+    again = subprocess.run(
+        command(again_line), env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        timeout=60, check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    columns = max(len(line) for line in diff_block)
+    with Terminal(*command(diff_line)[1:], env=env, cwd=tmp_path, columns=columns) as term:
+        code = term.wait()
+        shown = term.transcript()
+    assert code == 1, "\n".join(shown)  # something changed
+    assert normalised(shown) == normalised(diff_block), "\n".join(shown)
+    assert "vpn.example.com" in "\n".join(shown) and "Second Registrar" in "\n".join(shown)
     code, rest, errors = world.stop(signal.SIGINT)
     assert (code, rest, errors) == (0, "the world has stopped", "")
     assert not config.parent.exists()  # its temporary folder, config included, is gone
