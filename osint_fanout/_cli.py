@@ -41,11 +41,27 @@ DEFAULTS = {"deadline_s": 60.0, "concurrency": 16}
 """What `search --help` shows for the [run] settings left unset; a test holds them equal
 to the settings' own defaults (importing those here would slow every start)."""
 
+DOCS = "The reference: docs/*.md in the source (configuration, output, running, store, adapters, security)."
+
+ROOT_EXAMPLES = f"""Examples:
+  # every source at once, in a live table
+  osint-fanout search example.com
+  # JSON, into jq
+  osint-fanout search 198.51.100.7 -f json | jq .
+  # the adapters and their keys; where the config and the store are
+  osint-fanout adapters
+  osint-fanout paths
+  # what changed since the run before
+  osint-fanout diff example.com
+Each command has its own --help. Shell completion: osint-fanout --install-completion.
+{DOCS}"""
+# The unindented last lines keep the examples' indentation (help text is dedented).
+
 app = typer.Typer(
     name="osint-fanout",
     cls=Group,
     help="Ask DNS, WHOIS/RDAP, certificate transparency, Shodan and VirusTotal about a target, all at once.",
-    epilog="Shell completion: osint-fanout --install-completion (bash, zsh, fish).",
+    epilog=ROOT_EXAMPLES,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -103,8 +119,7 @@ SEARCH_EXAMPLES = """Examples:
   osint-fanout search -i domains.txt --changes --max-age 12h
   # follow what is found, two steps from the seed (scope: its registered domain)
   osint-fanout search example.com --depth 2 -f ndjson
-More in the README: the config file, the output formats, exit codes."""
-# The unindented last line keeps the examples' indentation (help text is dedented).
+More in docs/configuration.md and docs/output.md of the source: the config file, formats, exit codes."""
 
 
 @app.command(cls=Command, epilog=SEARCH_EXAMPLES)
@@ -339,10 +354,27 @@ def list_adapters(
 
 
 @app.command(cls=Command)
+def paths(
+    config: ConfigOption = None,
+    store: StoreOption = None,
+    output_format: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="How the places are written.", case_sensitive=False)
+    ] = ListFormat.table,
+) -> None:
+    """Say where the config file, the store, the cache and the quota counts are, and why there."""
+    from ._paths import show_paths
+
+    raise typer.Exit(show_paths(config, store, output_format.value))
+
+
+@app.command(cls=Command)
 def schema(
     name: Annotated[
         SchemaName,
-        typer.Argument(help="json (one object per target), ndjson (one line per result) or changes (diff's events)."),
+        typer.Argument(
+            metavar="NAME",
+            help="json (one object per target), ndjson (one line per result) or changes (diff's events).",
+        ),
     ] = SchemaName.json,
 ) -> None:
     """Print the JSON Schema of the json or ndjson output, or of the change events."""
@@ -351,7 +383,7 @@ def schema(
     sys.stdout.write((files("osint_fanout") / "schemas" / f"{name.value}.schema.json").read_text("utf-8"))
 
 
-STORE_MORE = "More in the README: History and changes."
+STORE_MORE = "More in docs/store.md of the source: history and changes."
 app.command(cls=Command, epilog=f"Example:\n  osint-fanout history example.com -a ct -f json | jq .\n{STORE_MORE}")(
     history
 )

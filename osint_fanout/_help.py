@@ -1,15 +1,20 @@
-"""Help that says what each option takes, and shell completion of adapter names.
+"""Help that says what each option takes, errors in our words, and shell completion of
+adapter names.
 
 Typer shows a Python type beside every option (`<bool>` on a flag, `<list[str]>`, `-v
 <int>`) and ignores a metavar. Here a flag shows no value, an option with a metavar shows
 it (`-a NAME[,NAME...]`), and a default given as text is shown as it is (`[default: 60]`),
-never read as Rich markup. Importing this module costs nothing: Typer is loaded already.
+never read as Rich markup. A required argument is `TARGET` in the usage line, not
+Typer's `{TARGET}`. A value Typer cannot convert is explained in our words ("give a
+number"), not pydantic's ("Input should be a valid number, unable to parse string...").
+Importing this module costs nothing: Typer is loaded already.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from typer import BadParameter
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 if TYPE_CHECKING:
@@ -22,7 +27,53 @@ ADAPTER_GROUP = "osint_fanout.adapters"
 module does not import: completion must stay fast)."""
 
 
+def _plainly(param: Any, ctx: _click.Context, value: Any, exc: BadParameter) -> BadParameter:
+    """`exc` (from Typer's conversion, in pydantic's words) said plainly."""
+    cause = exc.__cause__
+    errors = cause.errors() if hasattr(cause, "errors") else []
+    if not errors:
+        return exc
+    first = errors[0]
+    kind, limits = first.get("type", ""), first.get("ctx") or {}
+    descriptor = param.type_descriptor
+    shown = repr(value if not isinstance(value, list | tuple) else first.get("input"))
+    if descriptor.is_choice and descriptor.choices:
+        choices = ", ".join(str(getattr(choice, "value", choice)) for choice in descriptor.choices)
+        message = f"{shown} is not one of: {choices}"
+    elif kind.startswith("int_"):
+        message = f"give a whole number, not {shown}"
+    elif kind.startswith("float_"):
+        message = f"give a number, not {shown}"
+    elif kind in _BOUNDS:
+        bound = next(iter(limits.values()), "?")
+        message = f"give a number {_BOUNDS[kind]} {bound}, not {first.get('input')!r}"
+    else:
+        message = str(first.get("msg", exc.message)).removeprefix("Value error, ")
+    return BadParameter(message, ctx=ctx, param=param)
+
+
+_BOUNDS = {
+    "greater_than_equal": "of at least",
+    "greater_than": "above",
+    "less_than_equal": "of at most",
+    "less_than": "below",
+}
+
+
+def _converted(process: Any, param: Any, ctx: _click.Context, value: Any) -> Any:
+    """Typer's conversion (`process`), its errors said plainly."""
+    try:
+        return process(ctx, value)
+    except BadParameter as exc:
+        if exc.__cause__ is None:
+            raise
+        raise _plainly(param, ctx, value, exc) from None
+
+
 class _Option(TyperOption):
+    def process_value(self, ctx: _click.Context, value: Any) -> Any:
+        return _converted(super().process_value, self, ctx, value)
+
     def display_type_rich(self, ctx: _click.Context) -> str | None:
         if self.is_flag or self.count:
             return None  # a flag takes no value
@@ -39,10 +90,17 @@ class _Option(TyperOption):
 
 
 class _Argument(TyperArgument):
+    def process_value(self, ctx: _click.Context, value: Any) -> Any:
+        return _converted(super().process_value, self, ctx, value)
+
     def display_type_rich(self, ctx: _click.Context) -> str | None:
         if self.metavar:
             return None  # its name, the metavar, says it already
         return super().display_type_rich(ctx)
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return f"{name}..." if self.nargs != 1 else name
 
 
 def _adopt(params: list[_click.Parameter]) -> list[_click.Parameter]:

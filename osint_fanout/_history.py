@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ._args import names as names_arg
 from ._exitcodes import EXIT_STORE, EXIT_USAGE
+from ._help import complete_adapter_names
 
 if TYPE_CHECKING:
     from ._plugins import Registry
@@ -117,8 +119,17 @@ def history(
     target: Annotated[
         str, typer.Argument(metavar="TARGET", help="A domain, an IP address or a URL.", show_default=False)
     ],
-    adapter: Annotated[
-        str | None, typer.Option("--adapter", "-a", metavar="NAME", help="Only this adapter.", show_default="all")
+    adapters: Annotated[
+        str | None,
+        typer.Option(
+            "--adapters",
+            "--adapter",
+            "-a",
+            metavar="NAME[,NAME...]",
+            help="Only these adapters.",
+            show_default="all",
+            autocompletion=complete_adapter_names,
+        ),
     ] = None,
     limit: Annotated[
         int | None,
@@ -140,8 +151,18 @@ def history(
         print(f"osint-fanout: warning: {parsed.note}", file=sys.stderr)
     fmt = format_of(output_format)
 
+    only = names_arg(adapters, "--adapters")
+
     def work(opened: Store, _settings: Settings, _registry: Registry) -> int:
-        records = opened.history(value, adapter=adapter.lower() if adapter else None, limit=limit)
+        records: Any
+        if only:  # newest first across the adapters asked, `limit` in all
+            records = [
+                record for name in dict.fromkeys(only) for record in opened.history(value, adapter=name, limit=limit)
+            ]
+            records.sort(key=lambda record: (record.recorded_at, record.id or 0), reverse=True)
+            records = records[:limit]
+        else:
+            records = opened.history(value, limit=limit)
         _show_history(list(records) if fmt != "ndjson" else records, fmt, value)
         return 0
 

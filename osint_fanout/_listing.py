@@ -50,18 +50,44 @@ def show_adapters(config: Path | None, fmt: str) -> int:
 
 def render_listing(rows: list[dict[str, Any]], width: int) -> list[Text]:
     """The `adapters` table, readable at 80 columns: one line of facts per adapter in
-    aligned columns, its description under it, indented, on at most two lines."""
+    aligned columns, its description under it, indented, on at most two lines, and the
+    variable that sets a missing key. Narrower than the facts, each adapter is a block
+    of wrapped `label value` lines instead (no column is cut to '…')."""
     facts = [[terminal_safe(cell) for cell in _facts(row)] for row in rows]
     widths = [max(cell_len(line[i]) for line in [list(COLUMNS), *facts]) for i in range(len(COLUMNS))]
-    lines = [_aligned(list(COLUMNS), widths, ["bold"] * len(COLUMNS))]
+    wide = sum(widths) + 2 * (len(COLUMNS) - 1) <= width
+    room = max(20, width - DESCRIPTION_INDENT)
+    lines = [_aligned(list(COLUMNS), widths, ["bold"] * len(COLUMNS))] if wide else []
     for row, cells in zip(rows, facts, strict=True):
         missing = row["key"] == KeyPolicy.REQUIRED.value and not row["key_configured"]
-        lines.append(_aligned(cells, widths, ["bold", "", "yellow" if missing else "", "", ""]))
+        key_style = "yellow" if missing else ""
+        hint = terminal_safe(_key_hint(row) or "")
+        if wide:
+            lines.append(_aligned(cells, widths, ["bold", "", key_style, "", ""]))
+            blocks = [(f"key: {hint}", key_style or "dim")] if hint else []
+        else:
+            name, kinds, key, timeout, enabled = cells
+            lines.append(Text(name, style="bold"))
+            blocks = [
+                (f"targets {kinds} · timeout {timeout} · enabled {enabled}", ""),
+                (f"key {key}" + (f": {hint}" if hint else ""), key_style),
+            ]
+        for text, style in blocks:
+            for part in textwrap.wrap(text, room):
+                lines.append(Text(" " * DESCRIPTION_INDENT + part, style=style))
         description = terminal_safe(str(row["description"] or ""))
-        room = max(20, width - DESCRIPTION_INDENT)
         for part in textwrap.wrap(description, room, max_lines=DESCRIPTION_LINES, placeholder=" ..."):
             lines.append(Text(" " * DESCRIPTION_INDENT + part, style="dim"))
     return lines
+
+
+def _key_hint(row: dict[str, Any]) -> str | None:
+    """How to set a key the adapter takes but has not got."""
+    if row["key"] == "none" or row["key_configured"]:
+        return None
+    where = f"api_key in [adapters.{row['name']}]"
+    env = row.get("key_env")
+    return f"set {env} (or {where})" if env else f"set {where}"
 
 
 def _facts(row: dict[str, Any]) -> list[str]:

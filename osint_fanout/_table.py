@@ -65,13 +65,20 @@ def _detail(result: Result) -> str:
     return f"{result.error.type}: {result.error.message}"
 
 
-def render_table(target: Target, rows: list[Row], now: float) -> Table:
+NARROW_WIDTH = 56
+"""Below this many columns the adapter, status and time share one column (on three lines),
+so that `found` keeps its room: at 30 columns it would get none beside three columns."""
+
+
+def render_table(target: Target, rows: list[Row], now: float, width: int | None = None) -> Table:
     """A pure function of its inputs: one row per adapter."""
     title = target.value if not target.unicode else f"{target.value} ({target.unicode})"
     table = Table(title=_cell(title, "bold"), title_justify="left", expand=False)
+    narrow = width is not None and width < NARROW_WIDTH
     table.add_column("adapter", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("time", justify="right", no_wrap=True)
+    if not narrow:
+        table.add_column("status", no_wrap=True)
+        table.add_column("time", justify="right", no_wrap=True)
     table.add_column("found", overflow="fold")
     for row in rows:
         if row.result is not None:
@@ -85,18 +92,22 @@ def render_table(target: Target, rows: list[Row], now: float) -> Table:
                 detail += f" (queued {result.queued_ms / 1000:.1f}s for rate limits)"
             if result.waited_ms:
                 detail += f" (waited {result.waited_ms / 1000:.1f}s for retries)"
-            table.add_row(_cell(row.adapter), status, _cell(took), _cell(detail))
+            cells = [_cell(row.adapter), status, _cell(took), _cell(detail)]
         elif row.started is not None:
-            table.add_row(_cell(row.adapter), _cell("running", "blue"), _cell(f"{now - row.started:.1f}s"), _cell(""))
+            cells = [_cell(row.adapter), _cell("running", "blue"), _cell(f"{now - row.started:.1f}s"), _cell("")]
         else:
-            table.add_row(_cell(row.adapter), _cell("pending", "dim"), _cell(""), _cell(""))
+            cells = [_cell(row.adapter), _cell("pending", "dim"), _cell(""), _cell("")]
+        if narrow:
+            name, status, took, detail = cells
+            cells = [Text("\n").join(part for part in (name, status, took) if part.plain), detail]
+        table.add_row(*cells)
     return table
 
 
-def finished_table(report: Report, rows: list[Row]) -> Table:
+def finished_table(report: Report, rows: list[Row], width: int | None = None) -> Table:
     """A target's final table, with a footer: its wall time and counts by status. The
     footer's time is never less than a row's: both are shown as the same rounded seconds."""
-    table = render_table(report.target, rows, time.monotonic())
+    table = render_table(report.target, rows, time.monotonic(), width)
     wall_ms = round((report.finished_at - report.started_at).total_seconds() * 1000)
     took_ms = max([wall_ms, *(r.elapsed_ms for r in report.results)])
     counts = {s: sum(r.status is s for r in report.results) for s in Status}
@@ -125,7 +136,7 @@ class _OpenTables:
         self.sink = sink
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield from self.sink.open_tables()
+        yield from self.sink.open_tables(options.max_width)
 
 
 class TableSink(Sink):
@@ -173,11 +184,11 @@ class TableSink(Sink):
             self._open[target.value] = (target, {name: Row(name) for name in self.adapters})
         return self._open[target.value][1]
 
-    def open_tables(self) -> Iterator[Table]:
+    def open_tables(self, width: int | None = None) -> Iterator[Table]:
         """The tables of the targets in progress, as they are now."""
         with self._state:
             now = time.monotonic()
-            tables = [render_table(t, list(rows.values()), now) for t, rows in self._open.values()]
+            tables = [render_table(t, list(rows.values()), now, width) for t, rows in self._open.values()]
         yield from tables
 
     def started(self, target: Target, adapter: str) -> None:
@@ -192,7 +203,7 @@ class TableSink(Sink):
         with self._state:
             rows = self._rows(report.target)  # each of its results came through result() first
             del self._open[report.target.value]
-            table = finished_table(report, list(rows.values()))
+            table = finished_table(report, list(rows.values()), self.console.width)
         with self._screen:  # the live region is redrawn under it, without this target
             self.console.print(table)
 
