@@ -226,11 +226,16 @@ def _refuse_plain_http(name: str, options: AdapterOptions, where: str) -> None:
             )
 
 
+SHORTEST_KEY = 16
+"""No API key is shorter (Shodan's have 32 characters, VirusTotal's 64): a shorter value,
+such as a rate limit '4/min', may be shown in an error about it."""
+
+
 def _scrubbed(message: str, section: dict[str, Any]) -> str:
-    """`message` without any string value of `section`: a key pasted into the wrong option
-    must not be echoed by the error about it."""
+    """`message` without any string value of `section` that could be a key: a key pasted
+    into the wrong option must not be echoed by the error about it."""
     for value in sorted(_strings(section), key=len, reverse=True):
-        if len(value) >= 4:
+        if len(value) >= SHORTEST_KEY:
             message = message.replace(value, "***")
     return message
 
@@ -289,9 +294,43 @@ def _describe(exc: ValidationError, model: type[BaseModel], *, echo: bool = True
     else:
         secret = not echo or "key" in key or key.startswith(("adapters", "store"))  # a store URL holds a password
         shown = "" if secret else f" (got {first.get('input')!r})"
-        message = f"{key}: {first['msg']}{shown}"
+        message = f"{key}: {_plainly(first)}{shown}"
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
     return one_line(message + more, 400)
+
+
+_WANTED = {
+    "int_parsing": "give a whole number",
+    "int_type": "give a whole number",
+    "int_from_float": "give a whole number",
+    "float_parsing": "give a number",
+    "float_type": "give a number",
+    "finite_number": "give a finite number",
+    "bool_type": "give true or false",
+    "bool_parsing": "give true or false",
+    "string_type": "give a text in quotes",
+    "dict_type": "give a table: [section] or {key = value}",
+    "model_type": "give a table: [section] or {key = value}",
+    "list_type": "give a list: [...]",
+}
+_BOUNDS = {
+    "greater_than_equal": "{} or more",
+    "greater_than": "more than {}",
+    "less_than_equal": "{} or less",
+    "less_than": "less than {}",
+}
+
+
+def _plainly(error: Any) -> str:
+    """One validation problem in our words, not pydantic's ("Input should be ...")."""
+    kind, msg, limits = error["type"], str(error["msg"]), error.get("ctx") or {}
+    if kind == "value_error":  # our validators' own message
+        return msg.removeprefix("Value error, ")
+    if kind in _WANTED:
+        return _WANTED[kind]
+    if kind in _BOUNDS and limits:
+        return "give " + _BOUNDS[kind].format(next(iter(limits.values())))
+    return msg.replace("Input should be ", "give ", 1)
 
 
 def _fields_at(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:

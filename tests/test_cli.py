@@ -116,7 +116,7 @@ def test_broken_config_is_exit_2_naming_key_and_file(tmp_path: Path, env: dict[s
     proc, _ = run_cli(["search", "example.com", "--config", str(bad)], env)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        f"osint-fanout: error: config {bad}: [adapters.dns] timeout_s: Input should be a valid number"
+        f"osint-fanout: error: config {bad}: [adapters.dns] timeout_s: give a number"
     ]  # values of [adapters.*] are never echoed: they may be keys pasted into the wrong place
 
 
