@@ -37,8 +37,9 @@ def show_paths(config: Path | None, store: str | None, fmt: str) -> int:
         else "default"
     )
     try:
-        store_url = choose_url(store, configured=configured)
-        store_shown = display_url(store_url) if store_url else "none"
+        store_url = choose_url(store, configured=configured)  # checked; shown as the user wrote it
+        given = store or os.environ.get(STORE_ENV) or configured
+        store_shown = display_url(given.strip() if given else store_url) if store_url else "none"
     except StoreUrlError as exc:
         store_shown, problem = "unusable", problem or str(exc)
     places = {
