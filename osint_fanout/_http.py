@@ -21,7 +21,7 @@ from ._body import ACCEPT_ENCODING, content_coding, read_body
 from ._budget import Budget, current_budget, using
 from ._egress import inward_reason, is_loopback_host
 from ._errors import AdapterError, Skip
-from ._http_errors import request_error, url_shown
+from ._http_errors import request_error, url_logged, url_shown
 from ._keys import KeyRing, QueueInfo, carries_key, fingerprint, with_key
 from ._places import Place
 from ._proxy import PROXY_VARS, check_proxies
@@ -380,7 +380,8 @@ class Http:
                     raise _SetAsideMeanwhile()
                 request = with_key(request, self.policy.secrets[key])
             where = url_shown(request.url)
-            log.debug("GET %s (%s)", where, self.adapter)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("GET %s (%s)", url_logged(request.url), self.adapter)
             try:
                 response = await self.pool.client_for(self.adapter).send(request, stream=True)
             finally:

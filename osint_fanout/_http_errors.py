@@ -13,7 +13,7 @@ from ._retry import name_error
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["request_error", "url_shown"]
+__all__ = ["request_error", "url_logged", "url_shown"]
 
 
 def request_error(exc: httpx.HTTPError, url: httpx.URL) -> AdapterError:
@@ -53,3 +53,10 @@ def url_shown(url: httpx.URL) -> str:
     port = f":{url.port}" if url.port else ""
     host = f"[{url.host}]" if ":" in url.host else url.host
     return f"{host}{port}{url.path}"
+
+
+def url_logged(url: httpx.URL) -> str:
+    """Host, path and query for a debug line, the values of key-bearing parameters masked."""
+    from ._redact import masked_query
+
+    return f"{url_shown(url)}?{masked_query(url.params.multi_items())}" if url.query else url_shown(url)

@@ -1,10 +1,17 @@
 """Logging to stderr: levels from -q/-v, every record through the key-redacting,
-terminal-safe filter, lines shaped like the error lines (`osint-fanout: warning: ...`)."""
+terminal-safe filter, lines shaped like the error lines (`osint-fanout: warning: ...`).
+
+A log is read later (a cron log, the next morning): with -v, or when stderr is a file
+(`2>>osint.log`), every line starts with its time, in UTC to the millisecond.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import sys
+from datetime import UTC, datetime
 
 from ._redact import RedactingFilter
 
@@ -21,7 +28,8 @@ def setup_logging(verbose: int, quiet: bool) -> None:
         root.removeHandler(_handler)
     _handler = _StderrHandler()
     _handler.addFilter(RedactingFilter(tracebacks=verbose >= 3))
-    _handler.setFormatter(_Formatter("osint-fanout: %(levelname)s: %(message)s"))
+    timed = verbose >= 1 or _is_file(sys.stderr)
+    _handler.setFormatter(_Formatter(("%(asctime)s " if timed else "") + "osint-fanout: %(levelname)s: %(message)s"))
     root.addHandler(_handler)
     root.setLevel(logging.WARNING)
     level = (
@@ -33,12 +41,25 @@ def setup_logging(verbose: int, quiet: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 3 else logging.WARNING)
 
 
+def _is_file(stream: object) -> bool:
+    """A regular file (`2>>osint.log`), not a terminal or a pipe."""
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 class _Formatter(logging.Formatter):
-    """`osint-fanout: warning: ...`, like the error lines."""
+    """`osint-fanout: warning: ...`, like the error lines; the time, when asked, as
+    2026-12-07T02:15:00.123Z."""
 
     def format(self, record: logging.LogRecord) -> str:
         record.levelname = record.levelname.lower()
         return super().format(record)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC)
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class _StderrHandler(logging.Handler):

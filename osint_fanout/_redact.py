@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import unicodedata
 from typing import Any
@@ -17,6 +18,7 @@ from urllib.parse import quote, quote_plus
 __all__ = [
     "RedactingFilter",
     "json_escape_unsafe",
+    "masked_query",
     "may_hold_secret",
     "one_line",
     "redact",
@@ -169,3 +171,16 @@ class RedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = terminal_safe(redact(record.stack_info))
         return True
+
+
+_KEY_PARAM = re.compile(r"key|token|secret|pass|auth|sig|session|credential", re.IGNORECASE)
+
+
+def masked_query(params: list[tuple[str, str]]) -> str:
+    """A URL's query for a log line: the value of any parameter whose name may carry a
+    key (`key`, `api_key`, `token`, ...) is `***` (and every registered key is redacted
+    from the line besides, by the log filter)."""
+    from urllib.parse import urlencode
+
+    shown = [(name, _MASK if _KEY_PARAM.search(name) else value) for name, value in params]
+    return urlencode(shown, safe="%*/:@,")
