@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from ._redact import RedactingFilter
 
-__all__ = ["setup_logging"]
+__all__ = ["file_time_prefix", "setup_logging"]
 
 _handler: logging.Handler | None = None
 
@@ -39,6 +39,13 @@ def setup_logging(verbose: int, quiet: bool) -> None:
     logging.getLogger("osint_fanout.tracebacks").setLevel(logging.DEBUG if verbose >= 3 else logging.CRITICAL)
     for noisy in ("httpx", "httpcore", "hpack"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 3 else logging.WARNING)
+
+
+def file_time_prefix(stream: object) -> str:
+    """The time to start a line with when `stream` is a file (a log read later), else ''."""
+    if not _is_file(stream):
+        return ""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z") + " "
 
 
 def _is_file(stream: object) -> bool:

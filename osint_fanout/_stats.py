@@ -118,6 +118,9 @@ class Stats(Sink):
             lines.append("errors: " + ", ".join(f"{n} {t}" for t, n in summary["errors"].items()))
         if "pivot" in summary:
             lines.extend(pivot_lines(summary["pivot"]))
+        from ._logs import file_time_prefix
+
+        lines[0] = file_time_prefix(self.console.file) + lines[0]  # 2>>osint.log: when this run ended
         for line in lines:
             self.console.print(Text(line), highlight=False)
 

@@ -50,18 +50,21 @@ def test_debug_lines_carry_the_time_the_path_and_the_query_never_the_key(world: 
 
 def test_a_log_file_gets_the_time_on_every_line_a_pipe_stays_as_it_was(world: World, tmp_path: Path) -> None:
     world.write_config()
-    args = [*cli_command(), "search", "user@example.com", "-a", "dns", "-f", "json"]
+    args = [*cli_command(), "search", "user@example.com", "example.net", "-a", "dns", "-f", "json"]
     log = tmp_path / "osint.log"
     with log.open("a") as stderr:  # the cron recipe's 2>>osint.log
         done = subprocess.run(
             args, env=world.cli_env(), cwd=world.home, stdout=subprocess.DEVNULL, stderr=stderr, timeout=60, check=False
         )
     assert done.returncode == 0, log.read_text()
+    [summary] = [line for line in log.read_text().splitlines() if " targets in " in line]
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z 2 targets in ", summary)  # when the run ended
     [note] = [line for line in log.read_text().splitlines() if "e-mail address" in line]
     assert STAMP.match(note) and note.endswith(
         "osint-fanout: warning: 'user@example.com' is an e-mail address: searching example.com"
     )
-    piped = world.run_cli("search", "user@example.com", "-a", "dns", "-f", "json")
+    piped = world.run_cli("search", "user@example.com", "example.net", "-a", "dns", "-f", "json")
+    assert any(line.startswith("2 targets in ") for line in piped.stderr.splitlines())
     assert (
         "osint-fanout: warning: 'user@example.com' is an e-mail address: searching example.com"
         in piped.stderr.splitlines()
