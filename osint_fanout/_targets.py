@@ -9,7 +9,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 import idna
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from ._redact import one_line
 
@@ -45,9 +45,13 @@ class Target(BaseModel):
     kind: TargetKind
     unicode: str | None = None
     """The internationalised form of an IDN domain, else None."""
-    note: str | None = Field(None, exclude=True)
-    """How a pasted form was read (an e-mail address's domain, a wildcard stripped), to
-    tell the user once; not part of the output."""
+    _note: str | None = PrivateAttr(None)
+
+    @property
+    def note(self) -> str | None:
+        """How a pasted form was read (an e-mail address's domain, a wildcard stripped), to
+        tell the user once; not part of the output or its schema."""
+        return self._note
 
     @property
     def is_ip(self) -> bool:
@@ -79,13 +83,10 @@ def parse_target(text: str) -> Target:
     ip = _as_ip(host)
     if ip is not None:
         kind = TargetKind.IPV4 if ip.version == 4 else TargetKind.IPV6
-        return Target(input=raw, value=ip.compressed, kind=kind, note=_note(shown, notes, ip.compressed))
+        return _noted(Target(input=raw, value=ip.compressed, kind=kind), shown, notes)
     host, stripped = _unwildcard(host)
-    notes += stripped
     value, unicode_form = _normalise_domain(host, shown)
-    return Target(
-        input=raw, value=value, kind=TargetKind.DOMAIN, unicode=unicode_form, note=_note(shown, notes, value)
-    )
+    return _noted(Target(input=raw, value=value, kind=TargetKind.DOMAIN, unicode=unicode_form), shown, notes + stripped)
 
 
 # Defanged indicators, as threat reports and IOC feeds write them: example[.]com, hxxps://.
@@ -135,10 +136,10 @@ def _unwildcard(host: str) -> tuple[str, list[str]]:
     return host, []
 
 
-def _note(shown: str, notes: list[str], value: str) -> str | None:
-    if not notes:
-        return None
-    return f"{shown} is {' and '.join(notes)}: searching {value}"
+def _noted(target: Target, shown: str, notes: list[str]) -> Target:
+    if notes:
+        target._note = f"{shown} is {' and '.join(notes)}: searching {target.value}"
+    return target
 
 
 def _printable(text: str, limit: int = 80) -> str:
