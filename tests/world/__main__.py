@@ -13,6 +13,7 @@ has a change to show.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import shutil
 import signal
@@ -49,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         set_state(world, changed, delays_s)
         print(f"config: {config}", flush=True)
         print(_usage(config, cli_shown()), flush=True)
-        threading.Thread(target=_read_enter, args=(toggled, stop), daemon=True).start()
+        if _may_read_stdin():
+            threading.Thread(target=_read_enter, args=(toggled, stop), daemon=True).start()
         while not stop.wait(0.1):
             if toggled.is_set():
                 toggled.clear()
@@ -60,6 +62,15 @@ def main(argv: list[str] | None = None) -> int:
             config.unlink(missing_ok=True)
     print("the world has stopped", flush=True)
     return 0
+
+
+def _may_read_stdin() -> bool:
+    """Not when started in the background of a shell (`... &`): reading the terminal would
+    stop the world (SIGTTIN)."""
+    try:
+        return not os.isatty(0) or os.tcgetpgrp(0) == os.getpgrp()
+    except OSError:
+        return False
 
 
 def _read_enter(toggled: threading.Event, stop: threading.Event) -> None:
