@@ -170,7 +170,9 @@ async def target_stream(
     `on_invalid`, which only prints). With `shard` (index, of), only the targets of that shard."""
     note = on_note or on_invalid
 
-    def mine(target: Target) -> bool:
+    def mine(target: Target, where: str = "") -> bool:
+        if target.note:
+            note(where + target.note)
         if shard is not None and shard_of(target.value, shard[1]) != shard[0]:
             stats.other_shards += 1
             return False
@@ -181,8 +183,6 @@ async def target_stream(
 
     for target in positional:
         stats.read += 1
-        if target.note:
-            note(target.note)
         if mine(target):
             yield target
     for name, handle in inputs:
@@ -205,9 +205,7 @@ async def target_stream(
                     stats.invalid += 1
                     on_invalid(f"{name}:{number}: {exc}")
                     continue
-                if target.note:
-                    note(f"{name}:{number}: {target.note}")
-                if mine(target):
+                if mine(target, f"{name}:{number}: "):
                     yield target
         except _NotText:
             stats.read += 1
