@@ -20,8 +20,9 @@ from ._args import names as names_arg
 from ._args import shard as shard_arg
 from ._diff import diff
 from ._exitcodes import EXIT_INTERNAL, EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_FAILED, EXIT_USAGE
-from ._help import Command, Group, complete_adapter_names
+from ._help import ROOT_EXAMPLES, SEARCH_EXAMPLES, Command, Group, complete_adapter_names
 from ._history import ConfigOption, StoreOption, history, prune
+from ._paths import paths
 from ._pivot_args import (
     DepthOption,
     DryScopeOption,
@@ -41,21 +42,6 @@ DEFAULTS = {"deadline_s": 60.0, "concurrency": 16}
 """What `search --help` shows for the [run] settings left unset; a test holds them equal
 to the settings' own defaults (importing those here would slow every start)."""
 
-DOCS = "The reference: docs/*.md in the source (configuration, output, running, store, adapters, security)."
-
-ROOT_EXAMPLES = f"""Examples:
-  # every source at once, in a live table
-  osint-fanout search example.com
-  # JSON, into jq
-  osint-fanout search 198.51.100.7 -f json | jq .
-  # the adapters and their keys; where the config and the store are
-  osint-fanout adapters
-  osint-fanout paths
-  # what changed since the run before
-  osint-fanout diff example.com
-Each command has its own --help. Shell completion: osint-fanout --install-completion.
-{DOCS}"""
-# The unindented last lines keep the examples' indentation (help text is dedented).
 
 app = typer.Typer(
     name="osint-fanout",
@@ -103,23 +89,6 @@ def _root(
     ] = False,
 ) -> None:
     """Ask DNS, WHOIS/RDAP, certificate transparency, Shodan and VirusTotal about a target, all at once."""
-
-
-
-SEARCH_EXAMPLES = """Examples:
-  # a live table on a terminal
-  osint-fanout search example.com
-  # JSON, into jq
-  osint-fanout search 198.51.100.7 -f json | jq .
-  # only two adapters
-  osint-fanout search example.com -a dns,ct
-  # a list of targets, appended line by line; run it again to finish what is missing
-  osint-fanout search -i domains.txt -f ndjson -o out.ndjson --resume
-  # only what changed since the stored results (cron); reuse results younger than 12h
-  osint-fanout search -i domains.txt --changes --max-age 12h
-  # follow what is found, two steps from the seed (scope: its registered domain)
-  osint-fanout search example.com --depth 2 -f ndjson
-More in docs/configuration.md and docs/output.md of the source: the config file, formats, exit codes."""
 
 
 @app.command(cls=Command, epilog=SEARCH_EXAMPLES)
@@ -353,18 +322,7 @@ def list_adapters(
     raise typer.Exit(show_adapters(config, output_format.value))
 
 
-@app.command(cls=Command)
-def paths(
-    config: ConfigOption = None,
-    store: StoreOption = None,
-    output_format: Annotated[
-        ListFormat, typer.Option("--format", "-f", help="How the places are written.", case_sensitive=False)
-    ] = ListFormat.table,
-) -> None:
-    """Say where the config file, the store, the cache and the quota counts are, and why there."""
-    from ._paths import show_paths
-
-    raise typer.Exit(show_paths(config, store, output_format.value))
+app.command(cls=Command)(paths)
 
 
 @app.command(cls=Command)

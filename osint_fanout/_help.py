@@ -20,11 +20,44 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 if TYPE_CHECKING:
     from typer import _click  # Typer's own Click, for the types only
 
-__all__ = ["ADAPTER_GROUP", "Command", "Group", "complete_adapter_names"]
+__all__ = ["ADAPTER_GROUP", "ROOT_EXAMPLES", "SEARCH_EXAMPLES", "Command", "Group", "complete_adapter_names"]
 
 ADAPTER_GROUP = "osint_fanout.adapters"
 """The plugin entry-point group (the same as `_plugins.ENTRY_POINT_GROUP`, which this
 module does not import: completion must stay fast)."""
+
+
+DOCS = "The reference: docs/*.md in the source (configuration, output, running, store, adapters, security)."
+
+ROOT_EXAMPLES = f"""Examples:
+  # every source at once, in a live table
+  osint-fanout search example.com
+  # JSON, into jq
+  osint-fanout search 198.51.100.7 -f json | jq .
+  # the adapters and their keys; where the config and the store are
+  osint-fanout adapters
+  osint-fanout paths
+  # what changed since the run before
+  osint-fanout diff example.com
+Each command has its own --help. Shell completion: osint-fanout --install-completion.
+{DOCS}"""
+# The unindented last lines keep the examples' indentation (help text is dedented).
+
+SEARCH_EXAMPLES = """Examples:
+  # a live table on a terminal
+  osint-fanout search example.com
+  # JSON, into jq
+  osint-fanout search 198.51.100.7 -f json | jq .
+  # only two adapters
+  osint-fanout search example.com -a dns,ct
+  # a list of targets, appended line by line; run it again to finish what is missing
+  osint-fanout search -i domains.txt -f ndjson -o out.ndjson --resume
+  # only what changed since the stored results (cron); reuse results younger than 12h
+  osint-fanout search -i domains.txt --changes --max-age 12h
+  # follow what is found, two steps from the seed (scope: its registered domain)
+  osint-fanout search example.com --depth 2 -f ndjson
+More in docs/configuration.md and docs/output.md of the source: the config file, formats, exit codes."""
+# The unindented last line keeps the examples' indentation (help text is dedented).
 
 
 def _plainly(param: Any, ctx: _click.Context, value: Any, exc: BadParameter) -> BadParameter:

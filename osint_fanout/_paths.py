@@ -6,11 +6,32 @@ from __future__ import annotations
 import json
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from ._exitcodes import EXIT_USAGE
+from ._history import ConfigOption, StoreOption
 
-__all__ = ["show_paths"]
+__all__ = ["paths", "show_paths"]
+
+
+class _Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def paths(
+    config: ConfigOption = None,
+    store: StoreOption = None,
+    output_format: Annotated[
+        _Format, typer.Option("--format", "-f", help="How the places are written.", case_sensitive=False)
+    ] = _Format.table,
+) -> None:
+    """Say where the config file, the store, the cache and the quota counts are, and why there."""
+    raise typer.Exit(show_paths(config, store, output_format.value))
 
 
 def show_paths(config: Path | None, store: str | None, fmt: str) -> int:
@@ -32,10 +53,13 @@ def show_paths(config: Path | None, store: str | None, fmt: str) -> int:
         configured = settings.store.url
     except ConfigError as exc:
         problem = str(exc)
-    store_from = (
-        "--store" if store else f"${STORE_ENV}" if os.environ.get(STORE_ENV) else "[store] url" if configured
-        else "default"
-    )
+    store_from = "default"
+    if store:
+        store_from = "--store"
+    elif os.environ.get(STORE_ENV):
+        store_from = f"${STORE_ENV}"
+    elif configured:
+        store_from = "[store] url"
     try:
         store_url = choose_url(store, configured=configured)  # checked; shown as the user wrote it
         given = store or os.environ.get(STORE_ENV) or configured
