@@ -100,6 +100,7 @@ LIGHT = {
     "osint_fanout._exitcodes",
     "osint_fanout._help",
     "osint_fanout._history",  # history's and prune's commands: likewise
+    "osint_fanout._paths",  # paths' command: likewise
     "osint_fanout._pivot_args",  # search's pivot options: Typer only, the pivot loads with --depth
     "osint_fanout._version",
     "osint_fanout.report",  # report's and export's commands: Typer only, each part loads on first use
