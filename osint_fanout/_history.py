@@ -120,13 +120,13 @@ def history(
         str, typer.Argument(metavar="TARGET", help="A domain, an IP address or a URL.", show_default=False)
     ],
     adapters: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--adapters",
             "--adapter",
             "-a",
             metavar="NAME[,NAME...]",
-            help="Only these adapters.",
+            help="Only these adapters; may be repeated.",
             show_default="all",
             autocompletion=complete_adapter_names,
         ),

@@ -26,7 +26,7 @@ def one_error(stderr: str) -> str:
         (("search", "example.com", "-f", "json", "--format", "ndjson"), "--format"),
         (("search", "example.com", "--max-time", "5", "--max-time=9"), "--max-time"),
         (("search", "example.com", "-c", "a.toml", "-c", "b.toml"), "--config"),
-        (("history", "example.com", "-a", "dns", "-a", "ct"), "--adapter"),
+        (("history", "example.com", "--limit", "1", "--limit", "2"), "--limit"),
         (("diff", "example.com", "--since", "1d", "--since", "2d"), "--since"),
         (("adapters", "-f", "json", "-f", "table"), "--format"),
     ],

@@ -130,6 +130,8 @@ def test_history_takes_adapters_in_the_plural_and_the_old_spelling(world: World)
     assert sorted(r["adapter"] for r in both.ndjson()) == ["dns", "whois"]
     old = world.run_cli("history", "example.com", "--adapter", "ct", "-f", "ndjson")
     assert [r["adapter"] for r in old.ndjson()] == ["ct"]
+    repeated = world.run_cli("history", "example.com", "-a", "dns", "-a", "ct", "-f", "ndjson")  # as search's -a
+    assert sorted(r["adapter"] for r in repeated.ndjson()) == ["ct", "dns"]
     limited = world.run_cli("history", "example.com", "-a", "dns,whois,ct", "--limit", "2", "-f", "ndjson")
     assert len(limited.ndjson()) == 2
 
