@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         set_state(world, changed, delays_s)
         print(f"config: {config}", flush=True)
         print(_usage(config, cli_shown()), flush=True)
+        if changed:
+            print(_state_line(changed), flush=True)
         if _may_read_stdin():
             threading.Thread(target=_read_enter, args=(toggled, stop), daemon=True).start()
         while not stop.wait(0.1):
