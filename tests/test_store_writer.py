@@ -69,3 +69,13 @@ def test_an_opener_keeps_the_writer_in_this_process(tmp_path: Path) -> None:
     sink.result(result())
     sink.finish()
     assert not sink.failed and sink.recorded == 1
+
+
+def test_the_writer_never_imports_from_the_working_directory(tmp_path: Path, monkeypatch: object) -> None:
+    planted = tmp_path / "osint_fanout"
+    planted.mkdir()
+    (planted / "__init__.py").write_text('raise SystemExit("imported from the working directory")\n')
+    monkeypatch.chdir(tmp_path)  # type: ignore[attr-defined]
+    remote = RemoteStore(f"sqlite:///{tmp_path / 'store.db'}", "store")
+    remote.wait_open()  # the real package's writer answered
+    remote.close()
