@@ -279,7 +279,7 @@ def test_the_store_section_is_checked_like_the_rest(tmp_path: Path) -> None:
     for text, message in (
         ('[store]\nurl = "mysql://x/y"\n', "store.url: store 'mysql://x/y' is not a store URL"),
         ('[store]\nkeep = "forever"\n', "store.keep: 'forever' is not a duration"),
-        ("[store]\nkept = 1\n", "unknown key 'store.kept' (valid keys: url, enabled, keep)"),
+        ("[store]\nkept = 1\n", "unknown key 'store.kept' (valid keys: url, enabled, keep, commit_timeout_s)"),
     ):
         path.write_text(text)
         with pytest.raises(ConfigError) as caught:

@@ -47,7 +47,7 @@ def prestart() -> None:
 
 def _spawn() -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "osint_fanout.store._child"],
+        [sys.executable, "-P", "-m", "osint_fanout.store._child"],  # -P: never import from the working directory
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
