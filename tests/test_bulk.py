@@ -107,7 +107,7 @@ def test_stdin_is_read_as_it_comes(tmp_path: Path, config: Path) -> None:
     proc.stdin.write("host8.example.com\n")
     proc.stdin.close()
     rest = proc.stdout.read()
-    assert proc.wait(timeout=10) == 0
+    assert proc.wait(timeout=120) == 0
     assert json.loads(rest)["target"]["value"] == "host8.example.com"
 
 
@@ -192,8 +192,8 @@ def test_ndjson_lines_are_complete_even_after_sigkill(tmp_path: Path, config: Pa
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 10):
+    hang_guard = time.monotonic() + 120
+    while time.monotonic() < hang_guard and (not out.exists() or out.read_text().count("\n") < 10):
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
