@@ -527,7 +527,8 @@ def test_max_time_counts_targets_never_started(tmp_path: Path) -> None:
         clean_env(tmp_path, pythonpath=plugins),
     )
     summary = json.loads(proc.stdout.splitlines()[-1])["summary"]
-    assert summary["results"] == {"cancelled": summary["targets"]}
+    # Every target started was cancelled: none at all when start-up on a busy machine took the 1 s.
+    assert summary["results"] == ({"cancelled": summary["targets"]} if summary["targets"] else {})
     assert summary["targets_read"] + summary["not_started"] == 50
     assert summary["not_started"] >= 40
     assert f"{summary['not_started']} not started" in proc.stderr
