@@ -154,8 +154,8 @@ def test_plugin_threads_never_outlive_the_deadline(tmp_path: Path, plugin: str, 
     assert [r["status"] for r in report["results"]] == ["cancelled"]
     # no stray "Exception in callback ... InvalidStateError": only our own lines (the one that
     # says why the exit is 1; on a busy machine, the one that says start-up took long)
-    assert proc.stderr.splitlines()[-1] == "osint-fanout: 1 cancelled; exit 1 (see --summary)"
-    assert all(line.startswith("osint-fanout: ") for line in proc.stderr.splitlines()), proc.stderr
+    said = [line for line in proc.stderr.splitlines() if not line.startswith("osint-fanout: warning: start-up took")]
+    assert said == ["osint-fanout: 1 cancelled; exit 1 (see --summary)"], proc.stderr  # the warning may come after it
 
 
 def test_run_blocking_returns_what_the_function_returns(tmp_path: Path) -> None:
