@@ -145,8 +145,7 @@ def test_signals_are_honoured_while_the_main_thread_is_busy_in_c(
 def test_plugin_threads_never_outlive_the_deadline(tmp_path: Path, plugin: str, target: str) -> None:
     plugins = install_plugins(tmp_path / "plugins", [plugin])
     proc, wall_s = run_cli(
-        ["search", target, "-a", plugin, "--deadline", "2", "-f", "json", "--no-store"],
-        clean_env(tmp_path, pythonpath=plugins),
+        ["search", target, "-a", plugin, "--deadline", "2", "-f", "json"], clean_env(tmp_path, pythonpath=plugins)
     )
     assert_ends_by(wall_s, 2)
     assert proc.returncode == 1
