@@ -16,7 +16,7 @@ import pytest
 from osint_fanout._inputs import completed_targets
 from osint_fanout._schema import SCHEMA_DIR
 from tests.plugin_kit import CLI, clean_env, install_plugins, run_cli
-from tests.timing import assert_ends_by
+from tests.timing import assert_ends_by, cli_overhead_s
 from tests.world.dns_server import DnsServer
 
 COUNT = 300
@@ -107,7 +107,7 @@ def test_stdin_is_read_as_it_comes(tmp_path: Path, config: Path) -> None:
     proc.stdin.write("host8.example.com\n")
     proc.stdin.close()
     rest = proc.stdout.read()
-    assert proc.wait(timeout=10) == 0
+    assert proc.wait(timeout=120) == 0
     assert json.loads(rest)["target"]["value"] == "host8.example.com"
 
 
@@ -142,24 +142,13 @@ def test_max_time_bounds_the_whole_run(tmp_path: Path, config: Path) -> None:
     plugins = install_plugins(tmp_path / "plugins", ["sleeper"])
     env = clean_env(tmp_path, pythonpath=plugins)
     listing = targets_file(tmp_path, 50)
+    max_time_s = round(1.5 + 2 * cli_overhead_s(env), 1)  # start-up counts against it: room for it on a busy machine
     proc, took = run_cli(
-        [
-            "search",
-            "-i",
-            str(listing),
-            "-a",
-            "dns,sleeper",
-            "-c",
-            str(config),
-            "-f",
-            "ndjson",
-            "--max-time",
-            "1.5",
-            "--summary",
-        ],
+        ["search", "-i", str(listing), "-a", "dns,sleeper", "-c", str(config), "-f", "ndjson",
+         "--max-time", str(max_time_s), "--summary"],
         env,
     )
-    assert_ends_by(took, 1.5, env=env)  # --max-time bounds it as a deadline does
+    assert_ends_by(took, max_time_s, env=env)  # --max-time bounds it as a deadline does
     assert proc.returncode == 1
     lines = ndjson(proc.stdout)
     results, summary = lines[:-1], lines[-1]["summary"]
@@ -192,8 +181,8 @@ def test_ndjson_lines_are_complete_even_after_sigkill(tmp_path: Path, config: Pa
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 10):
+    hang_guard = time.monotonic() + 120
+    while time.monotonic() < hang_guard and (not out.exists() or out.read_text().count("\n") < 10):
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -51,7 +51,7 @@ def brief(found: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return [(e["target"], e["adapter"], e.get("fact"), e["change"], e.get("value")) for e in found]
 
 
-def wait_for(condition: Any, timeout: float = 10.0) -> None:
+def wait_for(condition: Any, timeout: float = 60.0) -> None:  # a hang guard
     started = time.monotonic()
     while not condition():
         assert time.monotonic() - started < timeout, "timed out"

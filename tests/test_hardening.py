@@ -153,8 +153,8 @@ def test_plugin_threads_never_outlive_the_deadline(tmp_path: Path, plugin: str, 
     assert [r["status"] for r in report["results"]] == ["cancelled"]
     # no stray "Exception in callback ... InvalidStateError": only our own lines (the one that
     # says why the exit is 1; on a busy machine, the one that says start-up took long)
-    assert proc.stderr.splitlines()[-1] == "osint-fanout: 1 cancelled; exit 1 (see --summary)"
-    assert all(line.startswith("osint-fanout: ") for line in proc.stderr.splitlines()), proc.stderr
+    said = [line for line in proc.stderr.splitlines() if "osint-fanout: warning: start-up took" not in line]
+    assert said == ["osint-fanout: 1 cancelled; exit 1 (see --summary)"], proc.stderr  # the warning may come after it
 
 
 def test_run_blocking_returns_what_the_function_returns(tmp_path: Path) -> None:
@@ -526,7 +526,8 @@ def test_max_time_counts_targets_never_started(tmp_path: Path) -> None:
         clean_env(tmp_path, pythonpath=plugins),
     )
     summary = json.loads(proc.stdout.splitlines()[-1])["summary"]
-    assert summary["results"] == {"cancelled": summary["targets"]}
+    # Every target started was cancelled: none at all when start-up on a busy machine took the 1 s.
+    assert summary["results"] == ({"cancelled": summary["targets"]} if summary["targets"] else {})
     assert summary["targets_read"] + summary["not_started"] == 50
     assert summary["not_started"] >= 40
     assert f"{summary['not_started']} not started" in proc.stderr

@@ -19,7 +19,7 @@ from tests import timing
 from tests.store_kit import result
 
 
-def wait_for(condition: object, timeout: float = 5.0) -> float:
+def wait_for(condition: object, timeout: float = 60.0) -> float:  # a hang guard
     started = time.monotonic()
     while not condition():  # type: ignore[operator]
         assert time.monotonic() - started < timeout, "timed out"

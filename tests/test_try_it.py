@@ -90,9 +90,9 @@ class WorldProcess:
 
     def stop(self, signum: int) -> tuple[int, str, str]:
         self.proc.send_signal(signum)
-        code = self.proc.wait(timeout=10)
+        code = self.proc.wait(timeout=120)
         rest: list[str] = []
-        while (line := self.lines.get(timeout=5)) is not None:
+        while (line := self.lines.get(timeout=60)) is not None:
             rest.append(line)
         return code, "\n".join(rest), self.proc.stderr.read() if self.proc.stderr else ""
 
