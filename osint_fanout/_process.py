@@ -159,10 +159,13 @@ def execute(
     max_time_s: float | None = None,
     started: float | None = None,
     pool: HttpPool | None = None,
+    finish: Callable[[int], int] | None = None,
 ) -> int:
     """Run to the end and return the exit code (0, 1, 130, 143, 141). `max_time_s`
     counts from `started` (monotonic; default now), the moment the command started.
-    `pool`: the HTTP pool to use (made here when not given)."""
+    `pool`: the HTTP pool to use (made here when not given). `finish(code)` runs once the
+    sinks are closed and returns the final code: it is called even when the process must
+    then leave at once (a plugin thread still busy), so its last lines are never lost."""
     stop_at = (started or time.monotonic()) + max_time_s if max_time_s else None
     pool = pool or HttpPool()
     process = _Process(engine, sinks, stop_at)
@@ -206,6 +209,8 @@ def execute(
             listener.stop()
         _restore(previous)  # only now: a signal during the final writes is still ours
     log.debug("investigation over after %.2f s", time.monotonic() - (started or process.heartbeat))
+    if finish is not None:
+        code = finish(code)
     _finish_loop(loop, code)
     return code
 

@@ -110,20 +110,26 @@ def run_search(request: SearchRequest) -> int:
         positional, inputs, stats=stats.inputs, skip=skip, on_invalid=log.warning, shard=plan.shard
     )
     targets = _pivoted(pivot, targets, sinks, stats)
-    code = execute(engine, targets, sinks, max_time_s=plan.max_time_s, started=request.started, pool=pool)
-    if cache is not None:
-        cache.close()
-    if code in (130, 143):  # even with -q: one line says why the exit is not 0
-        print("osint-fanout: interrupted; unfinished adapters are reported as cancelled", file=sys.stderr)
-    if code == 0 and stats.inputs.invalid:
-        code = EXIT_FAILED  # some of what was asked could not even be tried
-    # The store's sinks (recording; comparing, for --changes) say whether they failed.
-    store_failed = any(getattr(sink, "failed", False) for sink in (store_sink, *outputs))
-    if store_failed and code in (0, EXIT_FAILED):
-        code = EXIT_STORE  # the results (or changes) were printed; the store says what failed on stderr
-    if code == EXIT_FAILED and not stats.summary_shown:  # even with -q: one line says why
-        print(f"osint-fanout: {why_failed(stats.as_dict())}; exit 1 (see --summary)", file=sys.stderr)
-    return code
+
+    def finish(code: int) -> int:
+        """The exit code and its one line (even with -q); run by execute before it may leave at once."""
+        if cache is not None:
+            cache.close()
+        if code in (130, 143):
+            print("osint-fanout: interrupted; unfinished adapters are reported as cancelled", file=sys.stderr)
+        if code == 0 and stats.inputs.invalid:
+            code = EXIT_FAILED  # some of what was asked could not even be tried
+        # The store's sinks (recording; comparing, for --changes) say whether they failed.
+        store_failed = any(getattr(sink, "failed", False) for sink in (store_sink, *outputs))
+        if store_failed and code in (0, EXIT_FAILED):
+            code = EXIT_STORE  # the results (or changes) were printed; the store says what failed on stderr
+        if code == EXIT_FAILED and not stats.summary_shown:
+            print(f"osint-fanout: {why_failed(stats.as_dict())}; exit 1 (see --summary)", file=sys.stderr)
+        return code
+
+    return execute(
+        engine, targets, sinks, max_time_s=plan.max_time_s, started=request.started, pool=pool, finish=finish
+    )
 
 
 def _check_flags(request: SearchRequest, plan: Plan) -> None:
