@@ -26,6 +26,9 @@ from osint_fanout import (
     TargetKind,
     UpstreamUrl,
 )
+from osint_fanout.assets import AssetType, Findings, RelationKind
+
+from .dns_records import add_subdomains
 
 _HOSTNAME = re.compile(r"^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$")
 
@@ -70,8 +73,7 @@ class _Issuance(BaseModel):  # one Cert Spotter issuance object, expanded with d
     issuer: _Issuer | None = None
     not_before: str | None = None
     not_after: str | None = None
-
-
+    cert_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class _Cert:
     not_before: str | None
     not_after: str | None
     names: list[str]
+    serial: str | None = None
+    sha256: str | None = None
 
 
 class CtAdapter(Adapter[CtOptions]):
@@ -140,7 +144,9 @@ class CtAdapter(Adapter[CtOptions]):
         certs: dict[tuple[str, str], _Cert] = {}
         for row in rows:
             names = [*(row.name_value or "").split("\n"), row.common_name or ""]
-            cert = _Cert(str(row.id), row.issuer_name, row.not_before, row.not_after, _clean(names))
+            cert = _Cert(
+                str(row.id), row.issuer_name, row.not_before, row.not_after, _clean(names), row.serial_number
+            )
             # A precertificate and its certificate share issuer and serial: count them once.
             key = (row.issuer_name or "", row.serial_number) if row.serial_number else ("id", str(row.id))
             certs.setdefault(key, cert)
@@ -156,7 +162,10 @@ class CtAdapter(Adapter[CtOptions]):
         response.raise_for_status()
         issuances = response.json_as(list[_Issuance])
         return [
-            _Cert(str(item.id), _issuer(item.issuer), item.not_before, item.not_after, _clean(item.dns_names))
+            _Cert(
+                str(item.id), _issuer(item.issuer), item.not_before, item.not_after, _clean(item.dns_names),
+                sha256=item.cert_sha256,
+            )
             for item in issuances
         ]
 
@@ -168,6 +177,45 @@ class CtAdapter(Adapter[CtOptions]):
             key = "certificates" if data.get("source") == "crtsh" else "certspotter_certificates"
             found[key] = frozenset(str(cert["id"]) for cert in data.get("certificates", []))
         return found
+
+    def assets(self, target: Target, data: dict[str, Any]) -> Findings | None:
+        """Subdomains (subdomain-of the target), and each listed certificate with the names it
+        covers (a wildcard covers its base name). A certificate is its SHA-256 fingerprint when
+        the source gives one (Cert Spotter), else issuer and serial (crt.sh), else its log id."""
+        found = Findings()
+        me = found.add(AssetType.DOMAIN, target.value)
+        assert me is not None  # the target is a valid name
+        add_subdomains(found, me, data.get("subdomains", []))
+        for cert in data.get("certificates", []):
+            names = [str(name) for name in cert.get("names", [])]
+            ref = found.add(
+                AssetType.CERTIFICATE,
+                _cert_value(cert, data.get("source")),
+                issuer=cert.get("issuer"),
+                serial=cert.get("serial"),
+                not_before=_rfc3339(cert.get("not_before")),
+                not_after=_rfc3339(cert.get("not_after")),
+                names=names,
+            )
+            for name in dict.fromkeys(name.removeprefix("*.") for name in names):
+                found.relate(ref, RelationKind.COVERS, found.add(AssetType.DOMAIN, name))
+        return found
+
+
+def _cert_value(cert: dict[str, Any], source: str | None) -> str:
+    if cert.get("sha256"):
+        return str(cert["sha256"])
+    if cert.get("serial"):
+        return f"{cert.get('issuer') or ''} serial {cert['serial']}"
+    return f"{'crt.sh' if source == 'crtsh' else 'certspotter'} {cert.get('id')}"
+
+
+def _rfc3339(value: Any) -> str | None:
+    """crt.sh's '2024-01-30T00:00:00' (UTC, no zone) as '2024-01-30T00:00:00Z'; others as given."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.replace(" ", "T")
+    return text if text.endswith("Z") or "+" in text[10:] or "-" in text[10:] else f"{text}Z"
 
 
 def _issuer(issuer: _Issuer | None) -> str | None:

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, field_validator
 
 from osint_fanout import Adapter, AdapterError, AdapterOptions, Context, Facts, NotFound, Target, TargetKind
+from osint_fanout.assets import Findings
+
+from .dns_records import add_record
 
 if TYPE_CHECKING:
     import dns.asyncresolver
@@ -54,6 +57,20 @@ def split_server(text: str) -> tuple[str, int]:
         raise ValueError(f"nameserver {text!r}: port out of range")
     return host, number
 
+
+def make_resolver(servers: list[str]) -> dns.asyncresolver.Resolver:
+    """A resolver asking `servers` ('IP[:PORT]'), or the system's configuration when empty."""
+    import dns.asyncresolver
+    import dns.nameserver
+    import dns.resolver
+
+    try:
+        resolver = dns.asyncresolver.Resolver(configure=not servers)
+    except dns.resolver.NoResolverConfiguration as exc:
+        raise AdapterError("config", f"no system resolver configuration ({exc}); set nameservers") from None
+    if servers:
+        resolver.nameservers = [dns.nameserver.Do53Nameserver(*split_server(s)) for s in servers]
+    return resolver
 
 class DnsAdapter(Adapter[DnsOptions]):
     name = "dns"
@@ -129,21 +146,9 @@ class DnsAdapter(Adapter[DnsOptions]):
 
     def _resolver(self) -> dns.asyncresolver.Resolver:
         """The run's resolver, made by the first lookup (the system's configuration read once)."""
-        if self._made is not None:
-            return self._made
-        import dns.asyncresolver
-        import dns.nameserver
-        import dns.resolver
-
-        servers = self.options.nameservers
-        try:
-            resolver = dns.asyncresolver.Resolver(configure=not servers)
-        except dns.resolver.NoResolverConfiguration as exc:
-            raise AdapterError("config", f"no system resolver configuration ({exc}); set nameservers") from None
-        if servers:
-            resolver.nameservers = [dns.nameserver.Do53Nameserver(*split_server(s)) for s in servers]
-        self._made = resolver
-        return resolver
+        if self._made is None:
+            self._made = make_resolver(self.options.nameservers)
+        return self._made
 
     async def _reverse(self, resolver: dns.asyncresolver.Resolver, address: str, ctx: Context) -> dict[str, Any]:
         import dns.reversename
@@ -228,6 +233,22 @@ class DnsAdapter(Adapter[DnsOptions]):
         failed, records = set(data.get("errors", {})), data.get("records", {})
         found: Facts = {t: frozenset(map(text, records.get(t, []))) for t in DOMAIN_TYPES if t not in failed}
         found |= {key: data.get(key) for key, rdtype in (("spf", "TXT"), ("dmarc", "DMARC")) if rdtype not in failed}
+        return found
+
+    def assets(self, target: Target, data: dict[str, Any]) -> Findings | None:
+        """The addresses a name resolves to, its alias, mail exchangers and name servers;
+        an address's PTR names."""
+        found = Findings()
+        me = found.add(Findings.target_ref(target).type, target.value)
+        if "ptr" in data:
+            for name in data["ptr"]:
+                add_record(found, me, "PTR", name)
+            return found
+        for rdtype in ("A", "AAAA", "CNAME", "NS"):
+            for value in data.get("records", {}).get(rdtype, []):
+                add_record(found, me, rdtype, value)
+        for mx in data.get("records", {}).get("MX", []):
+            add_record(found, me, "MX", mx.get("exchange", "") if isinstance(mx, dict) else str(mx))
         return found
 
 

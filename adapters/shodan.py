@@ -25,6 +25,9 @@ from osint_fanout import (
     TargetKind,
     UpstreamUrl,
 )
+from osint_fanout.assets import AssetType, Findings, RelationKind
+
+from .dns_records import add_record, add_subdomains
 
 if TYPE_CHECKING:
     from osint_fanout import HttpResponse
@@ -158,6 +161,39 @@ class ShodanAdapter(Adapter[ShodanOptions]):
             "vulns": frozenset(data.get("vulns", [])),
             "hostnames": frozenset(data.get("hostnames", [])),
         }
+
+    def assets(self, target: Target, data: dict[str, Any]) -> Findings | None:
+        """A domain's subdomains and the names, addresses, mail exchangers and name servers of
+        its records. An IP's services ('IP:PORT/PROTOCOL', with product and version), its
+        hostnames (resolving to it), its AS and holder; the vulns, which Shodan gives for the
+        host and not per service, are the address's `cves`."""
+        found = Findings()
+        if "subdomains" in data:
+            me = found.add(AssetType.DOMAIN, target.value)
+            assert me is not None
+            add_subdomains(found, me, data["subdomains"])
+            for record in data.get("records", []):
+                name = found.add(AssetType.DOMAIN, str(record.get("name", "")))
+                add_record(found, name, str(record.get("type", "")), str(record.get("value", "")))
+            return found
+        kind = Findings.target_ref(target).type
+        me = found.add(kind, target.value, cves=sorted(data.get("vulns", [])) or None)
+        services = data.get("services") or [{"port": port} for port in data.get("ports", [])]
+        for service in services:
+            protocol = service.get("transport") or "tcp"
+            value = f"{target.value}:{service.get('port')}/{protocol}"
+            attrs = {"port": service.get("port"), "protocol": protocol}
+            attrs |= {"product": service.get("product"), "version": service.get("version")}
+            found.relate(me, RelationKind.HAS_SERVICE, found.add(AssetType.SERVICE, value, **attrs))
+        for name in data.get("hostnames", []):
+            found.relate(found.add(AssetType.DOMAIN, str(name)), RelationKind.RESOLVES_TO, me)
+        if data.get("asn"):
+            found.relate(me, RelationKind.ANNOUNCED_BY, found.add(AssetType.AS, str(data["asn"])))
+        holder = data.get("org") or data.get("isp")
+        if holder:
+            org = found.add(AssetType.ORGANIZATION, str(holder), role="network holder")
+            found.relate(me, RelationKind.HELD_BY, org)
+        return found
 
 
 def _checked(response: HttpResponse, *, keyed: bool) -> HttpResponse:

@@ -25,6 +25,9 @@ from osint_fanout import (
     TargetKind,
     UpstreamUrl,
 )
+from osint_fanout.assets import AssetType, Findings, RelationKind
+
+from .dns_records import add_record
 
 if TYPE_CHECKING:
     from osint_fanout import HttpResponse
@@ -123,6 +126,27 @@ class VirusTotalAdapter(Adapter[VirusTotalOptions]):
             "suspicious": stats.get("suspicious", 0),
             "categories": categories,
         }
+
+    def assets(self, target: Target, data: dict[str, Any]) -> Findings | None:
+        """The target with its verdict (`malicious`, `suspicious`, `reputation`); a domain's
+        registrar and last DNS records; an address's network and AS (with its owner)."""
+        found = Findings()
+        stats = data.get("last_analysis_stats", {})
+        verdict = {"malicious": stats.get("malicious"), "suspicious": stats.get("suspicious")}
+        kind = Findings.target_ref(target).type
+        me = found.add(kind, target.value, **verdict, reputation=data.get("reputation"))
+        if target.is_ip:
+            asn = found.add(AssetType.AS, str(data["asn"]), name=data.get("as_owner")) if data.get("asn") else None
+            network = found.add(AssetType.NETBLOCK, str(data["network"])) if data.get("network") else None
+            found.relate(me, RelationKind.IN_NETBLOCK, network)
+            found.relate(network or me, RelationKind.ANNOUNCED_BY, asn)
+            return found
+        if data.get("registrar"):
+            registrar = found.add(AssetType.ORGANIZATION, str(data["registrar"]), role="registrar")
+            found.relate(me, RelationKind.REGISTERED_WITH, registrar)
+        for record in data.get("last_dns_records", []):
+            add_record(found, me, str(record.get("type", "")), str(record.get("value", "")))
+        return found
 
 
 def _raise_for_error(response: HttpResponse) -> None:

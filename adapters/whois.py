@@ -28,6 +28,7 @@ from osint_fanout import (
     inward_reason,
     referral_reason,
 )
+from osint_fanout.assets import AssetType, Findings, RelationKind
 
 from . import rdap, rdap_bootstrap, whois_text
 from .whois_dates import read_date
@@ -236,6 +237,33 @@ class WhoisAdapter(Adapter[WhoisOptions]):
         for key in ("nameservers", "status"):
             if key in data:
                 found[key] = frozenset(str(value).lower() for value in data[key] or [])
+        return found
+
+    def assets(self, target: Target, data: dict[str, Any]) -> Findings | None:
+        """A domain's registrar (registered-with), registrant (held-by), name servers and abuse
+        contact; an address's networks (in-netblock, with name and country), their holder and
+        abuse contact."""
+        found = Findings()
+        me = found.add(Findings.target_ref(target).type, target.value)
+        about = [me]
+        if "range" in data:  # an IP network
+            attrs = {"name": data.get("name"), "country": data.get("country")}
+            about = [found.add(AssetType.NETBLOCK, str(cidr), **attrs) for cidr in data.get("cidrs") or []]
+            for block in about:
+                found.relate(me, RelationKind.IN_NETBLOCK, block)
+        else:
+            if data.get("registrar"):
+                registrar = found.add(AssetType.ORGANIZATION, str(data["registrar"]), role="registrar")
+                found.relate(me, RelationKind.REGISTERED_WITH, registrar)
+            for name in data.get("nameservers") or []:
+                found.link(AssetType.DOMAIN, str(name), RelationKind.NAME_SERVER_OF, me)
+        holder = data.get("registrant_org") or data.get("registrant")
+        role = "network holder" if "range" in data else "registrant"
+        org = found.add(AssetType.ORGANIZATION, str(holder), role=role) if holder else None
+        abuse = found.add(AssetType.EMAIL, str(data["abuse_email"]), role="abuse") if data.get("abuse_email") else None
+        for ref in about:
+            found.relate(ref, RelationKind.HELD_BY, org)
+            found.relate(abuse, RelationKind.CONTACT_OF, ref)
         return found
 
 

@@ -102,6 +102,8 @@ def test_crtsh_answer_gives_names_subdomains_and_certificates() -> None:
         "not_before": "2024-01-30T00:00:00",
         "not_after": "2025-03-01T23:59:59",
         "names": ["*.example.com", "example.com"],
+        "serial": "075bcef30689c8addf13e51af4afe187",  # what names the certificate as an asset
+        "sha256": None,
     }
     assert [cert["not_before"] for cert in data["certificates"]] == sorted(
         (cert["not_before"] for cert in data["certificates"]), reverse=True
@@ -202,6 +204,8 @@ def test_crtsh_failure_falls_back_to_cert_spotter(answer: httpx.Response, said: 
         "not_before": "2024-04-02T11:20:05Z",
         "not_after": "2024-07-01T11:20:04Z",
         "names": ["shop.example.com", "www.example.com", "cdn.other.net"],
+        "serial": None,
+        "sha256": "8ef7ce931e87722fa7ccbd9c50dc50675b3977a875067bd63ea44f0528a4dfb6",  # the asset's value
     }
     assert result.summary == "2 subdomains · 2 certificates (Cert Spotter)"
     params = spotter.calls.last.request.url.params

@@ -21,7 +21,7 @@ EXAMPLE = ROOT / "config.example.toml"
 
 
 def test_the_built_in_adapters_are_all_registered() -> None:
-    assert BUILT_IN == ["ct", "dns", "shodan", "virustotal", "whois"]
+    assert BUILT_IN == ["asn", "ct", "dns", "shodan", "virustotal", "whois"]
     registry = discover()
     assert set(BUILT_IN) <= set(registry.adapters)
     assert not set(BUILT_IN) & set(registry.failed)

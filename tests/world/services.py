@@ -13,6 +13,7 @@ import posixpath
 from typing import Any, TypeVar
 
 from .base import Request
+from .cymru import CymruServer, cymru_records
 from .declare import DOMAINS, IPS, Form, Serves, Upstream
 from .dns_server import DnsServer
 from .faults import EMPTY, FOLLOWED, HTTP_FAULTS, HUNG, OK, Fault, Matrix, error
@@ -80,6 +81,29 @@ class Dns(Upstream):
 
     def server(self) -> DnsServer:
         return DnsServer(zone={}, fallback=zone_records)
+
+
+@in_world
+class Cymru(Upstream):
+    """Team Cymru's IP-to-ASN DNS interface (cymru.py), a DNS server of its own."""
+
+    name = "asn"
+    serves = Serves("asn", "nameservers", IPS, form=Form.ADDRESSES, settings={"tcp": False})
+    matrix = Matrix(
+        faults={"slow": Fault("slow", {"delay_s": 0.5})}
+        | {n: Fault(n) for n in ("hang", "servfail", "refused", "nxdomain")},
+        expect={
+            "slow": OK,
+            "hang": HUNG,
+            "servfail": error("servfail"),
+            "refused": error("refused"),
+            "nxdomain": EMPTY,
+        },
+        kinds=IPS,
+    )
+
+    def server(self) -> DnsServer:
+        return CymruServer(zone={}, fallback=cymru_records)
 
 
 @in_world
