@@ -219,9 +219,13 @@ def _stderr_console() -> Console:
 def _store_sink(plan: Plan) -> Sink | None:
     if plan.store_url is None:
         return None
+    from .assets import findings_from
     from .store import StoreSink
 
-    return StoreSink(plan.store_url, keep_s=plan.store_keep_s, finish_timeout_s=plan.store_commit_timeout_s)
+    findings = findings_from({ready.name: ready.adapter for ready in plan.adapters})
+    return StoreSink(
+        plan.store_url, keep_s=plan.store_keep_s, finish_timeout_s=plan.store_commit_timeout_s, findings=findings
+    )
 
 
 def _sinks(

@@ -13,12 +13,14 @@ from sqlalchemy import exc, func, select
 
 from .._version import __version__
 from ._engine import BUSY_TIMEOUT_S, make_engine, sqlite_file, writable
+from ._found import FOUND_KEY, insert_found, prune_found
 from ._migrate import check_current, prepare
 from ._rows import StoreError, escaped_row, store_error
 from ._tables import quota_usage, results, runs
 from ._url import check_url, display_url, sqlite_path
 
 if TYPE_CHECKING:
+    from ..assets import AssetGraph
     from ._records import StoredResult
 
 __all__ = ["Store"]
@@ -116,6 +118,10 @@ class Store:
         return stored
 
     def _insert(self, rows: Sequence[dict[str, Any]]) -> None:
+        if any(row.get(FOUND_KEY) for row in rows):  # what they found goes in with them (_found.py)
+            with self._write() as conn:
+                insert_found(conn, rows)
+            return
         insert = results.insert()
         dialect = self.engine.dialect
         if dialect.name == "sqlite" and dialect.insert_executemany_returning:  # SQLite >= 3.35
@@ -156,6 +162,7 @@ class Store:
         over = runs.c.finished_at.is_not(None) | (runs.c.started_at < cutoff - timedelta(seconds=ABANDONED_S))
         with self._write() as conn:
             removed = conn.execute(results.delete().where(results.c.recorded_at < cutoff)).rowcount
+            prune_found(conn)
             empty = ~sa.exists().where(results.c.run_id == runs.c.id)
             gone = conn.execute(runs.delete().where(runs.c.started_at < cutoff, empty, over)).rowcount
         return removed, gone
@@ -262,6 +269,12 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(query).all()
         return (_stored().from_row(row, tool_version=row.tool_version) for row in rows)
+
+    def load_graph(self, seed: str, *, since: datetime | None = None) -> AssetGraph:
+        """The stored attack surface of `seed` (see _assets.load_graph)."""
+        from ._assets import load_graph
+
+        return load_graph(self, seed, since=since)
 
     def run_end(self, run_id: int) -> datetime | None:
         """When the last result of run `run_id` was recorded; None for no such run (or no result)."""

@@ -18,7 +18,7 @@ from ._rows import StoreError, store_error
 __all__ = ["HEAD", "MIGRATIONS", "REVISIONS", "check_current", "prepare"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-REVISIONS = ("0001", "0002")
+REVISIONS = ("0001", "0002", "0004_assets")
 """Every revision in migrations/versions/, oldest first (a test keeps this equal to Alembic's
 view), so the usual open needs no Alembic import."""
 HEAD = REVISIONS[-1]

@@ -26,6 +26,7 @@ from ._url import check_url, display_url
 from ._worker import POLL_S, end_wait_s, open_store_at, wait_until
 
 if TYPE_CHECKING:
+    from ..assets import FindingsFn
     from ._child import RemoteStore
     from ._db import Store
 
@@ -81,6 +82,7 @@ class StoreSink(Sink):
         on_failure: Callable[[str], None] | None = _to_stderr,
         opener: Callable[[str], Store] | None = None,
         in_process: bool | None = None,
+        findings: FindingsFn | None = None,
     ) -> None:
         check_url(url)
         self.url = url.strip()
@@ -94,6 +96,8 @@ class StoreSink(Sink):
         self.emergency_timeout_s = emergency_timeout_s
         self.on_failure = on_failure
         self._opener = opener
+        self.findings = findings
+        """(adapter, target, data) -> a result's assets, recorded with it (None: none recorded)."""
         self.started_at = datetime.now(UTC)
         self.run_id: int | None = None
         """The run's id in the store, once the writer has opened it."""
@@ -187,6 +191,8 @@ class StoreSink(Sink):
         return open_store_at(self.url, self._opener)
 
     def _write_all(self, store: Store | RemoteStore) -> None:
+        from ._assets import found_of
+        from ._found import FOUND_KEY
         from ._records import row_of
 
         assert self.run_id is not None
@@ -198,7 +204,9 @@ class StoreSink(Sink):
                 rows: list[dict[str, Any]] = []
                 while pending and len(rows) < self.batch:
                     result, at, _ = pending.popleft()
-                    rows.append(row_of(result, at, self.run_id))
+                    row = row_of(result, at, self.run_id)
+                    found = found_of(result, self.findings)
+                    rows.append(row if found is None else row | {FOUND_KEY: found})
                 self.recorded += self._insert(store, rows)
             elif stopping:
                 return

@@ -21,7 +21,17 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-__all__ = ["ID", "UtcDateTime", "metadata", "quota_usage", "results", "runs"]
+__all__ = [
+    "ID",
+    "UtcDateTime",
+    "found_assets",
+    "found_relations",
+    "metadata",
+    "quota_usage",
+    "result_origins",
+    "results",
+    "runs",
+]
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -94,3 +104,46 @@ quota_usage = Table(
     Column("used", Integer(), nullable=False),
 )
 """Requests counted against a quota: by scope (adapter/upstream/key fingerprint) and period."""
+
+
+# -- assets (migration 0004_assets): what each result found, and how a pivot came to it ----
+
+result_origins = Table(
+    "result_origins",
+    metadata,
+    Column("result_id", ID, ForeignKey("results.id", ondelete="CASCADE"), primary_key=True),
+    Column("depth", Integer(), nullable=False),
+    Column("seed", Text(), nullable=False),
+    Column("parent", Text(), nullable=False),
+    Column("adapter", String(64), nullable=False),
+    Column("relation", String(32), nullable=False),
+    Index("ix_result_origins_seed", "seed"),
+)
+"""A pivoted result's depth and found_by (a seed's results have no row: depth 0, found_by null)."""
+
+found_assets = Table(
+    "found_assets",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("result_id", ID, ForeignKey("results.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("value", Text(), nullable=False),
+    Column("attrs", Text(), nullable=True),
+    Index("ix_found_assets_result", "result_id"),
+    Index("ix_found_assets_type_value", "type", "value"),
+)
+"""One asset one result found (its provenance: the result's target, adapter and time)."""
+
+found_relations = Table(
+    "found_relations",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("result_id", ID, ForeignKey("results.id", ondelete="CASCADE"), nullable=False),
+    Column("source_type", String(32), nullable=False),
+    Column("source_value", Text(), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("target_type", String(32), nullable=False),
+    Column("target_value", Text(), nullable=False),
+    Index("ix_found_relations_result", "result_id"),
+)
+"""One relation one result found."""
