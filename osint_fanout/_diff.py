@@ -16,6 +16,7 @@ from ._history import MAX_ID, ConfigOption, FormatOption, StoreOption, format_of
 if TYPE_CHECKING:
     from ._plugins import Registry
     from ._settings import Settings
+    from .assets import FindingsFn
     from .store import ChangeEvent, FactsFn, Store
 
 __all__ = ["diff"]
@@ -86,10 +87,11 @@ def diff(
         where = _baseline(opened, since_s, run)
         printer = _Printer(fmt)
         unknown = 0
-        facts_fn = _facts_fn(registry, settings)
+        facts_fn, findings_fn = _adapter_fns(registry, settings)
         for start in range(0, len(values), CHUNK):
             chunk = values[start : start + CHUNK]
-            for _value, events in compare(opened, chunk, facts_fn, adapters=only, where=where):
+            found = compare(opened, chunk, facts_fn, adapters=only, where=where, findings_fn=findings_fn)
+            for _value, events in found:
                 if events is None:
                     unknown += 1
                 else:
@@ -109,9 +111,11 @@ def compare(
     *,
     adapters: list[str] | None = None,
     where: list[Any] | None = None,
+    findings_fn: FindingsFn | None = None,
 ) -> list[tuple[str, list[ChangeEvent] | None]]:
     """Each target's change events (None: nothing stored for it). `where`: conditions that
-    pick the baseline (None: the result before the newest)."""
+    pick the baseline (None: the result before the newest); `findings_fn`: new and gone
+    assets too."""
     from .store import target_changes
 
     if where is None:
@@ -131,7 +135,7 @@ def compare(
             out.append((value, None))
             continue
         pairs = [(before.get((value, name)), after[(value, name)]) for name in names]
-        out.append((value, target_changes(pairs, facts_fn)))
+        out.append((value, target_changes(pairs, facts_fn, findings_fn)))
     return out
 
 
@@ -148,10 +152,13 @@ def _baseline(store: Store, since_s: float | None, run: int | None) -> list[Any]
     return None
 
 
-def _facts_fn(registry: Registry, settings: Settings) -> FactsFn:
+def _adapter_fns(registry: Registry, settings: Settings) -> tuple[FactsFn, FindingsFn]:
+    """The facts and findings functions of every installed adapter."""
+    from .assets import findings_from
     from .store import facts_from
 
-    return facts_from({name: cls(settings.options[name]) for name, cls in registry.adapters.items()})
+    adapters = {name: cls(settings.options[name]) for name, cls in registry.adapters.items()}
+    return facts_from(adapters), findings_from(adapters)
 
 
 def _targets(positional: list[str], files: list[str]) -> list[str]:
@@ -234,7 +241,8 @@ def change_tables(events: list[ChangeEvent], width: int) -> list[Any]:
 
     from ._redact import terminal_safe
 
-    styles = {"added": "green", "removed": "red", "changed": "yellow", "first_seen": "cyan"}
+    styles = dict.fromkeys(("added", "new"), "green") | dict.fromkeys(("removed", "gone"), "red")
+    styles |= {"changed": "yellow", "first_seen": "cyan"}
     by_target: dict[str, list[ChangeEvent]] = {}
     for event in events:
         by_target.setdefault(event.target, []).append(event)
@@ -259,7 +267,7 @@ def _cells(event: ChangeEvent) -> tuple[str, ...]:
         value = f"{getattr(event, 'before', None)} -> {getattr(event, 'after', None)}"
     return (
         event.adapter or "-",
-        getattr(event, "fact", "") or "",
+        getattr(event, "fact", None) or getattr(event, "type", ""),  # an asset's type
         event.change,
         "" if value is None else str(value),
         event.after_at.strftime("%Y-%m-%d %H:%M:%S"),

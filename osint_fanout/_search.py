@@ -266,11 +266,17 @@ def _table_sink(destination: Destination, names: list[str], pivot: Pivot | None)
 def _changes_sink(plan: Plan, destination: Destination, summary: Callable[[], dict[str, Any]] | None) -> Sink:
     """--changes: the change events against what the store held when the run started, on
     the output instead of the results (then the summary line, with --summary)."""
+    from .assets import findings_from
     from .store import ChangesSink, facts_from
 
     assert plan.store_url is not None  # the plan refuses --changes without a store
-    facts_fn = facts_from({ready.name: ready.adapter for ready in plan.adapters})
+    adapters = {ready.name: ready.adapter for ready in plan.adapters}
     return ChangesSink(
-        plan.store_url, destination, facts_fn, summary=summary, finish_timeout_s=plan.store_commit_timeout_s
+        plan.store_url,
+        destination,
+        facts_from(adapters),
+        summary=summary,
+        finish_timeout_s=plan.store_commit_timeout_s,
+        findings_fn=findings_from(adapters),
     )
 

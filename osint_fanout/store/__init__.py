@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ._cache import StoreCache
     from ._changes import (
         COMPARABLE,
+        AssetChange,
         ChangeEvent,
         FactsFn,
         FirstSeen,
@@ -48,6 +49,7 @@ _HOMES = {
     **dict.fromkeys(
         [
             "COMPARABLE",
+            "AssetChange",
             "ChangeEvent",
             "FactsFn",
             "FirstSeen",
@@ -74,6 +76,7 @@ _HOMES = {
 __all__ = [
     "COMPARABLE",
     "STORE_ENV",
+    "AssetChange",
     "ChangeEvent",
     "ChangesSink",
     "FactsFn",

@@ -14,9 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from .._adapter import Adapter, Facts
+    from ..assets import FindingsFn
 
 __all__ = [
     "COMPARABLE",
+    "AssetChange",
     "ChangeEvent",
     "FactsFn",
     "FirstSeen",
@@ -92,7 +94,20 @@ class FirstSeen(_Event):
     after_at: datetime
 
 
-ChangeEvent = Annotated[SetChange | ScalarChange | FirstSeen, Field(discriminator="change")]
+class AssetChange(_Event):
+    """An asset that is new for the target (no earlier result of it found it), or gone (an
+    earlier result found it, none of this look does)."""
+
+    change: Literal["new", "gone"]
+    type: str = Field(description="The asset's type (osint_fanout.assets: domain-name, ipv4-addr, service, ...).")
+    value: str = Field(description="The asset's canonical value.")
+    relation: str | None = Field(
+        None, description="How it relates to the target (resolves-to, has-service, ...); null when not directly."
+    )
+    after_at: datetime = Field(description="When the result that says so was recorded.")
+
+
+ChangeEvent = Annotated[SetChange | ScalarChange | FirstSeen | AssetChange, Field(discriminator="change")]
 
 
 def data_hash(data: dict[str, Any] | None) -> str:
@@ -164,15 +179,23 @@ def _compared(
     return events
 
 
-def target_changes(pairs: Iterable[tuple[Observation | None, Observation]], facts_fn: FactsFn) -> list[ChangeEvent]:
-    """`changes` for each (previous, current) pair of one target's adapters; when none of
-    them has a previous result, the target as a whole is new: one `first_seen`, not one per
-    adapter (nor one per fact)."""
+def target_changes(
+    pairs: Iterable[tuple[Observation | None, Observation]], facts_fn: FactsFn, findings_fn: FindingsFn | None = None
+) -> list[ChangeEvent]:
+    """`changes` for each (previous, current) pair of one target's adapters, then (with
+    `findings_fn`) its new and gone assets (see _asset_changes.py); when none of them has a
+    previous result, the target as a whole is new: one `first_seen`, not one per adapter
+    (nor one per fact or asset)."""
     listed = [(before, after) for before, after in pairs if after.status in COMPARABLE]
     if listed and all(before is None for before, _ in listed):
         first = min(after.recorded_at for _, after in listed)
         return [FirstSeen(target=listed[0][1].target, adapter=None, change="first_seen", after_at=first)]
-    return [event for before, after in listed for event in changes(before, after, facts_fn)]
+    events = [event for before, after in listed for event in changes(before, after, facts_fn)]
+    if findings_fn is not None:
+        from ._asset_changes import asset_changes
+
+        events += asset_changes(listed, findings_fn)
+    return events
 
 
 def facts_from(adapters: Mapping[str, Adapter[Any]]) -> FactsFn:

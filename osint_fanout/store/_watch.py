@@ -15,14 +15,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .._output import Destination, OutputClosed, Sink, to_json
 from .._redact import one_line
 from .._results import Report, Result, RunSummary, SummaryLine
-from ._changes import COMPARABLE, ChangeEvent, FactsFn, changes, target_changes
+from ..assets import AssetRef, FindingsFn
+from ._asset_changes import Found, asset_event, found_refs
+from ._changes import COMPARABLE, AssetChange, ChangeEvent, FactsFn, changes, target_changes
 from ._records import StoredResult, StoreError
 from ._sink import _to_stderr
 from ._url import check_url, display_url
@@ -42,6 +44,13 @@ class _Seen:
     previous: dict[str, StoredResult]
     """The target's newest ok/empty result per adapter, recorded before the run."""
     said_first: bool = False
+    found: dict[str, Found] | None = None
+    """The assets of each previous result (read at the target's first result)."""
+    now: set[AssetRef] = field(default_factory=set)
+    """The assets this run's results of the target found so far."""
+    gone: dict[AssetRef, AssetChange] = field(default_factory=dict)
+    """Assets a previous result found and this run's result of that adapter did not: gone,
+    unless another result of the target finds them (said when the target is complete)."""
 
 
 class ChangesSink(Sink):
@@ -76,12 +85,15 @@ class ChangesSink(Sink):
         emergency_timeout_s: float = 0.2,
         on_failure: Callable[[str], None] | None = _to_stderr,
         opener: Callable[[str], Store] | None = None,
+        findings_fn: FindingsFn | None = None,
     ) -> None:
         check_url(url)
         self.url = url.strip()
         self.shown = display_url(self.url)
         self.destination = destination
         self.facts_fn = facts_fn
+        self.findings_fn = findings_fn
+        """With it, new and gone assets are events too (AssetChange)."""
         self.summary = summary
         self.before = before or datetime.now(UTC)
         self.batch = batch
@@ -205,7 +217,9 @@ class ChangesSink(Sink):
                 self._seen |= {value: _Seen(found.get(value, {})) for value in new}
             for item in items:
                 if isinstance(item, str):
-                    self._seen.pop(item, None)
+                    done = self._seen.pop(item, None)
+                    if done is not None:
+                        self._write([event for ref, event in sorted(done.gone.items()) if ref not in done.now])
                     continue
                 self._write(self._events(*item))
                 self.compared += 1
@@ -214,11 +228,29 @@ class ChangesSink(Sink):
         seen = self._seen[result.target.value]
         current = StoredResult.from_result(result, at)
         if seen.previous:
-            return changes(seen.previous.get(result.adapter), current, self.facts_fn)
+            events = changes(seen.previous.get(result.adapter), current, self.facts_fn)
+            return events + self._asset_events(seen, result.adapter, current)
         if seen.said_first:
             return []
         seen.said_first = True
         return target_changes([(None, current)], self.facts_fn)  # the whole target: first_seen, once
+
+    def _asset_events(self, seen: _Seen, adapter: str, current: StoredResult) -> list[ChangeEvent]:
+        """New assets at once (found by no previous result of the target, nor said new already);
+        gone ones kept until the target is complete (another adapter may still find them)."""
+        if self.findings_fn is None:
+            return []
+        if seen.found is None:
+            seen.found = {name: found_refs(before, self.findings_fn) for name, before in seen.previous.items()}
+        known = {ref for found in seen.found.values() for ref in found}
+        after = found_refs(current, self.findings_fn)
+        new = [ref for ref in sorted(after) if ref not in known and ref not in seen.now]
+        seen.now |= set(after)
+        before = seen.found.get(adapter, {})
+        for ref in set(before) - set(after):
+            previous = seen.previous[adapter]
+            seen.gone.setdefault(ref, asset_event("gone", ref, previous, before[ref], at=current.recorded_at))
+        return [asset_event("new", ref, current, after[ref]) for ref in new]
 
     def _write(self, events: list[ChangeEvent]) -> None:
         for event in events:
