@@ -18,6 +18,7 @@ from typer._click.core import ParameterSource
 from ._args import duration as duration_arg
 from ._args import names as names_arg
 from ._args import shard as shard_arg
+from ._assets_cli import assets
 from ._diff import diff
 from ._exitcodes import EXIT_INTERNAL, EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_FAILED, EXIT_USAGE
 from ._help import ROOT_EXAMPLES, SEARCH_EXAMPLES, Command, Group, complete_adapter_names
@@ -360,6 +361,13 @@ app.command(
     epilog="Examples:\n  osint-fanout export example.com -f stix -o example.stix.json\n"
     "  osint-fanout export example.com -f graphml -o example.graphml\nMore in docs/report.md.",
 )(export_command)
+app.command(
+    cls=Command,
+    epilog="Examples:\n  # the names of example.com that resolve, for httpx\n"
+    "  osint-fanout assets example.com --type domain --resolved-only | httpx -silent\n"
+    "  # everything, with provenance\n  osint-fanout assets example.com -f json | jq .\n"
+    "More in docs/assets.md.",
+)(assets)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
