@@ -67,8 +67,12 @@ def test_two_searches_with_different_answers_give_the_right_diff(world: World, s
         ("ct", "subdomains", "removed", "mail.example.com"),
         ("dns", "A", "added", "192.0.2.99"),
         ("dns", "A", "removed", "198.51.100.7"),
+        # the assets: a new name and address, an address gone (mail.example.com stays: the MX names it)
+        ("ct", None, "new", "shop.example.com"),
+        ("dns", None, "new", "192.0.2.99"),
+        ("dns", None, "gone", "198.51.100.7"),
     }
-    assert brief(events(changed)) == expected  # nothing for whois, nor for unchanged facts
+    assert brief(events(changed)) == expected  # nothing for whois, nor for unchanged facts or assets
 
     world.behave("dns", "example.com", "servfail")
     world.behave("crtsh", "example.com", "server_error")
@@ -98,7 +102,7 @@ def test_two_searches_with_different_answers_give_the_right_diff(world: World, s
 
     time.sleep(1.1)
     pruned = world.run_cli("prune", "--older-than", "1s", *store)
-    assert pruned.code == 0 and "removed 15 results and 3 runs" in pruned.stderr, pruned.stderr
+    assert pruned.code == 0 and "removed 18 results and 3 runs" in pruned.stderr, pruned.stderr
     assert world.run_cli("history", "example.com", "-f", "json", *store).json() == []
     none = world.run_cli("diff", "example.com", "-f", "ndjson", *store)
     assert none.code == 0 and none.stdout == "" and "1 of 1 targets have no stored" in none.stderr

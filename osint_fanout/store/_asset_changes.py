@@ -55,22 +55,23 @@ def asset_changes(
     results of this look are not at hand), which are not new. No earlier result at all: no
     events (the target's `first_seen` says it)."""
     listed = [(before, after) for before, after in pairs if after.status in COMPARABLE]
-    earlier = [before for before, _ in listed if before is not None and before.status in COMPARABLE]
-    if not earlier and not known:
+    compared = [(before, after) for before, after in listed if before is not None and before.status in COMPARABLE]
+    if not compared and not known:
         return []
-    before_refs: dict[AssetRef, tuple[Observation, str | None]] = {}
-    for before in earlier:
+    before_refs: dict[AssetRef, tuple[Observation, Observation, str | None]] = {}
+    for before, after in compared:
         for ref, relation in found_refs(before, findings_fn).items():
-            before_refs.setdefault(ref, (before, relation))
+            before_refs.setdefault(ref, (before, after, relation))
     seen_before = set(before_refs) | set(known or {})
     now: dict[AssetRef, tuple[Observation, str | None]] = {}
     for _, after in listed:
         for ref, relation in found_refs(after, findings_fn).items():
             now.setdefault(ref, (after, relation))
     events = [asset_event("new", ref, *now[ref]) for ref in sorted(set(now) - seen_before)]
-    last = max(after.recorded_at for _, after in listed)
-    gone = sorted(set(before_refs) - set(now))
-    return events + [asset_event("gone", ref, before_refs[ref][0], before_refs[ref][1], at=last) for ref in gone]
+    for ref in sorted(set(before_refs) - set(now)):  # said by the result that no longer finds it
+        before, after, relation = before_refs[ref]
+        events.append(asset_event("gone", ref, before, relation, at=after.recorded_at))
+    return events
 
 
 def asset_event(
