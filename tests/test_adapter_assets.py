@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from osint_fanout import Adapter
 from osint_fanout._targets import parse_target
 from osint_fanout.assets import AssetRef, AssetType, Findings
@@ -235,3 +237,28 @@ def test_every_builtin_declares_assets_from_its_world_answer(world) -> None:  # 
         assert found is not None and found.relations, line["adapter"]
         seen.add(line["adapter"])
     assert seen == set(adapters)
+
+
+def test_the_testing_kit_checks_what_the_core_would_not_take() -> None:
+    from osint_fanout._results import Result, Status
+    from osint_fanout.testing import find_assets, relations
+
+    result = Result(target=parse_target("example.com"), adapter="dns", status=Status.OK, elapsed_ms=1, data={})
+    result = result.model_copy(update={"data": {"records": {"NS": ["ns1.example.net"]}}})
+    assert relations(find_assets(DnsAdapter, result)) == {
+        ("domain-name:ns1.example.net", "name-server-of", "domain-name:example.com")
+    }
+
+    class Wrong(DnsAdapter):
+        def assets(self, target: Any, data: dict[str, Any]) -> Any:
+            return {"hosts": []}
+
+    class SetAttrs(DnsAdapter):
+        def assets(self, target: Any, data: dict[str, Any]) -> Findings | None:
+            found = Findings()
+            found.add(D, "a.example.com", ports={1, 2})
+            return found
+
+    for broken, said in ((Wrong, "not Findings"), (SetAttrs, "not JSON")):
+        with pytest.raises(AssertionError, match=said):
+            find_assets(broken, result)
