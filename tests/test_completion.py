@@ -15,7 +15,7 @@ from osint_fanout._plugins import ENTRY_POINT_GROUP, discover
 from tests.plugin_kit import CLI, clean_env, install_plugins
 
 COMPLETE = "_OSINT_FANOUT_COMPLETE"
-BUILT_IN = ["ct", "dns", "shodan", "virustotal", "whois"]
+BUILT_IN = ["asn", "ct", "dns", "shodan", "virustotal", "whois"]
 BASH = shutil.which("bash")
 
 
@@ -99,7 +99,7 @@ def test_show_and_install_completion_for_the_shell_in_use(
 
 def test_commands_options_and_formats_complete(env: dict[str, str]) -> None:
     assert bash_complete(env, "osint-fanout ") == [
-        "search", "adapters", "paths", "schema", "history", "diff", "prune", "report", "export",
+        "search", "adapters", "paths", "schema", "history", "diff", "prune", "report", "export", "assets",
     ]
     assert bash_complete(env, "osint-fanout s") == ["search", "schema"]
     options = bash_complete(env, "osint-fanout search --")
@@ -132,7 +132,9 @@ def test_zsh_and_fish_protocols(env: dict[str, str]) -> None:
     commands = run(env, **fish, _TYPER_COMPLETE_ARGS="osint-fanout ")
     assert commands.returncode == 0, commands.stderr
     commands_seen = [line.split("\t")[0] for line in commands.stdout.splitlines()]
-    assert commands_seen == ["search", "adapters", "paths", "schema", "history", "diff", "prune", "report", "export"]
+    assert commands_seen == [
+        "search", "adapters", "paths", "schema", "history", "diff", "prune", "report", "export", "assets",
+    ]
     assert "\tInvestigate targets" in commands.stdout  # fish shows each command's help beside it
     assert run(env, **fish, _TYPER_COMPLETE_ARGS="osint-fanout search --format j").stdout.split() == ["json"]
     adapters = run(env, **fish, _TYPER_COMPLETE_ARGS="osint-fanout search -x ")

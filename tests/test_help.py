@@ -95,6 +95,7 @@ def test_root_help_offers_completion(env: dict[str, str]) -> None:
 LIGHT = {
     "osint_fanout",
     "osint_fanout._args",  # option values parsed: Typer only
+    "osint_fanout._assets_cli",  # assets' command: Typer only, the store loads inside it
     "osint_fanout._cli",
     "osint_fanout._diff",  # diff's command: Typer only, the store loads inside it
     "osint_fanout._exitcodes",
