@@ -77,6 +77,16 @@ def test_servfail_and_refused_are_errors(server: CymruServer) -> None:
     assert result.status is Status.ERROR and result.error is not None and result.error.type == "servfail"
 
 
+def test_refused_is_named_and_a_silent_server_times_out_within_the_budget(server: CymruServer) -> None:
+    server.behaviours["198.51.100.12"] = "refused"
+    refused = _run(server, "198.51.100.12")
+    assert refused.status is Status.ERROR and refused.error is not None and refused.error.type == "refused"
+    server.behaviours["198.51.100.13"] = "drop"
+    silent = _run(server, "198.51.100.13", timeout_s=1.0)
+    assert silent.status is Status.TIMEOUT and silent.error is not None, silent
+    assert "no answer" in silent.error.message
+
+
 def test_a_missing_as_name_leaves_the_origin(server: CymruServer) -> None:
     server.zone["9.100.51.198.origin.asn.cymru.com"] = {"TXT": ['"64999 | 198.51.100.0/24 | US | arin | 2010-01-01"']}
     result = _run(server, "198.51.100.9")
