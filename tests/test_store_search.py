@@ -54,6 +54,9 @@ def test_search_changes_prints_only_what_changed_since_the_stored_results(world:
         ("ct", "subdomains", "removed", "mail.example.com"),
         ("dns", "A", "added", "192.0.2.99"),
         ("dns", "A", "removed", "198.51.100.7"),
+        ("ct", None, "new", "shop.example.com"),  # the assets: mail.example.com stays (the MX names it)
+        ("dns", None, "new", "192.0.2.99"),
+        ("dns", None, "gone", "198.51.100.7"),
     }
     printed = events(second)
     assert len(printed) == len(expected) and brief(printed) == expected
@@ -79,9 +82,11 @@ def test_search_changes_streams_events_to_a_file_and_ends_with_the_summary(world
     again = world.run_cli("search", "example.com", "-a", "dns", "--changes", "--summary", "-o", str(out), *store)
     assert again.code == 0, again.stderr
     found = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [(e["fact"], e["change"], e["value"]) for e in found[:-1]] == [
+    assert [(e.get("fact"), e["change"], e["value"]) for e in found[:-1]] == [
         ("MX", "added", "5 mx2.example.com"),
         ("MX", "removed", "10 mail.example.com"),
+        (None, "new", "mx2.example.com"),  # new assets as the result arrives,
+        (None, "gone", "mail.example.com"),  # gone ones when the target is complete
     ]
     assert set(found[-1]) == {"summary"}  # the second run changed nothing: its summary only
 
@@ -208,7 +213,12 @@ def test_the_readme_cron_recipe_mails_only_what_changed(world: World, tmp_path: 
     third = night()
     assert len(third) == 2
     changed = [json.loads(line) for line in third[1][1:]]
-    assert brief(changed) == {("dns", "A", "added", "192.0.2.99"), ("dns", "A", "removed", "198.51.100.7")}
+    assert brief(changed) == {
+        ("dns", "A", "added", "192.0.2.99"),
+        ("dns", "A", "removed", "198.51.100.7"),
+        ("dns", None, "new", "192.0.2.99"),
+        ("dns", None, "gone", "198.51.100.7"),
+    }
     assert "Traceback" not in (tmp_path / "osint.log").read_text()
     for leftover in tmp_path.glob("store.db-*"):  # its WAL would still hold the pages
         leftover.unlink()
