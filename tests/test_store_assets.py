@@ -18,7 +18,8 @@ from osint_fanout._schema import SCHEMA_DIR
 from osint_fanout.assets import AssetRef, AssetType, findings_from
 from osint_fanout.store import ChangesSink, StoreSink, facts_from, open_store, target_changes
 from osint_fanout.store._asset_changes import asset_changes
-from osint_fanout.store._assets import Found, found_of
+from osint_fanout.store._assets import found_of
+from osint_fanout.store._found import FOUND_KEY
 from osint_fanout.store._records import StoredResult, row_of
 from tests.store_kit import result
 
@@ -45,11 +46,14 @@ def pivoted(target: str, adapter: str, data: dict[str, Any], *, parent: str, dep
 
 
 def record(url: str, *items: tuple[Result, datetime]) -> None:
+    """Record results as the sink does, with what they found."""
     with open_store(url) as store:
         run = store.begin_run(min(at for _, at in items))
-        store.insert_found(
-            [row_of(item, at, run) for item, at in items], [found_of(item, FINDINGS) for item, _ in items]
-        )
+        rows = []
+        for item, at in items:
+            found = found_of(item, FINDINGS)
+            rows.append(row_of(item, at, run) | ({FOUND_KEY: found} if found else {}))
+        store.insert(rows)
 
 
 def test_the_sink_records_assets_with_their_result_and_load_graph_gives_them_back(store_url: str) -> None:
@@ -120,10 +124,10 @@ def test_a_key_in_an_asset_is_never_stored(store_url: str) -> None:
 
 
 def test_nothing_found_is_nothing_recorded() -> None:
-    assert not found_of(result("example.com", "dns", status=Status.EMPTY, data=None), FINDINGS)
-    assert not found_of(result("example.com", "dns", data=dns("192.0.2.1")), None)
+    assert found_of(result("example.com", "dns", status=Status.EMPTY, data=None), FINDINGS) is None
+    assert found_of(result("example.com", "dns", data=dns("192.0.2.1")), None) is None
     broken = found_of(result("example.com", "dns", data={"records": "not a dict"}), FINDINGS)
-    assert broken == Found(None, None, 0)  # an adapter's assets() that fails costs nothing
+    assert broken is None  # an adapter's assets() that fails costs nothing
 
 
 # -- change events ------------------------------------------------------------------
