@@ -18,9 +18,9 @@ from osint_fanout._schema import SCHEMA_DIR
 from osint_fanout.assets import AssetRef, AssetType, findings_from
 from osint_fanout.store import ChangesSink, StoreSink, facts_from, open_store, target_changes
 from osint_fanout.store._asset_changes import asset_changes
-from osint_fanout.store._assets import found_of
-from osint_fanout.store._found import FOUND_KEY
+from osint_fanout.store._findings import found_of
 from osint_fanout.store._records import StoredResult, row_of
+from osint_fanout.store._rows import FOUND_KEY
 from tests.store_kit import result
 
 ADAPTERS = {name: cls(cls.Options.model_validate({})) for name, cls in discover().adapters.items()}
@@ -226,3 +226,12 @@ def test_changes_sink_says_new_assets_at_once_and_gone_ones_when_the_target_is_c
         jsonschema.validate(event, CHANGES_SCHEMA)
     assets = [(e["adapter"], e["change"], e["value"]) for e in found if e["change"] in ("new", "gone")]
     assert assets == [("ct", "new", "c.example.com"), ("ct", "gone", "a.example.com")]
+
+
+def test_finding_assets_in_the_runs_process_loads_no_database_layer() -> None:
+    """The run's process finds what results found; SQLAlchemy is the writer's (another process)."""
+    import subprocess
+    import sys
+
+    code = "import sys, osint_fanout.store._findings, osint_fanout.store._sink; print('sqlalchemy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"

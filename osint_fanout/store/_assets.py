@@ -1,7 +1,7 @@
 """Assets in the store: what each recorded result found (its provenance is that result: the
-adapter, the target and the time), how a pivot came to a result (found_of, in the run's
-process), and the stored attack surface of a seed as an AssetGraph (load_graph: what
-`assets`, `report` and `export` read). Writing them is _found.py's (the writer's side).
+adapter, the target and the time) and how a pivot came to a result, read back as the
+stored attack surface of a seed, an AssetGraph (what `assets`, `report` and `export` read).
+They are found in the run's process (_findings.py) and written by the writer (_found.py).
 
 Observations are appended with their result, like the results themselves; first and last seen
 are the earliest and latest results that found an asset, so nothing is ever updated in place.
@@ -16,63 +16,23 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from .._redact import redact
 from ..assets import (
     Asset,
     AssetGraph,
     AssetRef,
     AssetType,
-    FindingsFn,
     Relation,
     RelationKind,
     Seen,
     StoredAsset,
     StoredRelation,
 )
-from ._rows import dumps, storable
 from ._tables import found_assets, found_relations, result_origins, results
 
 if TYPE_CHECKING:
-    from .._results import Result
     from ._db import Store
 
-__all__ = ["found_of", "load_graph"]
-
-def found_of(result: Result, findings_fn: FindingsFn | None) -> dict[str, Any] | None:
-    """What a live result found, as plain JSON for its row (FOUND_KEY; None: nothing): its assets and
-    relations (only an ok result finds anything) and how a pivot came to it. Values and
-    attributes are scrubbed of keys and made storable, as the row's own text is."""
-    findings = None
-    if findings_fn is not None and result.status.value == "ok" and result.data is not None:
-        findings = findings_fn(result.adapter, result.target, result.data)
-    by = result.found_by
-    if not findings and by is None:
-        return None
-    origin = None
-    if by is not None:
-        origin = {"depth": result.depth, "seed": by.seed, "parent": by.target, "adapter": by.adapter}
-        origin["relation"] = by.relation
-    return {
-        "origin": origin,
-        "assets": [_asset_row(asset) for asset in findings.assets] if findings else [],
-        "relations": [_relation_row(relation) for relation in findings.relations] if findings else [],
-    }
-
-
-def _asset_row(asset: Asset) -> dict[str, Any]:
-    attrs = storable(redact(dumps(asset.attrs))) if asset.attrs else None
-    return {"type": str(asset.type), "value": storable(redact(asset.value)), "attrs": attrs}
-
-
-def _relation_row(relation: Relation) -> dict[str, Any]:
-    return {
-        "source_type": str(relation.source.type),
-        "source_value": storable(redact(relation.source.value)),
-        "kind": str(relation.kind),
-        "target_type": str(relation.target.type),
-        "target_value": storable(redact(relation.target.value)),
-    }
-
+__all__ = ["load_graph"]
 
 # -- reading ----------------------------------------------------------------------------
 

@@ -13,9 +13,9 @@ from sqlalchemy import exc, func, select
 
 from .._version import __version__
 from ._engine import BUSY_TIMEOUT_S, make_engine, sqlite_file, writable
-from ._found import FOUND_KEY, insert_found, prune_found
+from ._found import insert_found, prune_found
 from ._migrate import check_current, prepare
-from ._rows import StoreError, escaped_row, store_error
+from ._rows import FOUND_KEY, StoreError, escaped_row, store_error
 from ._tables import quota_usage, results, runs
 from ._url import check_url, display_url, sqlite_path
 

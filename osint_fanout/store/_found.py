@@ -8,14 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ._rows import FOUND_KEY
 from ._tables import found_assets, found_relations, result_origins, results
 
 __all__ = ["FOUND_KEY", "insert_found", "prune_found"]
-
-FOUND_KEY = "found"
-"""The key of a `results` row (made by `row_of`) that carries what the result found, to the
-writer (maybe a child process, as JSON) and into the asset tables; never a column."""
-
 
 def insert_found(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Insert `rows` (made by `row_of`, some with FOUND_KEY) in `conn`'s transaction: the

@@ -8,7 +8,11 @@ from typing import Any
 
 from .._redact import one_line
 
-__all__ = ["StoreError", "dumps", "escaped_row", "int32", "storable", "store_error"]
+__all__ = ["FOUND_KEY", "StoreError", "dumps", "escaped_row", "int32", "storable", "store_error"]
+
+FOUND_KEY = "found"
+"""The key of a `results` row (made by `row_of`) that carries what the result found, to the
+writer (maybe a child process, as JSON) and into the asset tables; never a column."""
 
 _TEXT_COLUMNS = ("target", "unicode", "data", "error_type", "error_message", "reason", "summary")
 

@@ -191,9 +191,9 @@ class StoreSink(Sink):
         return open_store_at(self.url, self._opener)
 
     def _write_all(self, store: Store | RemoteStore) -> None:
-        from ._assets import found_of
-        from ._found import FOUND_KEY
+        from ._findings import found_of
         from ._records import row_of
+        from ._rows import FOUND_KEY
 
         assert self.run_id is not None
         while True:
