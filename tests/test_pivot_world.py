@@ -161,8 +161,8 @@ def test_the_same_pivoted_run_twice_records_no_change(world: Any, zone: PivotZon
 
 def test_a_changed_zone_reports_exactly_what_changed(world: Any, zone: PivotZone, tmp_path: Path) -> None:
     """Zone v2: h000 is gone, h240 is new, h239 moved to another address. A pivoted run
-    with --changes reports those, at the results' facts, and nothing else. (New and gone
-    assets as events of their own come with the store's assets, issue 20 point 5.)"""
+    with --changes reports those, at the results' facts and as new and gone assets, and
+    nothing else (h240's own assets are in its first_seen)."""
     env = zone_world(world, tmp_path / "plugins")
     store = f"sqlite:///{tmp_path / 'store.db'}"
     args = ("search", zone.seed, *ADAPTERS, "--depth", "1", "--store", store, "--changes")
@@ -182,6 +182,10 @@ def test_a_changed_zone_reports_exactly_what_changed(world: Any, zone: PivotZone
         (f"h240.{zone.seed}", None, "first_seen", None),
         (host, "zonedns", "added", "203.0.113.199"),
         (host, "zonedns", "removed", "203.0.113.49"),
+        (zone.seed, "zonect", "new", f"h240.{zone.seed}"),  # the assets
+        (zone.seed, "zonect", "gone", f"h000.{zone.seed}"),
+        (host, "zonedns", "new", "203.0.113.199"),
+        (host, "zonedns", "gone", "203.0.113.49"),
     }, events
 
 
