@@ -226,9 +226,9 @@ def _table(events: list[ChangeEvent]) -> None:
         console.print(table)
 
 
-NARROW = {"adapter": 10, "fact": 11, "change": 10, "after (UTC)": 10}
+NARROW = {"adapter": 10, "fact": 12, "change": 10, "after (UTC)": 10}
 """When the natural widths do not fit, the other columns wrap to these (the time goes on
-two lines) and the value column, the one that matters, gets the rest: 23 at 80 columns.
+two lines) and the value column, the one that matters, gets the rest: 22 at 80 columns.
 (Rich alone shrinks the widest column first, which is the value.)"""
 
 
