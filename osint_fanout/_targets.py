@@ -90,7 +90,11 @@ def parse_target(text: str) -> Target:
 
 
 # Defanged indicators, as threat reports and IOC feeds write them: example[.]com, hxxps://.
-_DEFANGED = re.compile(r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\[:\]|\[@\]|\[at\]|^hxxp|^fxp", re.IGNORECASE)
+# A defanged scheme only where a scheme stands: fxpro.com and hxxpfoo.com are plain names.
+_DEFANGED = re.compile(
+    r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\[:\]|\[@\]|\[at\]|^hxxp(?=s?(?::|\[:\])//)|^fxp(?=(?::|\[:\])//)",
+    re.IGNORECASE,
+)
 _REFANG = {"[:]": ":", "[@]": "@", "[at]": "@", "hxxp": "http", "fxp": "ftp"}
 _HASH = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$", re.IGNORECASE)
 _ASN = re.compile(r"^AS\d+$", re.IGNORECASE)

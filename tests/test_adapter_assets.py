@@ -85,7 +85,7 @@ def test_ct_subdomains_and_certificates() -> None:
         ],
     }
     found = _found(CtAdapter(CtOptions()), "example.com", data)
-    cert = "c=us, o=let's encrypt, cn=r3 serial 075bcef3"
+    cert = "C=US, O=Let's Encrypt, CN=R3 serial 075BCEF3"  # as the issuer wrote it
     assert _edges(found) == {
         ("domain-name:www.example.com", "subdomain-of", "domain-name:example.com"),
         ("domain-name:api.example.com", "subdomain-of", "domain-name:example.com"),
@@ -262,3 +262,25 @@ def test_the_testing_kit_checks_what_the_core_would_not_take() -> None:
     for broken, said in ((Wrong, "not Findings"), (SetAttrs, "not JSON")):
         with pytest.raises(AssertionError, match=said):
             find_assets(broken, result)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["user@victim.example", "*.victim.example", ".victim.example", "victim.example:443", "https://victim.example/",
+     "victim[.]example", "<img src=x onerror=alert(1)>", "victim.example/x"],
+)
+def test_an_asset_name_is_taken_strictly_not_as_a_pasted_target(hostile: str) -> None:
+    """parse_target reads what people paste (user@host means host); an upstream's asset value
+    must be a name as it stands, so a hostile answer cannot make another domain an asset."""
+    found = Findings()
+    assert found.add(AssetType.DOMAIN, hostile) is None
+    assert found.dropped == 1 and not found.assets
+
+
+def test_asset_names_are_canonical() -> None:
+    found = Findings()
+    refs = [found.add(AssetType.DOMAIN, name) for name in ("WWW.Example.com.", "bücher.de", "_dmarc.example.com")]
+    assert [ref.value for ref in refs if ref] == ["www.example.com", "xn--bcher-kva.de", "_dmarc.example.com"]
+    cert = found.add(AssetType.CERTIFICATE, "C=US, O=Example CA serial 0A")
+    assert cert is not None and cert.value == "C=US, O=Example CA serial 0A"  # only a hex fingerprint is folded
+    assert found.add(AssetType.CERTIFICATE, "AB:CD:EF") == AssetRef(AssetType.CERTIFICATE, "ab:cd:ef")

@@ -151,3 +151,15 @@ def test_pasted_forms_without_one_meaning_get_a_plain_line(text: str, why: str) 
     with pytest.raises(InvalidTarget, match=re.escape(why)) as info:
         parse_target(text)
     assert "bad label" not in str(info.value) or why == "bad label"
+
+
+@pytest.mark.parametrize("name", ["fxpro.com", "hxxpfoo.example", "fxp.example.org", "hxxps.example.net"])
+def test_a_name_that_only_starts_like_a_defanged_scheme_is_searched_as_written(name: str) -> None:
+    target = parse_target(name)
+    assert (target.value, target.note) == (name, None)  # fxpro.com was searched as ftpro.com
+
+
+@pytest.mark.parametrize(("text", "value"), [("fxp://a.example", "a.example"), ("HXXPS[:]//b.example/x", "b.example")])
+def test_a_defanged_scheme_is_refanged(text: str, value: str) -> None:
+    target = parse_target(text)
+    assert target.value == value and target.note is not None and "defanged" in target.note

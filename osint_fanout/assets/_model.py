@@ -101,19 +101,15 @@ class Relation:
 
 
 _AS = re.compile(r"^(?:AS)?(\d{1,10})$", re.IGNORECASE)
+_HEX = re.compile(r"^[0-9a-fA-F:]+$")
+_NOT_IN_A_NAME = re.compile(r"[\s:/?#@\[\](){}*\\'\"<>]")
 
 
 def canonical(kind: AssetType, value: str) -> str:
     """The canonical value of an asset of `kind`; ValueError when `value` is not one."""
     text = value.strip()
     if kind is AssetType.DOMAIN:
-        try:
-            target = parse_target(text.rstrip("."))
-        except InvalidTarget as exc:
-            raise ValueError(str(exc)) from None
-        if target.kind is not TargetKind.DOMAIN:
-            raise ValueError(f"{text!r} is an address, not a domain name")
-        return target.value
+        return _domain(text)
     if kind in (AssetType.IPV4, AssetType.IPV6):
         ip = ipaddress.ip_address(text)
         if (ip.version == 4) != (kind is AssetType.IPV4):
@@ -131,11 +127,27 @@ def canonical(kind: AssetType, value: str) -> str:
         if not at or not local:
             raise ValueError(f"{text!r} is not an e-mail address")
         return f"{local.lower()}@{canonical(AssetType.DOMAIN, domain)}"
-    if kind is AssetType.CERTIFICATE:
-        return text.lower()
+    if kind is AssetType.CERTIFICATE:  # a hex fingerprint in one case; issuer + serial as given
+        return text.lower() if _HEX.match(text) else text
     if not text:
         raise ValueError(f"an empty {kind}")
     return text
+
+
+def _domain(text: str) -> str:
+    """A domain name's canonical form."""
+    # Strict: a name as an upstream states it, not the forms a person pastes, which
+    # parse_target reads (user@host, *.host, host:port, URLs, defanged names): a
+    # hostile upstream must not turn "user@victim.example" into the asset victim.example.
+    if _NOT_IN_A_NAME.search(text):
+        raise ValueError(f"{text!r} is not a domain name")
+    try:
+        target = parse_target(text.rstrip("."))
+    except InvalidTarget as exc:
+        raise ValueError(str(exc)) from None
+    if target.kind is not TargetKind.DOMAIN or target.note is not None:
+        raise ValueError(f"{text!r} is not a domain name")
+    return target.value
 
 
 def ip_type(value: str) -> AssetType:
