@@ -203,5 +203,6 @@ SUMMARY = {
     "queued_s": {"dns": 0.0},
     "cached": 0,
     "cached_by_adapter": {"dns": 0},
+    "pivot": None,  # no --depth: the summary says so with null, as the ndjson summary line does
     "wall_s": 1.0,
 }
