@@ -178,7 +178,9 @@ class ShodanAdapter(Adapter[ShodanOptions]):
             return found
         kind = Findings.target_ref(target).type
         me = found.add(kind, target.value, cves=sorted(data.get("vulns", [])) or None)
-        services = data.get("services") or [{"port": port} for port in data.get("ports", [])]
+        services = list(data.get("services") or [])
+        described = {service.get("port") for service in services}
+        services += [{"port": port} for port in data.get("ports", []) if port not in described]  # no banner
         for service in services:
             protocol = service.get("transport") or "tcp"
             value = f"{target.value}:{service.get('port')}/{protocol}"

@@ -241,7 +241,7 @@ def wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float = 120) 
 def test_a_plugin_that_fails_to_load_is_a_warning_and_the_rest_runs(tmp_path: Path, config: Path) -> None:
     plugins = install_plugins(tmp_path / "plugins", ["broken", "incomplete", "quick"])
     env = clean_env(tmp_path, pythonpath=plugins)
-    others = "whois,ct,shodan,virustotal"
+    others = "whois,ct,shodan,virustotal,asn"
     proc, _ = run_cli(["search", "example.com", "-x", others, "-c", str(config)], env)
     assert proc.returncode == 0
     assert "adapter plugin 'broken' failed to load: ImportError: this plugin is broken on purpose" in proc.stderr

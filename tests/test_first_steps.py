@@ -144,19 +144,37 @@ def test_the_world_in_its_second_state_gives_diff_every_kind_of_change(world: Wo
     assert world.run_cli("search", *targets, "-f", "json").code == 0
     diff = world.run_cli("diff", *targets, "-f", "ndjson")
     assert diff.code == 1, diff.stderr
-    found = {(e["target"], e["adapter"], e["fact"], e["change"], e.get("value", e.get("after"))) for e in diff.ndjson()}
+    events = diff.ndjson()
+    assets = {(e["target"], e["change"], e["type"], e["value"]) for e in events if e["change"] in ("new", "gone")}
+    found = {
+        (e["target"], e["adapter"], e["fact"], e["change"], e.get("value", e.get("after")))
+        for e in events
+        if e["change"] not in ("new", "gone")
+    }
     assert found == {
         ("example.com", "ct", "subdomains", "added", "vpn.example.com"),
         ("example.com", "whois", "registrar", "changed", NEW_REGISTRAR),
         ("198.51.100.7", "shodan", "ports", "added", str(NEW_PORT)),
     }
+    assert assets == {  # the same news as assets: a new name, a new service, another registrar
+        ("example.com", "new", "domain-name", "vpn.example.com"),
+        ("example.com", "new", "organization", NEW_REGISTRAR),
+        ("example.com", "gone", "organization", "Example Registrar, LLC"),
+        ("198.51.100.7", "new", "service", f"198.51.100.7:{NEW_PORT}/tcp"),
+    }
     set_state(world, changed=False)  # and back: the same changes, reversed
     assert world.run_cli("search", *targets, "-f", "json").code == 0
     back = world.run_cli("diff", *targets, "-f", "ndjson")
-    assert {(e["adapter"], e["change"]) for e in back.ndjson()} == {
+    assert {(e["adapter"], e["change"]) for e in back.ndjson() if e["change"] not in ("new", "gone")} == {
         ("ct", "removed"),
         ("whois", "changed"),
         ("shodan", "removed"),
+    }
+    assert {(e["change"], e["value"]) for e in back.ndjson() if e["change"] in ("new", "gone")} == {
+        ("gone", "vpn.example.com"),
+        ("gone", NEW_REGISTRAR),
+        ("new", "Example Registrar, LLC"),
+        ("gone", f"198.51.100.7:{NEW_PORT}/tcp"),
     }
 
 

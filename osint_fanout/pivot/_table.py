@@ -81,7 +81,7 @@ class PivotTableSink(TableSink):
             self._open.pop(report.target.value, None)
             self.done[report.depth][_outcome(report)] += 1
 
-    def open_tables(self) -> Iterator[RenderableType]:  # type: ignore[override]
+    def open_tables(self, width: int | None = None) -> Iterator[RenderableType]:  # type: ignore[override]
         """The seeds in progress as tables, then each depth's counts and running targets,
         cut to the terminal's height."""
         with self._state:
@@ -93,8 +93,9 @@ class PivotTableSink(TableSink):
                 depth = self.origin(target)[0]
                 (followed if depth else seeds).append((depth, target, list(rows.values())))
             done = {depth: Counter(counts) for depth, counts in self.done.items()}
-        height, width = self.console.size.height, self.console.size.width
-        tables: list[RenderableType] = [render_table(target, rows, now) for _, target, rows in seeds]
+        height = self.console.size.height
+        width = width or self.console.size.width
+        tables: list[RenderableType] = [render_table(target, rows, now, width) for _, target, rows in seeds]
         used = sum(len(rows) + 4 for _, _, rows in seeds)  # a table: title, borders, header
         running = Counter(depth for depth, _, _ in followed)
         summary = depth_lines(done, running)
