@@ -69,7 +69,7 @@ def main() -> None:
             name = layout.removeprefix("#layout=") or "default (concentric)"
             steps = {
                 key: statistics.median(page[key] - page["start"] for page in pages)
-                for key in ("parsed", "graph", "layout", "drawn", "ready")
+                for key in ("parsed", "graph", "drawn", "ready")
             }
             print(
                 f"drawn, {name}: median {statistics.median(walls):.2f} s from navigation, "
