@@ -12,6 +12,8 @@ from __future__ import annotations
 import posixpath
 from typing import Any, TypeVar
 
+from osint_fanout import TargetKind
+
 from .base import Request
 from .cymru import CymruServer, cymru_records
 from .declare import DOMAINS, IPS, Form, Serves, Upstream
@@ -54,6 +56,22 @@ def _after(path: str, *names: str) -> str | None:
 # -- DNS and port-43 WHOIS ---------------------------------------------------------------
 
 
+def dns_matrix(kinds: frozenset[TargetKind]) -> Matrix:
+    """The faults a DNS server of the world plays, and what each must give (dns, asn)."""
+    return Matrix(
+        faults={"slow": Fault("slow", {"delay_s": 0.5})}
+        | {n: Fault(n) for n in ("hang", "servfail", "refused", "nxdomain")},
+        expect={
+            "slow": OK,
+            "hang": HUNG,
+            "servfail": error("servfail"),
+            "refused": error("refused"),
+            "nxdomain": EMPTY,
+        },
+        kinds=kinds,
+    )
+
+
 @in_world
 class Dns(Upstream):
     """A real DNS server (UDP and TCP) for every test name (zone.py)."""
@@ -66,18 +84,7 @@ class Dns(Upstream):
         settings={"tcp": False},
         intact=dict.fromkeys(IPS, frozenset({"ok", "empty"})),  # the matrix's IPs have no PTR
     )
-    matrix = Matrix(
-        faults={"slow": Fault("slow", {"delay_s": 0.5})}
-        | {n: Fault(n) for n in ("hang", "servfail", "refused", "nxdomain")},
-        expect={
-            "slow": OK,
-            "hang": HUNG,
-            "servfail": error("servfail"),
-            "refused": error("refused"),
-            "nxdomain": EMPTY,
-        },
-        kinds=DOMAINS,
-    )
+    matrix = dns_matrix(DOMAINS)
 
     def server(self) -> DnsServer:
         return DnsServer(zone={}, fallback=zone_records)
@@ -89,18 +96,7 @@ class Cymru(Upstream):
 
     name = "asn"
     serves = Serves("asn", "nameservers", IPS, form=Form.ADDRESSES, settings={"tcp": False})
-    matrix = Matrix(
-        faults={"slow": Fault("slow", {"delay_s": 0.5})}
-        | {n: Fault(n) for n in ("hang", "servfail", "refused", "nxdomain")},
-        expect={
-            "slow": OK,
-            "hang": HUNG,
-            "servfail": error("servfail"),
-            "refused": error("refused"),
-            "nxdomain": EMPTY,
-        },
-        kinds=IPS,
-    )
+    matrix = dns_matrix(IPS)
 
     def server(self) -> DnsServer:
         return CymruServer(zone={}, fallback=cymru_records)
